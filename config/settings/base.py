@@ -1,0 +1,288 @@
+"""Settings shared by every environment.
+
+Every value comes from the environment (django-environ) and is read once, here. The README's table
+lists every variable. Environment-specific modules (local, test, production) only change defaults and
+add checks; production refuses to start without its secrets.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+# --- Core -----------------------------------------------------------------------------------------
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env("SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_standardized_errors",
+    "django_filters",
+    "core",
+    "notifications",
+    "sponsors",
+    "registration",
+    "contributions",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+# API paths have no trailing slash and nothing is ever answered with a redirect (API.md).
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "sponsors.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+USE_I18N = True
+TIME_ZONE = "Asia/Jakarta"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Redis, cache, Celery -------------------------------------------------------------------------
+
+REDIS_URL = env("REDIS_URL", default="")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="bpu"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Without REDIS_URL (the embedded default) tasks run in-process; with it, a worker consumes the queues.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any task may run (time limit) and far longer than any countdown we use.
+    "visibility_timeout": 3600,
+    "socket_timeout": 5,
+    "socket_connect_timeout": 5,
+    "max_retries": 2,
+}
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Urgent work (OTP, payments) never waits behind bulk work (reminders).
+CELERY_TASK_QUEUES_NAMES = ["urgent", "default", "bulk"]
+
+# --- REST framework -------------------------------------------------------------------------------
+
+API_THROTTLING = env.bool("API_THROTTLING", default=True)
+
+THROTTLE_RATES = {
+    "anon": env("THROTTLE_ANON", default="120/min"),
+    "user": env("THROTTLE_USER", default="600/min"),
+    "signup": env("THROTTLE_SIGNUP", default="10/hour"),
+    "login": env("THROTTLE_LOGIN", default="10/min"),
+    "otp_send": env("THROTTLE_OTP_SEND", default="5/hour"),
+    "otp_send_phone": env("THROTTLE_OTP_SEND_PHONE", default="1/min"),
+    "otp_verify": env("THROTTLE_OTP_VERIFY", default="20/min"),
+    "invoice_create": env("THROTTLE_INVOICE_CREATE", default="30/min"),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.CursorPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": (
+        ["core.api.throttling.AnonRateThrottle", "core.api.throttling.UserRateThrottle"]
+        if API_THROTTLING
+        else []
+    ),
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_FORMATTER_CLASS": "core.api.errors.ExceptionFormatter",
+    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "409", "415", "422", "429"],
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "BPU Sertakan API",
+    "DESCRIPTION": (
+        "Backend of the JMO 'Sertakan' feature: sponsors register and pay BPJS Ketenagakerjaan "
+        "contributions (JKK, JKM, JHT) for informal workers (BPU)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+    ],
+}
+
+# --- Tokens ---------------------------------------------------------------------------------------
+
+JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="")
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+# --- Personal data --------------------------------------------------------------------------------
+
+# Fernet keys (comma-separated, newest first: older ones still decrypt, for rotation).
+NIK_ENCRYPTION_KEYS = env.list("NIK_ENCRYPTION_KEYS", default=[])
+# Key of the HMAC blind index used to find and de-duplicate NIKs without decrypting them.
+NIK_HASH_KEY = env("NIK_HASH_KEY", default="")
+
+# --- Domain rules ---------------------------------------------------------------------------------
+
+OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+
+WORKER_MIN_AGE = env.int("WORKER_MIN_AGE", default=17)
+WORKER_MAX_AGE = env.int("WORKER_MAX_AGE", default=64)
+SPONSOR_MAX_OPEN_ENROLLMENTS = env.int("SPONSOR_MAX_OPEN_ENROLLMENTS", default=10)
+# More enrollments than this by one sponsor within 24 h sends the next ones to review.
+SPONSOR_BURST_LIMIT = env.int("SPONSOR_BURST_LIMIT", default=3)
+REVIEW_MODE = env("REVIEW_MODE", default="flagged")
+CONSENT_NOTICE_VERSION = env("CONSENT_NOTICE_VERSION", default="2026-01")
+CIVIL_REGISTRY_BACKEND = env("CIVIL_REGISTRY_BACKEND", default="local")
+
+# --- Notifications --------------------------------------------------------------------------------
+
+NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="console")
+NOTIFY_WHATSAPP_BACKEND = env("NOTIFY_WHATSAPP_BACKEND", default=NOTIFY_SMS_BACKEND)
+NOTIFY_PUSH_BACKEND = env("NOTIFY_PUSH_BACKEND", default=NOTIFY_SMS_BACKEND)
+NOTIFY_FILE_PATH = env("NOTIFY_FILE_PATH", default=str(BASE_DIR / "var" / "notifications.jsonl"))
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+
+# --- Payments -------------------------------------------------------------------------------------
+
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="simulator")
+PAYMENT_SIMULATOR_SERVER_KEY = env("PAYMENT_SIMULATOR_SERVER_KEY", default="simulator-server-key")
+MIDTRANS_SERVER_KEY = env("MIDTRANS_SERVER_KEY", default="")
+MIDTRANS_BASE_URL = env("MIDTRANS_BASE_URL", default="https://api.sandbox.midtrans.com")
+
+# --- Logging --------------------------------------------------------------------------------------
+
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_pii": {"()": "core.logging.RedactPersonalDataFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "core.logging.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_pii"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}
+
+
+def validate_settings(settings: dict) -> None:
+    """Refuse values that would silently disable a feature (CONVENTIONS.md: settings are validated)."""
+    if settings["REVIEW_MODE"] not in {"flagged", "all"}:
+        raise ImproperlyConfigured("REVIEW_MODE must be 'flagged' or 'all'.")
+    if settings["PAYMENT_GATEWAY"] not in {"simulator", "midtrans"}:
+        raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'simulator' or 'midtrans'.")
+    for name in ("NOTIFY_SMS_BACKEND", "NOTIFY_WHATSAPP_BACKEND", "NOTIFY_PUSH_BACKEND"):
+        if settings[name] not in {"console", "file", "http", "null", "fcm"}:
+            raise ImproperlyConfigured(f"{name} must be one of console, file, http, null, fcm.")
+    if not 0 < settings["WORKER_MIN_AGE"] < settings["WORKER_MAX_AGE"]:
+        raise ImproperlyConfigured("WORKER_MIN_AGE must be positive and below WORKER_MAX_AGE.")

@@ -1,0 +1,49 @@
+"""Production: refuses to start without its secrets, and passes `manage.py check --deploy`."""
+
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import env, validate_settings
+
+DEBUG = False
+
+_REQUIRED = {
+    "SECRET_KEY": SECRET_KEY,  # noqa: F405
+    "JWT_SIGNING_KEY": JWT_SIGNING_KEY,  # noqa: F405
+    "NIK_HASH_KEY": NIK_HASH_KEY,  # noqa: F405
+    "NIK_ENCRYPTION_KEYS": NIK_ENCRYPTION_KEYS,  # noqa: F405
+    "DATABASE_URL": env("DATABASE_URL", default=""),
+    "REDIS_URL": REDIS_URL,  # noqa: F405
+}
+_missing = sorted(name for name, value in _REQUIRED.items() if not value)
+if _missing:
+    raise ImproperlyConfigured(f"Production refuses to start without: {', '.join(_missing)}")
+if len(SECRET_KEY) < 50:  # noqa: F405
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters.")
+if JWT_SIGNING_KEY == SECRET_KEY:  # noqa: F405
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from SECRET_KEY.")
+for _key in NIK_ENCRYPTION_KEYS:  # noqa: F405
+    try:
+        Fernet(_key)
+    except ValueError as exc:
+        raise ImproperlyConfigured("NIK_ENCRYPTION_KEYS holds a key that is not a Fernet key.") from exc
+if not API_THROTTLING:  # noqa: F405
+    raise ImproperlyConfigured("API_THROTTLING=false is for load tests only; production refuses it.")
+if PAYMENT_GATEWAY == "midtrans" and not MIDTRANS_SERVER_KEY:  # noqa: F405
+    raise ImproperlyConfigured("PAYMENT_GATEWAY=midtrans needs MIDTRANS_SERVER_KEY.")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+# The API is never answered with a redirect (API.md): mobile clients and gateways read one as a failure.
+# The load balancer only listens on HTTPS for them; the redirect is for browsers opening the admin.
+SECURE_REDIRECT_EXEMPT = [r"^api/", r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+validate_settings(globals())

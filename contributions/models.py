@@ -1,0 +1,1 @@
+"""Rates, quotes, invoices, payments and the coverage ledger (see the contributions issue)."""

@@ -1,0 +1,34 @@
+"""The API's error shape (drf-standardized-errors), with domain errors carrying `attr`."""
+
+from drf_standardized_errors.formatter import ExceptionFormatter as BaseFormatter
+from drf_standardized_errors.handler import exception_handler as standardized_exception_handler
+from drf_standardized_errors.types import CLIENT_ERROR, VALIDATION_ERROR, Error
+from rest_framework import exceptions
+
+from core.exceptions import DomainError
+
+
+class ExceptionFormatter(BaseFormatter):
+    def get_error_type(self):
+        if isinstance(self.exc, DomainError) and self.exc.status_code == 400:
+            return VALIDATION_ERROR
+        return super().get_error_type()
+
+    def get_errors(self):
+        if isinstance(self.exc, DomainError):
+            return [Error(code=self.exc.code, detail=str(self.exc.detail), attr=self.exc.attr)]
+        detail = self.exc.detail
+        # simplejwt puts a dict ({detail, code, messages}) in its 401s: keep one error with its code.
+        if not isinstance(self.exc, exceptions.ValidationError) and isinstance(detail, dict):
+            code = str(detail.get("code") or getattr(self.exc, "default_code", "error"))
+            return [Error(code=code, detail=str(detail.get("detail", "")), attr=None)]
+        return super().get_errors()
+
+    def get_error_response(self, error_type, errors):
+        if error_type == CLIENT_ERROR:
+            errors = errors[:1]
+        return super().get_error_response(error_type, errors)
+
+
+def exception_handler(exc, context):
+    return standardized_exception_handler(exc, context)

@@ -1,0 +1,12 @@
+from core.models import AuditLog
+
+
+def audit_log_record(*, actor, action: str, obj, detail: str = "") -> AuditLog:
+    """Write one audit row for a staff action on `obj` (any model instance)."""
+    return AuditLog.objects.create(
+        actor=actor,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        detail=detail,
+    )

@@ -1,0 +1,107 @@
+"""Human-readable texts of the stable error codes, in Bahasa Indonesia (default) and English.
+
+The language follows the request (`Accept-Language`, through Django's LocaleMiddleware) or an explicit
+`language` argument (for messages composed outside a request, e.g. in a task).
+"""
+
+from django.utils import translation
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "phone_invalid": {
+        "id": "Nomor HP tidak valid. Gunakan nomor seluler Indonesia, misalnya 0812-3456-7890.",
+        "en": "Invalid phone number. Use an Indonesian mobile number, e.g. 0812-3456-7890.",
+    },
+    "phone_taken": {
+        "id": "Nomor HP ini sudah terdaftar.",
+        "en": "This phone number is already registered.",
+    },
+    "phone_not_verified": {
+        "id": "Nomor HP belum diverifikasi. Masukkan kode yang kami kirim lewat SMS.",
+        "en": "Phone number not verified. Enter the code we sent by SMS.",
+    },
+    "phone_already_verified": {
+        "id": "Nomor HP ini sudah diverifikasi.",
+        "en": "This phone number is already verified.",
+    },
+    "invalid_credentials": {
+        "id": "Nomor HP atau kata sandi salah.",
+        "en": "Wrong phone number or password.",
+    },
+    "otp_invalid": {
+        "id": "Kode salah. Sisa percobaan: {remaining}.",
+        "en": "Wrong code. Tries left: {remaining}.",
+    },
+    "otp_expired": {
+        "id": "Kode sudah kedaluwarsa. Minta kode baru.",
+        "en": "The code has expired. Ask for a new one.",
+    },
+    "otp_locked": {
+        "id": "Terlalu banyak percobaan salah. Minta kode baru.",
+        "en": "Too many wrong tries. Ask for a new code.",
+    },
+    "nik_invalid": {
+        "id": "NIK tidak valid: {reason}.",
+        "en": "Invalid NIK: {reason}.",
+    },
+    "nik_birth_date_mismatch": {
+        "id": "Tanggal lahir tidak cocok dengan NIK.",
+        "en": "The birth date does not match the NIK.",
+    },
+    "age_not_eligible": {
+        "id": "Usia peserta harus {min_age} sampai {max_age} tahun saat mendaftar.",
+        "en": "The participant must be {min_age} to {max_age} years old at registration.",
+    },
+    "nik_already_registered": {
+        "id": "NIK ini sudah terdaftar pada kepesertaan yang masih berjalan.",
+        "en": "This NIK already has an open enrollment.",
+    },
+    "occupation_invalid": {
+        "id": "Jenis pekerjaan tidak dikenal.",
+        "en": "Unknown occupation.",
+    },
+    "income_level_invalid": {
+        "id": "Tingkat penghasilan tidak tersedia.",
+        "en": "This income level is not available.",
+    },
+    "programmes_invalid": {
+        "id": "Program harus berisi JKK dan JKM, dan boleh ditambah JHT.",
+        "en": "Programmes must include JKK and JKM, and may add JHT.",
+    },
+    "relationship_invalid": {
+        "id": "Hubungan tidak dikenal.",
+        "en": "Unknown relationship.",
+    },
+    "sponsor_limit_reached": {
+        "id": "Anda sudah mendaftarkan {limit} pekerja aktif, batas maksimal.",
+        "en": "You already have {limit} open enrollments, the maximum.",
+    },
+    "self_already_registered": {
+        "id": "Akun ini sudah memiliki pendaftaran untuk diri sendiri.",
+        "en": "This account already has a self-enrollment.",
+    },
+    "invalid_status": {
+        "id": "Tindakan ini tidak bisa dilakukan pada status '{status}'.",
+        "en": "This action is not allowed in status '{status}'.",
+    },
+    "rejection_reason_required": {
+        "id": "Alasan penolakan wajib diisi.",
+        "en": "A rejection reason is required.",
+    },
+    "not_found": {
+        "id": "Tidak ditemukan.",
+        "en": "Not found.",
+    },
+}
+
+
+def message(code: str, language: str | None = None, **params) -> str:
+    """The text of `code` in `language` (default: the active language), with `params` filled in."""
+    texts = MESSAGES.get(code)
+    if texts is None:
+        return code
+    lang = (language or translation.get_language() or "id")[:2]
+    template = texts.get(lang, texts["id"])
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,61 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.models import BaseModel
+from notifications.choices import Channel, Kind, MessageStatus
+
+
+class Message(BaseModel):
+    """An outgoing SMS, WhatsApp or push message: the outbox.
+
+    The row is written in the same transaction as the change that causes it, and sent by a task after
+    commit. If the broker is down the row waits, and the relay on beat sends it later: a Redis outage
+    never fails a request nor loses a message.
+    """
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # E.164 phone for SMS and WhatsApp, device token for push.
+    to = models.CharField(max_length=4096)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    template = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Not sent before this time (quiet hours for SMS and WhatsApp); null means now.
+    not_before = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=128, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status__in=["pending", "sending"]),
+                name="notifications_msg_unsent_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.kind} #{self.pk} ({self.status})"
+
+
+class InboxItem(models.Model):
+    """A message in the app's inbox (`GET /notifications`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-id"], name="notifications_inbox_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}"

@@ -1,0 +1,149 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.models import BaseModel
+from core.nik import PROVINCES, mask_nik
+from registration.choices import (
+    OPEN_STATUSES,
+    ConsentMethod,
+    EnrollmentStatus,
+    Programme,
+    Relationship,
+    Sector,
+)
+
+
+class Occupation(models.Model):
+    """A kind of informal work (jenis pekerjaan). Its sector decides which PP 50/2025 period applies."""
+
+    code = models.SlugField(max_length=40, primary_key=True)
+    name_id = models.CharField("name (Indonesian)", max_length=100)
+    name_en = models.CharField("name (English)", max_length=100)
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    is_active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+    def name_for(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_id
+
+
+class IncomeLevel(models.Model):
+    """A declared monthly income level (rupiah) that JKK and JHT are a percentage of (PP 44/2015).
+
+    The official list could not be transcribed, so levels are data that back-office maintains; the seed
+    holds only Rp1,000,000, the lowest.
+    """
+
+    amount = models.PositiveBigIntegerField(primary_key=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["amount"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="%(app_label)s_%(class)s_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rp{self.amount:,}".replace(",", ".")
+
+
+class Enrollment(BaseModel):
+    """A worker's BPU membership, registered by a sponsor for them or by the worker for themselves.
+
+    The worker, not the sponsor, is the legal participant (their JHT savings are theirs), so a sponsored
+    enrollment needs the worker's recorded consent (UU PDP 27/2022). The NIK is stored encrypted and
+    found by a blind index; at most one enrollment per NIK is open at a time.
+    """
+
+    sponsor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments")
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    status = models.CharField(
+        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.AWAITING_CONSENT
+    )
+
+    nik_encrypted = models.TextField()
+    nik_hash = models.CharField("NIK blind index", max_length=64, db_index=True)
+    nik_last4 = models.CharField(max_length=4)
+    nik_first4 = models.CharField(max_length=4)
+    province = models.CharField(max_length=2, choices=sorted(PROVINCES.items()))
+    full_name = models.CharField(max_length=150)
+    birth_date = models.DateField()
+    gender = models.CharField(max_length=1, choices=[("M", "Male"), ("F", "Female")])
+    phone = models.CharField(max_length=16)
+    address = models.CharField(max_length=255, blank=True)
+    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+")
+    income_level = models.ForeignKey(IncomeLevel, on_delete=models.PROTECT, related_name="+")
+    jht = models.BooleanField("JHT (old-age savings) included", default=True)
+
+    consent_method = models.CharField(max_length=20, choices=ConsentMethod.choices, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    consent_notice_version = models.CharField(max_length=20, blank=True)
+
+    review_flags = models.JSONField(default=list, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    kpj_number = models.CharField("KPJ number", max_length=11, null=True, blank=True, unique=True)
+
+    # Summary of the coverage ledger, kept by the contributions app in the same transaction as the
+    # ledger rows: the last paid month (first of month), and the first month of the current period.
+    paid_through = models.DateField(null=True, blank=True)
+    coverage_started = models.DateField(null=True, blank=True)
+
+    class Meta:
+        permissions = [("reveal_nik", "Can reveal a worker's full NIK")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nik_hash"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="%(app_label)s_%(class)s_one_open_per_nik",
+            ),
+            models.UniqueConstraint(
+                fields=["sponsor"],
+                condition=Q(relationship=Relationship.SELF, status__in=OPEN_STATUSES),
+                name="%(app_label)s_%(class)s_one_open_self_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=EnrollmentStatus.APPROVED, kpj_number__isnull=False)
+                | ~Q(status=EnrollmentStatus.APPROVED),
+                name="%(app_label)s_%(class)s_approved_has_kpj",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EnrollmentStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="%(app_label)s_%(class)s_rejected_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["sponsor", "-id"], name="registration_enr_sponsor_idx"),
+            models.Index(fields=["status", "created_at"], name="registration_enr_status_idx"),
+            models.Index(
+                fields=["phone"], condition=Q(status__in=OPEN_STATUSES), name="registration_enr_phone_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.nik_masked})"
+
+    @property
+    def nik_masked(self) -> str:
+        return mask_nik(self.nik_first4 + "0" * 8 + self.nik_last4)
+
+    @property
+    def programmes(self) -> list[str]:
+        base = [Programme.JKK.value, Programme.JKM.value]
+        return base + [Programme.JHT.value] if self.jht else base
+
+    @property
+    def sector(self) -> str:
+        return self.occupation.sector

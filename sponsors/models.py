@@ -1,0 +1,115 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from core.models import BaseModel
+from core.phones import normalize_phone
+from sponsors.choices import Language, OtpPurpose, Platform, ReminderChannel
+
+
+def default_reminder_channels() -> list[str]:
+    return [ReminderChannel.SMS.value, ReminderChannel.PUSH.value]
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, phone: str, password: str | None = None, **extra) -> "User":
+        user = self.model(phone=normalize_phone(phone), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("phone_verified_at", timezone.now())
+        return self.create_user(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account of the app: a sponsor (donatur), a worker paying for themselves, or back-office staff.
+
+    The login is the E.164 mobile number, verified by an SMS code before the first token is issued.
+    """
+
+    phone = models.CharField(max_length=16, unique=True)
+    full_name = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.INDONESIAN)
+    reminder_channels = models.JSONField(default=default_reminder_channels, blank=True)
+    # WhatsApp templates may only go to people who opted in (Meta policy); the time is the record.
+    whatsapp_opt_in_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        verbose_name = "account"
+
+    def __str__(self) -> str:
+        return self.full_name or self.phone
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone_verified_at is not None
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.phone
+
+
+class Device(BaseModel):
+    """A phone running the app, reachable by push through its FCM/APNs token."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
+    token = models.CharField(max_length=4096)
+    platform = models.CharField(max_length=10, choices=Platform.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token"], name="%(app_label)s_%(class)s_unique_token"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform} device of user {self.user_id}"
+
+
+class OtpChallenge(BaseModel):
+    """A one-time code sent by SMS: to verify an account's phone, or for a worker's consent.
+
+    Only a keyed hash of the code is stored. A code lives OTP_TTL_SECONDS and allows OTP_MAX_ATTEMPTS
+    wrong tries; issuing a new one supersedes the previous one for the same purpose and subject.
+    """
+
+    purpose = models.CharField(max_length=32, choices=OtpPurpose.choices)
+    # The account (phone verification) or enrollment (consent) the code is for.
+    subject_id = models.BigIntegerField()
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["purpose", "subject_id"],
+                condition=Q(consumed_at__isnull=True, superseded_at__isnull=True),
+                name="sponsors_otp_live_idx",
+            ),
+            models.Index(fields=["expires_at"], name="sponsors_otp_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {self.subject_id}"
