@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("sponsors.api.urls")),
     path("", include("registration.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("contributions.api.urls")),
 ]
 
 urlpatterns = [

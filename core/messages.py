@@ -87,6 +87,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Alasan penolakan wajib diisi.",
         "en": "A rejection reason is required.",
     },
+    "reminder_channels_invalid": {
+        "id": "Saluran pengingat tidak boleh berulang.",
+        "en": "Reminder channels must not repeat.",
+    },
+    "token_not_valid": {
+        "id": "Token tidak valid atau sudah kedaluwarsa.",
+        "en": "The token is invalid or expired.",
+    },
+    "permission_denied": {
+        "id": "Anda tidak berhak melakukan tindakan ini.",
+        "en": "You are not allowed to do this.",
+    },
+    "rate_unavailable": {
+        "id": "Tarif iuran untuk bulan {month} belum tersedia.",
+        "en": "No contribution rates are in force for {month}.",
+    },
+    "months_not_allowed": {
+        "id": "Jumlah bulan harus 1, 3, 6, atau 12.",
+        "en": "The number of months must be 1, 3, 6 or 12.",
+    },
+    "month_invalid": {
+        "id": "Bulan harus berformat YYYY-MM.",
+        "en": "A month must be written YYYY-MM.",
+    },
     "not_found": {
         "id": "Tidak ditemukan.",
         "en": "Not found.",

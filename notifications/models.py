@@ -21,6 +21,7 @@ class Message(BaseModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    title = models.CharField(max_length=200, blank=True)
     body = models.TextField()
     template = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)

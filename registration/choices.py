@@ -55,6 +55,7 @@ ENROLLMENT_TRANSITIONS: dict[str, frozenset[str]] = {
 class ConsentMethod(models.TextChoices):
     SMS_OTP = "sms_otp", "SMS code read out by the worker"
     ACCOUNT_HOLDER = "account_holder", "The worker's own verified account"
+    DEMO = "demo", "Demo data (no real person)"
 
 
 class ReviewFlag(models.TextChoices):

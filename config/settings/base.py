@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "sponsors",
     "registration",
     "contributions",
+    "seeds",
 ]
 
 MIDDLEWARE = [
@@ -231,7 +232,7 @@ WORKER_MIN_AGE = env.int("WORKER_MIN_AGE", default=17)
 WORKER_MAX_AGE = env.int("WORKER_MAX_AGE", default=64)
 SPONSOR_MAX_OPEN_ENROLLMENTS = env.int("SPONSOR_MAX_OPEN_ENROLLMENTS", default=10)
 # More enrollments than this by one sponsor within 24 h sends the next ones to review.
-SPONSOR_BURST_LIMIT = env.int("SPONSOR_BURST_LIMIT", default=3)
+SPONSOR_BURST_LIMIT = env.int("SPONSOR_BURST_LIMIT", default=5)
 REVIEW_MODE = env("REVIEW_MODE", default="flagged")
 CONSENT_NOTICE_VERSION = env("CONSENT_NOTICE_VERSION", default="2026-01")
 CIVIL_REGISTRY_BACKEND = env("CIVIL_REGISTRY_BACKEND", default="local")

@@ -1,1 +1,8 @@
-urlpatterns: list = []
+from django.urls import path
+
+from notifications.api import views
+
+urlpatterns = [
+    path("notifications", views.InboxListView.as_view(), name="notifications"),
+    path("notifications/<int:pk>/read", views.InboxReadView.as_view(), name="notification-read"),
+]

@@ -1,1 +1,16 @@
-urlpatterns: list = []
+from django.urls import path
+
+from registration.api import views
+
+urlpatterns = [
+    path("occupations", views.OccupationListView.as_view(), name="occupations"),
+    path("workers", views.WorkerListCreateView.as_view(), name="workers"),
+    path("workers/<int:pk>", views.WorkerDetailView.as_view(), name="worker-detail"),
+    path("workers/<int:pk>/consent", views.WorkerConsentView.as_view(), name="worker-consent"),
+    path(
+        "workers/<int:pk>/resend-consent-code",
+        views.WorkerResendConsentCodeView.as_view(),
+        name="worker-resend-consent-code",
+    ),
+    path("workers/<int:pk>/end", views.WorkerEndView.as_view(), name="worker-end"),
+]

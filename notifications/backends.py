@@ -1,0 +1,101 @@
+"""Channel backends: where an outgoing message physically goes.
+
+`console` (development default) prints, `file` appends one JSON object per message to
+NOTIFY_FILE_PATH (used by acceptance tests to read codes), `null` drops. Real providers (the HTTP SMS
+gateway, WhatsApp, FCM) implement the same `send` and raise `TransientSendError` for what a retry can
+fix, `PermanentSendError` for what it cannot.
+"""
+
+import fcntl
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.utils import timezone
+
+
+class SendError(Exception):
+    pass
+
+
+class TransientSendError(SendError):
+    """Timeouts, 5xx, rate limits: retried with backoff, a bounded number of times."""
+
+
+class PermanentSendError(SendError):
+    """Invalid recipient, rejected content, unregistered device: never retried."""
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    id: int
+    channel: str
+    kind: str
+    to: str
+    body: str
+    title: str = ""
+
+
+class Backend(Protocol):
+    def send(self, message: OutgoingMessage) -> str:
+        """Deliver the message; return the provider's message id."""
+
+
+class ConsoleBackend:
+    def send(self, message: OutgoingMessage) -> str:
+        print(f"[{message.channel} to {message.to}] {message.body}", file=sys.stderr, flush=True)
+        return f"console-{message.id}"
+
+
+class NullBackend:
+    def send(self, message: OutgoingMessage) -> str:
+        return f"null-{message.id}"
+
+
+class FileBackend:
+    def __init__(self, path: str | None = None):
+        self.path = Path(path or settings.NOTIFY_FILE_PATH)
+
+    def send(self, message: OutgoingMessage) -> str:
+        provider_id = f"file-{message.id}-{uuid.uuid4().hex[:8]}"
+        record = {
+            "channel": message.channel,
+            "to": message.to,
+            "body": message.body,
+            "title": message.title,
+            "kind": message.kind,
+            "message_id": message.id,
+            "provider_message_id": provider_id,
+            "sent_at": timezone.now().isoformat(),
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        with open(self.path, "a", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                handle.write(line)
+                handle.flush()
+                os.fsync(handle.fileno())
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return provider_id
+
+
+_BY_NAME = {"console": ConsoleBackend, "file": FileBackend, "null": NullBackend}
+
+
+def get_backend(channel: str) -> Backend:
+    name = {
+        "sms": settings.NOTIFY_SMS_BACKEND,
+        "whatsapp": settings.NOTIFY_WHATSAPP_BACKEND,
+        "push": settings.NOTIFY_PUSH_BACKEND,
+    }[channel]
+    try:
+        return _BY_NAME[name]()
+    except KeyError as exc:
+        raise PermanentSendError(f"backend {name!r} is not available for {channel}") from exc

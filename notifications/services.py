@@ -1,0 +1,155 @@
+"""Writing messages (outbox and inbox) and sending them.
+
+A message is a row first: callers create it inside their own transaction, and it is handed to Celery
+only after commit. If the broker cannot be reached the row stays `pending` and the relay sends it once
+Redis is back, so neither the request nor the message is lost.
+"""
+
+import logging
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from notifications.backends import OutgoingMessage, PermanentSendError, TransientSendError, get_backend
+from notifications.choices import Channel, MessageStatus
+from notifications.models import InboxItem, Message
+from notifications.templates import render
+
+logger = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 5
+URGENT_QUEUE = "urgent"
+DEFAULT_QUEUE = "default"
+
+
+def _enqueue(message_id: int, queue: str) -> None:
+    from notifications.tasks import send_message
+
+    try:
+        send_message.apply_async(
+            args=[message_id],
+            queue=queue,
+            retry=True,
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+        )
+    except OperationalError:
+        # The broker is down: the row is the source of truth and the relay will send it later.
+        logger.warning("broker unavailable; message %s left for the outbox relay", message_id)
+
+
+def message_queue(
+    *, channel: str, kind: str, to: str, body: str, title: str = "", user=None, urgent: bool = False
+) -> Message:
+    """Write an outgoing message and send it after the surrounding transaction commits."""
+    message = Message.objects.create(
+        channel=channel, kind=kind, to=to, title=title, body=body, template=kind, user=user
+    )
+    transaction.on_commit(partial(_enqueue, message.pk, URGENT_QUEUE if urgent else DEFAULT_QUEUE))
+    return message
+
+
+def sms_send(*, to: str, kind: str, language: str, user=None, urgent: bool = False, **params) -> Message:
+    rendered = render(kind, language, **params)
+    return message_queue(
+        channel=Channel.SMS, kind=kind, to=to, body=rendered.body, title=rendered.title, user=user, urgent=urgent
+    )
+
+
+def inbox_add(*, user, kind: str, title: str, body: str) -> InboxItem:
+    return InboxItem.objects.create(user=user, kind=kind, title=title, body=body)
+
+
+def user_notify(*, user, kind: str, sms: bool = True, inbox: bool = True, **params) -> None:
+    """Tell an account holder something: in their inbox and by SMS, in their language."""
+    rendered = render(kind, user.language, **params)
+    if inbox:
+        inbox_add(user=user, kind=kind, title=rendered.title, body=rendered.body)
+    if sms:
+        message_queue(
+            channel=Channel.SMS, kind=kind, to=user.phone, body=rendered.body, title=rendered.title, user=user
+        )
+
+
+def inbox_mark_read(*, item: InboxItem) -> InboxItem:
+    if item.read_at is None:
+        InboxItem.objects.filter(pk=item.pk, read_at__isnull=True).update(read_at=timezone.now())
+        item.refresh_from_db(fields=["read_at"])
+    return item
+
+
+def message_send(*, message_id: int) -> Message | None:
+    """Send one message through its channel's backend, at most once per claim.
+
+    The `sending` state is committed before the provider is called; a transient failure puts the
+    message back to `pending` (and raises, for the task to retry); a permanent one fails it.
+    """
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message_id, status=MessageStatus.PENDING)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .update(status=MessageStatus.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    )
+    if not claimed:
+        return None
+    message = Message.objects.get(pk=message_id)
+    outgoing = OutgoingMessage(
+        id=message.pk,
+        channel=message.channel,
+        kind=message.kind,
+        to=message.to,
+        body=message.body,
+        title=message.title,
+    )
+    try:
+        provider_id = get_backend(message.channel).send(outgoing)
+    except TransientSendError as exc:
+        final = message.attempts >= MAX_SEND_ATTEMPTS
+        _finish(message, MessageStatus.FAILED if final else MessageStatus.PENDING, error=str(exc)[:255])
+        if not final:
+            raise
+        return message
+    except PermanentSendError as exc:
+        _finish(message, MessageStatus.FAILED, error=str(exc)[:255])
+        return message
+    _finish(message, MessageStatus.SENT, provider_id=provider_id)
+    return message
+
+
+def _finish(message: Message, status: str, *, provider_id: str = "", error: str = "") -> None:
+    now = timezone.now()
+    fields = {"status": status, "updated_at": now, "last_error": error}
+    if status == MessageStatus.SENT:
+        fields.update(provider_message_id=provider_id, sent_at=now)
+    Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**fields)
+    for name, value in fields.items():
+        setattr(message, name, value)
+
+
+def outbox_relay(*, min_age_seconds: int = 30, limit: int = 5000) -> int:
+    """Hand to Celery what was not handed over (broker down) or whose sender died mid-send.
+
+    Idempotent and safe to run twice at once: sending claims each row with a conditional update.
+    """
+    now = timezone.now()
+    stuck_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2)
+    # A sender killed between claiming and finishing: try again while attempts remain.
+    Message.objects.filter(status=MessageStatus.SENDING, updated_at__lt=stuck_before).filter(
+        attempts__lt=MAX_SEND_ATTEMPTS
+    ).update(status=MessageStatus.PENDING, updated_at=now)
+    Message.objects.filter(status=MessageStatus.SENDING, updated_at__lt=stuck_before).update(
+        status=MessageStatus.FAILED, last_error="attempt cap reached", updated_at=now
+    )
+    ids = list(
+        Message.objects.filter(status=MessageStatus.PENDING, created_at__lt=now - timedelta(seconds=min_age_seconds))
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for message_id in ids:
+        _enqueue(message_id, DEFAULT_QUEUE)
+    return len(ids)

@@ -1,0 +1,70 @@
+"""Message texts, in Bahasa Indonesia (default) and English (on the recipient's preference).
+
+Each kind has a `title` (inbox, push) and a `body` (SMS, WhatsApp, push, inbox). OTP texts must hold
+the code as their only 6-digit number (API.md).
+"""
+
+from dataclasses import dataclass
+
+TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
+    "otp_phone": {
+        "id": {
+            "title": "Kode verifikasi",
+            "body": "Kode verifikasi JMO Sertakan Anda: {code}. Berlaku 5 menit. "
+            "Jangan berikan kode ini kepada siapa pun.",
+        },
+        "en": {
+            "title": "Verification code",
+            "body": "Your JMO Sertakan verification code: {code}. Valid for 5 minutes. "
+            "Never share this code with anyone.",
+        },
+    },
+    "otp_consent": {
+        "id": {
+            "title": "Persetujuan pendaftaran",
+            "body": "{sponsor_name} ingin mendaftarkan Anda sebagai peserta BPJS Ketenagakerjaan "
+            "({programmes}) dan membayar iurannya. Data Anda diproses sesuai UU PDP. "
+            "Jika setuju, berikan kode {code} kepada {sponsor_name}. Berlaku 5 menit.",
+        },
+        "en": {
+            "title": "Enrollment consent",
+            "body": "{sponsor_name} wants to enroll you in BPJS Ketenagakerjaan ({programmes}) and pay "
+            "your contributions. Your data is processed under the PDP Law. If you agree, give the "
+            "code {code} to {sponsor_name}. Valid for 5 minutes.",
+        },
+    },
+    "enrollment_approved": {
+        "id": {
+            "title": "Pendaftaran disetujui",
+            "body": "{worker_name} sudah terdaftar sebagai peserta BPJS Ketenagakerjaan dengan nomor "
+            "KPJ {kpj_number}. Bayar iuran pertama agar perlindungan aktif.",
+        },
+        "en": {
+            "title": "Enrollment approved",
+            "body": "{worker_name} is now a BPJS Ketenagakerjaan participant, KPJ number {kpj_number}. "
+            "Pay the first contribution to activate the protection.",
+        },
+    },
+    "enrollment_rejected": {
+        "id": {
+            "title": "Pendaftaran ditolak",
+            "body": "Pendaftaran {worker_name} ditolak. Alasan: {reason}",
+        },
+        "en": {
+            "title": "Enrollment rejected",
+            "body": "The enrollment of {worker_name} was rejected. Reason: {reason}",
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    title: str
+    body: str
+
+
+def render(kind: str, language: str, **params) -> Rendered:
+    texts = TEMPLATES[kind]
+    chosen = texts.get(language[:2] if language else "id", texts["id"])
+    return Rendered(title=chosen["title"].format(**params), body=chosen["body"].format(**params))

@@ -1,0 +1,212 @@
+"""Back-office: the review queue. Staff act through the same services as the API; every approval,
+rejection and NIK reveal is audit-logged with the staff user."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from core.crypto import blind_index
+from core.exceptions import DomainError
+from core.nik import PROVINCES
+from core.phones import normalize_phone_or_none
+from registration import services
+from registration.models import Enrollment, IncomeLevel, Occupation
+
+
+class SectorFilter(admin.SimpleListFilter):
+    title = "sector"
+    parameter_name = "sector"
+
+    def lookups(self, request, model_admin):
+        from registration.choices import Sector
+
+        return Sector.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(occupation__sector=self.value())
+        return queryset
+
+
+class ProvinceFilter(admin.SimpleListFilter):
+    """The province where the NIK was issued (its first two digits)."""
+
+    title = "province (from NIK)"
+    parameter_name = "province"
+
+    def lookups(self, request, model_admin):
+        return sorted(PROVINCES.items())
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(province=self.value())
+        return queryset
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=True, max_length=1000)
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "full_name",
+        "nik_masked",
+        "status",
+        "occupation",
+        "sector",
+        "province_name",
+        "kpj_number",
+        "flags",
+        "created_at",
+    ]
+    list_filter = ["status", "occupation", SectorFilter, ProvinceFilter, ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["full_name", "kpj_number"]
+    search_help_text = "Name, KPJ number, phone (any format) or an exact 16-digit NIK."
+    list_select_related = ["occupation", "sponsor"]
+    date_hierarchy = "created_at"
+    ordering = ["-id"]
+    show_full_result_count = False
+    actions = ["approve_selected", "reject_selected"]
+    fieldsets = [
+        ("Worker", {"fields": ["full_name", "nik_display", "gender", "birth_date", "province_name", "phone", "address"]}),
+        ("Membership", {"fields": ["status", "kpj_number", "occupation", "income_level", "programmes_display",
+                                   "relationship", "sponsor"]}),
+        ("Consent", {"fields": ["consent_method", "consented_at", "consent_notice_version"]}),
+        ("Review", {"fields": ["review_flags", "reviewed_by", "approved_at", "rejected_at", "rejection_reason",
+                               "ended_at"]}),
+        ("Coverage", {"fields": ["paid_through", "coverage_started"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Nothing is edited by hand: state changes go through the actions (and so through services).
+        return [name for fieldset in self.fieldsets for name in fieldset[1]["fields"]]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="sector")
+    def sector(self, obj):
+        return obj.occupation.get_sector_display()
+
+    @admin.display(description="province")
+    def province_name(self, obj):
+        return PROVINCES.get(obj.province, obj.province)
+
+    @admin.display(description="flags")
+    def flags(self, obj):
+        return ", ".join(obj.review_flags) or "—"
+
+    @admin.display(description="programmes")
+    def programmes_display(self, obj):
+        return ", ".join(obj.programmes)
+
+    @admin.display(description="NIK")
+    def nik_display(self, obj):
+        return obj.nik_masked
+
+    @staticmethod
+    def _can_reveal(request) -> bool:
+        return request.user.has_perm("registration.reveal_nik")
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if len(term) == 16 and term.isdigit():
+            return queryset.filter(nik_hash=blind_index(term)), False
+        phone = normalize_phone_or_none(term)
+        if phone:
+            return queryset.filter(phone=phone), False
+        return super().get_search_results(request, queryset, search_term)
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def _run(self, request, queryset: QuerySet, verb, **kwargs) -> None:
+        done, failed = 0, []
+        for enrollment in queryset:
+            try:
+                verb(enrollment=enrollment, actor=request.user, **kwargs)
+                done += 1
+            except DomainError as exc:
+                failed.append(f"{enrollment.full_name}: {exc.detail}")
+        if done:
+            self.message_user(request, f"{done} enrollment(s) updated.", messages.SUCCESS)
+        for line in failed:
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Approve selected enrollments (issue KPJ numbers)", permissions=["change"])
+    def approve_selected(self, request, queryset):
+        self._run(request, queryset, services.enrollment_approve)
+
+    @admin.action(description="Reject selected enrollments…", permissions=["change"])
+    def reject_selected(self, request, queryset):
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            self._run(request, queryset, services.enrollment_reject, reason=form.cleaned_data["reason"])
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject enrollments",
+            "queryset": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/registration/enrollment/reject.html", context)
+
+    # --- NIK reveal -----------------------------------------------------------------------------
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:pk>/reveal-nik/",
+                self.admin_site.admin_view(self.reveal_nik_view),
+                name="registration_enrollment_reveal_nik",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def reveal_nik_view(self, request, pk: int):
+        if not self._can_reveal(request):
+            raise PermissionDenied
+        enrollment = get_object_or_404(Enrollment, pk=pk)
+        nik = None
+        if request.method == "POST":
+            nik = services.enrollment_reveal_nik(enrollment=enrollment, actor=request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"NIK of {enrollment.full_name}",
+            "enrollment": enrollment,
+            "nik": nik,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registration/enrollment/reveal_nik.html", context)
+
+
+@admin.register(Occupation)
+class OccupationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_id", "name_en", "sector", "is_active", "sort_order"]
+    list_filter = ["sector", "is_active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IncomeLevel)
+class IncomeLevelAdmin(admin.ModelAdmin):
+    list_display = ["amount", "is_active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["amount"] if obj else []
+

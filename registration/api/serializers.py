@@ -1,0 +1,117 @@
+"""Shapes of the worker resource. Rules live in registration.services."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from core.api.fields import CodedCharField, CodedIntegerField, CodedListField, OtpCodeField, PhoneField
+from registration.choices import EnrollmentStatus, Programme, Relationship
+from registration.coverage import coverage_for
+from registration.models import Enrollment, Occupation
+from registration.services import today_wib
+
+
+class WorkerCreateSerializer(serializers.Serializer):
+    nik = CodedCharField(domain_code="nik_invalid", max_length=16, min_length=16, trim_whitespace=True)
+    full_name = serializers.CharField(max_length=150)
+    birth_date = serializers.DateField()
+    phone = PhoneField()
+    occupation = CodedCharField(domain_code="occupation_invalid", max_length=40)
+    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    income_level = CodedIntegerField(domain_code="income_level_invalid", min_value=1)
+    programmes = CodedListField(
+        domain_code="programmes_invalid",
+        child=serializers.ChoiceField(choices=Programme.choices),
+        min_length=2,
+        max_length=3,
+    )
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class WorkerUpdateSerializer(serializers.Serializer):
+    phone = PhoneField(required=False)
+    occupation = CodedCharField(domain_code="occupation_invalid", max_length=40, required=False)
+    income_level = CodedIntegerField(domain_code="income_level_invalid", min_value=1, required=False)
+    programmes = CodedListField(
+        domain_code="programmes_invalid",
+        child=serializers.ChoiceField(choices=Programme.choices),
+        min_length=2,
+        max_length=3,
+        required=False,
+    )
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class ConsentSerializer(serializers.Serializer):
+    code = OtpCodeField()
+
+
+class CoverageSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["not_started", "active", "arrears", "lapsed"])
+    paid_through = serializers.CharField(allow_null=True, help_text="Last paid month, YYYY-MM.")
+    next_due_date = serializers.DateField(allow_null=True)
+    arrears_months = serializers.IntegerField(min_value=0)
+
+
+class WorkerSerializer(serializers.ModelSerializer):
+    """The worker object of API.md. Expects `monthly_contributions` ({id: amount}) in the context."""
+
+    nik_masked = serializers.CharField(read_only=True)
+    occupation = serializers.CharField(source="occupation_id", read_only=True)
+    income_level = serializers.IntegerField(source="income_level_id", read_only=True)
+    programmes = serializers.ListField(child=serializers.ChoiceField(choices=Programme.choices), read_only=True)
+    monthly_contribution = serializers.SerializerMethodField()
+    coverage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Enrollment
+        fields = [
+            "id",
+            "full_name",
+            "nik_masked",
+            "gender",
+            "birth_date",
+            "phone",
+            "address",
+            "occupation",
+            "relationship",
+            "income_level",
+            "programmes",
+            "status",
+            "kpj_number",
+            "rejection_reason",
+            "monthly_contribution",
+            "coverage",
+            "consented_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_monthly_contribution(self, obj) -> int:
+        return self.context["monthly_contributions"][obj.pk]
+
+    @extend_schema_field(CoverageSerializer)
+    def get_coverage(self, obj) -> dict:
+        cover = coverage_for(
+            paid_through=obj.paid_through,
+            today=today_wib(),
+            payable=obj.status == EnrollmentStatus.APPROVED,
+        )
+        return {
+            "status": cover.status,
+            "paid_through": cover.paid_through.strftime("%Y-%m") if cover.paid_through else None,
+            "next_due_date": cover.next_due_date,
+            "arrears_months": cover.arrears_months,
+        }
+
+
+class OccupationSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Occupation
+        fields = ["code", "name", "sector"]
+
+    def get_name(self, obj) -> str:
+        from django.utils import translation
+
+        return obj.name_for((translation.get_language() or "id")[:2])

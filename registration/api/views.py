@@ -1,0 +1,116 @@
+"""Thin views: parse, call a service or selector, render. Every worker URL is scoped to the caller."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api.throttling import ScopedRateThrottle
+from registration import ports, selectors, services
+from registration.api.serializers import (
+    ConsentSerializer,
+    OccupationSerializer,
+    WorkerCreateSerializer,
+    WorkerSerializer,
+    WorkerUpdateSerializer,
+)
+
+TAG = ["workers"]
+
+
+def render_workers(enrollments, *, many: bool = False, status_code: int = 200) -> Response:
+    rows = list(enrollments) if many else [enrollments]
+    context = {"monthly_contributions": ports.monthly_contributions(rows)}
+    data = WorkerSerializer(rows, many=True, context=context).data
+    return Response(data if many else data[0], status=status_code)
+
+
+class WorkerScopedView(APIView):
+    def get_worker(self, pk: int):
+        enrollment = selectors.enrollment_get_for_sponsor(sponsor=self.request.user, enrollment_id=pk)
+        if enrollment is None:
+            raise Http404
+        return enrollment
+
+
+class WorkerListCreateView(ListAPIView):
+    serializer_class = WorkerSerializer
+
+    def get_queryset(self):
+        return selectors.enrollment_list_for_sponsor(sponsor=self.request.user)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["monthly_contributions"] = getattr(self, "_monthly", {})
+        return context
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        self._monthly = ports.monthly_contributions(page)
+        return page
+
+    @extend_schema(tags=TAG, responses={200: WorkerSerializer(many=True)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(tags=TAG, request=WorkerCreateSerializer, responses={201: WorkerSerializer})
+    def post(self, request):
+        data = WorkerCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment = services.enrollment_create(sponsor=request.user, **data.validated_data)
+        return render_workers(enrollment, status_code=status.HTTP_201_CREATED)
+
+
+class WorkerDetailView(WorkerScopedView):
+    @extend_schema(tags=TAG, responses={200: WorkerSerializer})
+    def get(self, request, pk: int):
+        return render_workers(self.get_worker(pk))
+
+    @extend_schema(tags=TAG, request=WorkerUpdateSerializer, responses={200: WorkerSerializer})
+    def patch(self, request, pk: int):
+        enrollment = self.get_worker(pk)
+        data = WorkerUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment = services.enrollment_update(enrollment=enrollment, **data.validated_data)
+        return render_workers(enrollment)
+
+
+class WorkerConsentView(WorkerScopedView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "otp_verify"
+
+    @extend_schema(tags=TAG, request=ConsentSerializer, responses={200: WorkerSerializer})
+    def post(self, request, pk: int):
+        enrollment = self.get_worker(pk)
+        data = ConsentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrollment = services.enrollment_consent(enrollment=enrollment, code=data.validated_data["code"])
+        return render_workers(enrollment)
+
+
+class WorkerResendConsentCodeView(WorkerScopedView):
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "otp_send"
+
+    @extend_schema(tags=TAG, request=None, responses={202: None})
+    def post(self, request, pk: int):
+        services.enrollment_resend_consent_code(enrollment=self.get_worker(pk))
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class WorkerEndView(WorkerScopedView):
+    @extend_schema(tags=TAG, request=None, responses={200: WorkerSerializer})
+    def post(self, request, pk: int):
+        return render_workers(services.enrollment_end(enrollment=self.get_worker(pk)))
+
+
+class OccupationListView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(tags=["reference"], responses={200: OccupationSerializer(many=True)}, auth=[])
+    def get(self, request):
+        return Response(OccupationSerializer(selectors.occupation_list(), many=True).data)

@@ -1,0 +1,386 @@
+"""Enrollment: registration, the worker's consent, automated checks, review, and the end of it."""
+
+import datetime
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.audit import audit_log_record
+from core.crypto import blind_index, decrypt_text, encrypt_text
+from core.exceptions import Conflict, DomainError
+from core.nik import InvalidNik, parse_nik
+from notifications import services as notifications
+from registration import registry, selectors
+from registration.choices import (
+    ENROLLMENT_TRANSITIONS,
+    OPEN_STATUSES,
+    REQUIRED_PROGRAMMES,
+    ConsentMethod,
+    EnrollmentStatus,
+    Programme,
+    Relationship,
+    ReviewFlag,
+)
+from registration.kpj import kpj_generate
+from registration.models import Enrollment, IncomeLevel, Occupation
+from sponsors import services as accounts
+from sponsors.choices import OtpPurpose
+from sponsors.models import User
+
+_NIK_REASONS_ID = {
+    "format": "harus 16 angka",
+    "province": "kode provinsi tidak dikenal",
+    "date": "tanggal lahir di dalam NIK tidak valid",
+    "serial": "nomor urut tidak boleh 0000",
+}
+_NIK_REASONS_EN = {
+    "format": "it must be 16 digits",
+    "province": "unknown province code",
+    "date": "the birth date inside the NIK is not a real date",
+    "serial": "the serial number cannot be 0000",
+}
+
+_CONSTRAINT_ERRORS = {
+    "registration_enrollment_one_open_per_nik": ("nik_already_registered", "nik"),
+    "registration_enrollment_one_open_self_per_account": ("self_already_registered", "relationship"),
+}
+
+
+def today_wib() -> datetime.date:
+    """Business dates are computed in Asia/Jakarta (the project's TIME_ZONE)."""
+    return timezone.localdate()
+
+
+def _age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def _nik_error(reason: str) -> DomainError:
+    from django.utils import translation
+
+    reasons = _NIK_REASONS_EN if (translation.get_language() or "id").startswith("en") else _NIK_REASONS_ID
+    return DomainError("nik_invalid", attr="nik", reason=reasons[reason])
+
+
+def programmes_require(programmes) -> bool:
+    """Return whether JHT is included; JKK and JKM are required (PP 44/2015 for BPU)."""
+    if not isinstance(programmes, (list, tuple)) or not all(isinstance(p, str) for p in programmes):
+        raise DomainError("programmes_invalid", attr="programmes")
+    chosen = set(programmes)
+    if len(chosen) != len(programmes) or not chosen <= set(Programme.values) or not REQUIRED_PROGRAMMES <= chosen:
+        raise DomainError("programmes_invalid", attr="programmes")
+    return Programme.JHT.value in chosen
+
+
+def occupation_require(code) -> Occupation:
+    occupation = selectors.occupation_get(code=code)
+    if occupation is None:
+        raise DomainError("occupation_invalid", attr="occupation")
+    return occupation
+
+
+def income_level_require(amount) -> IncomeLevel:
+    level = selectors.income_level_get(amount=amount)
+    if level is None:
+        raise DomainError("income_level_invalid", attr="income_level")
+    return level
+
+
+def _transition(enrollment: Enrollment, target: str, **fields) -> Enrollment:
+    """Move a locked enrollment to `target` if the state machine allows it, stamping `fields`."""
+    if target not in ENROLLMENT_TRANSITIONS[enrollment.status]:
+        raise Conflict("invalid_status", status=enrollment.status)
+    enrollment.status = target
+    for name, value in fields.items():
+        setattr(enrollment, name, value)
+    enrollment.save(update_fields=["status", "updated_at", *fields])
+    return enrollment
+
+
+def _lock(enrollment: Enrollment) -> Enrollment:
+    return Enrollment.objects.select_for_update().select_related("occupation", "sponsor").get(pk=enrollment.pk)
+
+
+# --- Registration ---------------------------------------------------------------------------------
+
+
+def enrollment_create(
+    *,
+    sponsor: User,
+    nik: str,
+    full_name: str,
+    birth_date: datetime.date,
+    phone: str,
+    occupation: str,
+    relationship: str,
+    income_level: int,
+    programmes: list[str],
+    address: str = "",
+) -> Enrollment:
+    """Register a worker. A sponsored worker must then consent by SMS code; a self-enrollment is
+    consented by the account holder themselves and goes straight to the automated checks.
+
+    Rules: a valid NIK agreeing with the birth date (Dukcapil format); age WORKER_MIN_AGE to
+    WORKER_MAX_AGE on the day of registration; JKK and JKM required; one open enrollment per NIK; at
+    most SPONSOR_MAX_OPEN_ENROLLMENTS open per sponsor; one open self-enrollment per account.
+    """
+    try:
+        parsed = parse_nik(nik)
+    except InvalidNik as exc:
+        raise _nik_error(exc.reason) from exc
+    if not parsed.matches_birth_date(birth_date):
+        raise DomainError("nik_birth_date_mismatch", attr="birth_date")
+    age = _age_on(birth_date, today_wib())
+    if not settings.WORKER_MIN_AGE <= age <= settings.WORKER_MAX_AGE:
+        raise DomainError(
+            "age_not_eligible", attr="birth_date", min_age=settings.WORKER_MIN_AGE, max_age=settings.WORKER_MAX_AGE
+        )
+    occupation_row = occupation_require(occupation)
+    level = income_level_require(income_level)
+    jht = programmes_require(programmes)
+    nik_hash = blind_index(parsed.value)
+
+    with transaction.atomic():
+        # The sponsor's row is the lock that serialises their limit checks.
+        User.objects.select_for_update().only("pk").get(pk=sponsor.pk)
+        open_enrollments = Enrollment.objects.filter(sponsor=sponsor, status__in=OPEN_STATUSES)
+        if relationship == Relationship.SELF and open_enrollments.filter(relationship=Relationship.SELF).exists():
+            raise Conflict("self_already_registered", attr="relationship")
+        if open_enrollments.count() >= settings.SPONSOR_MAX_OPEN_ENROLLMENTS:
+            raise Conflict("sponsor_limit_reached", limit=settings.SPONSOR_MAX_OPEN_ENROLLMENTS)
+        if Enrollment.objects.filter(nik_hash=nik_hash, status__in=OPEN_STATUSES).exists():
+            raise Conflict("nik_already_registered", attr="nik")
+        enrollment = Enrollment(
+            sponsor=sponsor,
+            relationship=relationship,
+            nik_encrypted=encrypt_text(parsed.value),
+            nik_hash=nik_hash,
+            nik_first4=parsed.value[:4],
+            nik_last4=parsed.value[-4:],
+            province=parsed.province,
+            full_name=full_name.strip(),
+            birth_date=birth_date,
+            gender=parsed.gender,
+            phone=phone,
+            address=address.strip(),
+            occupation=occupation_row,
+            income_level=level,
+            jht=jht,
+        )
+        try:
+            with transaction.atomic():
+                enrollment.save()
+        except IntegrityError as exc:
+            # Another request registered the same NIK (or self) between our check and our insert.
+            for name, (code, attr) in _CONSTRAINT_ERRORS.items():
+                if name in str(exc):
+                    raise Conflict(code, attr=attr) from exc
+            raise
+
+        if relationship == Relationship.SELF:
+            enrollment = enrollment_consent_record(enrollment=enrollment, method=ConsentMethod.ACCOUNT_HOLDER)
+        else:
+            _send_consent_code(enrollment)
+    return enrollment
+
+
+def _send_consent_code(enrollment: Enrollment) -> None:
+    accounts.otp_issue(
+        purpose=OtpPurpose.WORKER_CONSENT,
+        subject_id=enrollment.pk,
+        phone=enrollment.phone,
+        # The worker is not an account holder yet: the consent notice goes out in Indonesian.
+        language="id",
+        sponsor_name=enrollment.sponsor.full_name,
+        programmes=", ".join(enrollment.programmes),
+    )
+
+
+def enrollment_resend_consent_code(*, enrollment: Enrollment) -> None:
+    if enrollment.status != EnrollmentStatus.AWAITING_CONSENT:
+        raise Conflict("invalid_status", status=enrollment.status)
+    _send_consent_code(enrollment)
+
+
+def enrollment_consent(*, enrollment: Enrollment, code: str) -> Enrollment:
+    """Record the worker's consent (the SMS code they read out to the sponsor), then run the checks."""
+    if enrollment.status != EnrollmentStatus.AWAITING_CONSENT:
+        raise Conflict("invalid_status", status=enrollment.status)
+    accounts.otp_verify(purpose=OtpPurpose.WORKER_CONSENT, subject_id=enrollment.pk, code=code)
+    return enrollment_consent_record(enrollment=enrollment, method=ConsentMethod.SMS_OTP)
+
+
+def enrollment_consent_record(*, enrollment: Enrollment, method: str) -> Enrollment:
+    """Record consent given by `method` (its proof already checked), then run the automated checks."""
+    with transaction.atomic():
+        enrollment = _lock(enrollment)
+        if enrollment.status != EnrollmentStatus.AWAITING_CONSENT:
+            raise Conflict("invalid_status", status=enrollment.status)
+        enrollment.consent_method = method
+        enrollment.consented_at = timezone.now()
+        enrollment.consent_notice_version = settings.CONSENT_NOTICE_VERSION
+        enrollment.save(update_fields=["consent_method", "consented_at", "consent_notice_version"])
+        _check_and_decide(enrollment)
+    return enrollment
+
+
+# --- Automated checks and review ------------------------------------------------------------------
+
+
+def enrollment_checks(*, enrollment: Enrollment) -> list[str]:
+    """Flags that send an enrollment to back-office review instead of automatic approval."""
+    flags = []
+    if (
+        Enrollment.objects.filter(phone=enrollment.phone, status__in=OPEN_STATUSES)
+        .exclude(pk=enrollment.pk)
+        .exists()
+    ):
+        flags.append(ReviewFlag.PHONE_SHARED.value)
+    recent = Enrollment.objects.filter(
+        sponsor_id=enrollment.sponsor_id, created_at__gte=timezone.now() - timedelta(hours=24)
+    ).count()
+    if recent > settings.SPONSOR_BURST_LIMIT:
+        flags.append(ReviewFlag.SPONSOR_BURST.value)
+    result = registry.get_civil_registry().verify(
+        nik=decrypt_text(enrollment.nik_encrypted), full_name=enrollment.full_name, birth_date=enrollment.birth_date
+    )
+    if result.status == registry.MISMATCH:
+        flags.append(ReviewFlag.REGISTRY_MISMATCH.value)
+    elif result.status == registry.UNAVAILABLE:
+        flags.append(ReviewFlag.REGISTRY_UNAVAILABLE.value)
+    if settings.REVIEW_MODE == "all":
+        flags.append(ReviewFlag.REVIEW_ALL.value)
+    return flags
+
+
+def _check_and_decide(enrollment: Enrollment) -> Enrollment:
+    flags = enrollment_checks(enrollment=enrollment)
+    if flags:
+        return _transition(enrollment, EnrollmentStatus.PENDING_REVIEW, review_flags=flags)
+    return _approve(enrollment, actor=None)
+
+
+def _assign_kpj() -> str:
+    for _ in range(10):
+        candidate = kpj_generate()
+        if not Enrollment.objects.filter(kpj_number=candidate).exists():
+            return candidate
+    raise RuntimeError("could not find a free KPJ number in 10 tries")
+
+
+def _approve(enrollment: Enrollment, *, actor: User | None) -> Enrollment:
+    now = timezone.now()
+    previous_status = enrollment.status
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                _transition(
+                    enrollment,
+                    EnrollmentStatus.APPROVED,
+                    kpj_number=_assign_kpj(),
+                    approved_at=now,
+                    reviewed_by=actor,
+                )
+            break
+        except IntegrityError:  # a concurrent approval took the same KPJ number
+            enrollment.status = previous_status
+            if attempt == 2:
+                raise
+    if actor is not None:
+        audit_log_record(actor=actor, action="enrollment_approve", obj=enrollment)
+    notifications.user_notify(
+        user=enrollment.sponsor,
+        kind="enrollment_approved",
+        worker_name=enrollment.full_name,
+        kpj_number=enrollment.kpj_number,
+    )
+    return enrollment
+
+
+def enrollment_approve(*, enrollment: Enrollment, actor: User) -> Enrollment:
+    """Back-office approval of an enrollment waiting for review; issues the KPJ number."""
+    with transaction.atomic():
+        enrollment = _lock(enrollment)
+        if enrollment.status != EnrollmentStatus.PENDING_REVIEW:
+            raise Conflict("invalid_status", status=enrollment.status)
+        return _approve(enrollment, actor=actor)
+
+
+def enrollment_reject(*, enrollment: Enrollment, actor: User, reason: str) -> Enrollment:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("rejection_reason_required", attr="rejection_reason")
+    with transaction.atomic():
+        enrollment = _lock(enrollment)
+        if enrollment.status != EnrollmentStatus.PENDING_REVIEW:
+            raise Conflict("invalid_status", status=enrollment.status)
+        _transition(
+            enrollment,
+            EnrollmentStatus.REJECTED,
+            rejection_reason=reason,
+            rejected_at=timezone.now(),
+            reviewed_by=actor,
+        )
+        audit_log_record(actor=actor, action="enrollment_reject", obj=enrollment, detail=reason)
+        notifications.user_notify(
+            user=enrollment.sponsor, kind="enrollment_rejected", worker_name=enrollment.full_name, reason=reason
+        )
+    return enrollment
+
+
+def enrollment_reveal_nik(*, enrollment: Enrollment, actor: User) -> str:
+    """The full NIK, for staff allowed to see it; every reveal is audit-logged."""
+    if not actor.has_perm("registration.reveal_nik"):
+        raise DomainError("permission_denied", status_code=403)
+    audit_log_record(actor=actor, action="nik_reveal", obj=enrollment)
+    return decrypt_text(enrollment.nik_encrypted)
+
+
+# --- Changes by the sponsor -----------------------------------------------------------------------
+
+
+def enrollment_end(*, enrollment: Enrollment) -> Enrollment:
+    """End the sponsorship (or withdraw a registration). Paid months stay covered; reminders stop."""
+    with transaction.atomic():
+        enrollment = _lock(enrollment)
+        _transition(enrollment, EnrollmentStatus.ENDED, ended_at=timezone.now())
+    return enrollment
+
+
+def enrollment_update(
+    *,
+    enrollment: Enrollment,
+    phone: str | None = None,
+    occupation: str | None = None,
+    income_level: int | None = None,
+    programmes: list[str] | None = None,
+    address: str | None = None,
+) -> Enrollment:
+    """Change what the sponsor may change. It applies to months not yet paid: paid months keep the
+    price they were invoiced at."""
+    changes: dict = {}
+    if occupation is not None:
+        changes["occupation"] = occupation_require(occupation)
+    if income_level is not None:
+        changes["income_level"] = income_level_require(income_level)
+    if programmes is not None:
+        changes["jht"] = programmes_require(programmes)
+    if address is not None:
+        changes["address"] = address.strip()
+    with transaction.atomic():
+        enrollment = _lock(enrollment)
+        if enrollment.status not in OPEN_STATUSES:
+            raise Conflict("invalid_status", status=enrollment.status)
+        phone_changed = phone is not None and phone != enrollment.phone
+        if phone_changed:
+            changes["phone"] = phone
+        for name, value in changes.items():
+            setattr(enrollment, name, value)
+        if changes:
+            enrollment.save(update_fields=[*changes, "updated_at"])
+        if phone_changed and enrollment.status == EnrollmentStatus.AWAITING_CONSENT:
+            # Consent must come from the phone the worker actually holds.
+            _send_consent_code(enrollment)
+    return enrollment

@@ -1,0 +1,35 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from sponsors.models import Device, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["-id"]
+    list_display = ["phone", "full_name", "phone_verified", "is_staff", "date_joined"]
+    list_filter = ["is_staff", "is_active", "groups"]
+    search_fields = ["phone", "full_name", "email"]
+    readonly_fields = ["date_joined", "last_login", "phone_verified_at", "whatsapp_opt_in_at"]
+    fieldsets = [
+        (None, {"fields": ["phone", "password"]}),
+        ("Profile", {"fields": ["full_name", "email", "language", "reminder_channels", "whatsapp_opt_in_at"]}),
+        ("Status", {"fields": ["phone_verified_at", "is_active", "date_joined", "last_login"]}),
+        ("Back-office", {"fields": ["is_staff", "is_superuser", "groups"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "full_name", "password1", "password2"]})]
+    filter_horizontal = ["groups"]
+
+    @admin.display(boolean=True, description="phone verified")
+    def phone_verified(self, obj):
+        return obj.phone_verified
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["user", "platform", "created_at"]
+    list_filter = ["platform"]
+    readonly_fields = ["user", "token", "platform"]

@@ -1,0 +1,77 @@
+from rest_framework import serializers
+
+from core.api.fields import OtpCodeField, PhoneField
+from core.messages import message
+from sponsors.choices import Language, Platform, ReminderChannel
+from sponsors.models import Device, User
+
+
+class SignupInputSerializer(serializers.Serializer):
+    phone = PhoneField()
+    full_name = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+
+class SignupOutputSerializer(serializers.ModelSerializer):
+    phone_verified = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "phone", "full_name", "phone_verified"]
+
+
+class VerifyPhoneInputSerializer(serializers.Serializer):
+    phone = PhoneField()
+    code = OtpCodeField()
+
+
+class VerifyPhoneOutputSerializer(serializers.Serializer):
+    phone_verified = serializers.BooleanField()
+
+
+class PhoneInputSerializer(serializers.Serializer):
+    phone = PhoneField()
+
+
+class TokenInputSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class MeSerializer(serializers.ModelSerializer):
+    phone_verified = serializers.BooleanField(read_only=True)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    reminder_channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=ReminderChannel.choices), required=False, max_length=3
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "phone", "full_name", "email", "phone_verified", "language", "reminder_channels"]
+        read_only_fields = ["id", "phone", "phone_verified"]
+        extra_kwargs = {"full_name": {"required": False}, "email": {"required": False}}
+
+    def validate_reminder_channels(self, value):
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError(message("reminder_channels_invalid"), code="reminder_channels_invalid")
+        return value
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+
+    class Meta:
+        model = Device
+        fields = ["id", "token", "platform", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"token": {"validators": []}}

@@ -1,0 +1,149 @@
+from django.contrib.auth import authenticate
+from django.utils import translation
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenRefreshView as BaseTokenRefreshView
+
+from core.api.throttling import PhoneRateThrottle, ScopedRateThrottle
+from core.exceptions import DomainError
+from core.messages import message
+from core.phones import normalize_phone_or_none
+from sponsors import services
+from sponsors.api.serializers import (
+    DeviceSerializer,
+    MeSerializer,
+    PhoneInputSerializer,
+    RefreshInputSerializer,
+    SignupInputSerializer,
+    SignupOutputSerializer,
+    TokenInputSerializer,
+    TokenPairSerializer,
+    VerifyPhoneInputSerializer,
+    VerifyPhoneOutputSerializer,
+)
+
+TAG = ["accounts"]
+
+
+class PublicView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+
+
+class SignupView(PublicView):
+    throttle_scope = "signup"
+
+    @extend_schema(tags=TAG, request=SignupInputSerializer, responses={201: SignupOutputSerializer}, auth=[])
+    def post(self, request):
+        data = SignupInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_signup(**data.validated_data, language=translation.get_language()[:2])
+        return Response(SignupOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class VerifyPhoneView(PublicView):
+    throttle_scope = "otp_verify"
+
+    @extend_schema(
+        tags=TAG, request=VerifyPhoneInputSerializer, responses={200: VerifyPhoneOutputSerializer}, auth=[]
+    )
+    def post(self, request):
+        data = VerifyPhoneInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_verify_phone(**data.validated_data)
+        return Response({"phone_verified": user.phone_verified})
+
+
+class ResendCodeView(PublicView):
+    throttle_scope = "otp_send"
+    throttle_classes = [ScopedRateThrottle, PhoneRateThrottle]
+
+    @extend_schema(tags=TAG, request=PhoneInputSerializer, responses={202: None}, auth=[])
+    def post(self, request):
+        data = PhoneInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_resend_code(phone=data.validated_data["phone"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+def _tokens_for(user) -> dict:
+    refresh = RefreshToken.for_user(user)
+    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+class TokenView(PublicView):
+    throttle_scope = "login"
+
+    @extend_schema(
+        tags=TAG,
+        request=TokenInputSerializer,
+        responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Bad credentials")},
+        auth=[],
+    )
+    def post(self, request):
+        data = TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        phone = normalize_phone_or_none(data.validated_data["phone"])
+        user = (
+            authenticate(request, phone=phone, password=data.validated_data["password"]) if phone else None
+        )
+        if user is None:
+            raise AuthenticationFailed(message("invalid_credentials"), code="invalid_credentials")
+        if not user.phone_verified:
+            raise DomainError("phone_not_verified", status_code=status.HTTP_403_FORBIDDEN, attr="phone")
+        return Response(_tokens_for(user))
+
+
+class TokenRefreshView(BaseTokenRefreshView):
+    """Refresh tokens rotate: the answer holds a new refresh token and the used one is blacklisted."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(tags=TAG, request=RefreshInputSerializer, responses={200: TokenPairSerializer}, auth=[])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutView(APIView):
+    @extend_schema(tags=TAG, request=RefreshInputSerializer, responses={204: None})
+    def post(self, request):
+        data = RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(data.validated_data["refresh"])
+        except TokenError as exc:
+            raise DomainError("token_not_valid", attr="refresh") from exc
+        if str(token.get("user_id")) != str(request.user.pk):
+            raise DomainError("token_not_valid", attr="refresh")
+        token.blacklist()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(tags=TAG, responses={200: MeSerializer})
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(tags=TAG, request=MeSerializer, responses={200: MeSerializer})
+    def patch(self, request):
+        data = MeSerializer(request.user, data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, **data.validated_data)
+        return Response(MeSerializer(user).data)
+
+
+class DeviceView(APIView):
+    @extend_schema(tags=TAG, request=DeviceSerializer, responses={201: DeviceSerializer})
+    def post(self, request):
+        data = DeviceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        device = services.device_register(user=request.user, **data.validated_data)
+        return Response(DeviceSerializer(device).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,255 @@
+"""Personal data (NIK, phone numbers) never reaches the logs (UU PDP 27/2022)."""
+
+import io
+import logging
+import uuid
+
+import pytest
+from django.conf import settings
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from core.logging import RedactingFormatter, RedactPersonalDataFilter, redact
+
+NIK = "3174014507900001"
+PHONE_FORMATS = [
+    "081234567890",
+    "0812-3456-7890",
+    "0812 3456 7890",
+    "0812.3456.7890",
+    "62812 3456 7890",
+    "6281234567890",
+    "62-812-3456-7890",
+    "+6281234567890",
+    "+62 812-3456-7890",
+    "+62 812 3456 7890",
+]
+PHONE_DIGIT_RUNS = ["81234567890", "1234567890", "3456", "7890", "12345"]
+
+
+@pytest.fixture
+def capture():
+    """A dedicated logger whose handler writes to a StringIO, with the project's filter and formatter."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactPersonalDataFilter())
+    logger = logging.getLogger(f"tests.core.redact.{uuid.uuid4().hex}")
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(handler)
+    yield logger, stream
+    logger.removeHandler(handler)
+    handler.close()
+
+
+def assert_no_personal_data(output: str, phone: str | None = None):
+    assert NIK not in output
+    assert "14507900" not in output  # the NIK's birth date and district
+    assert "450790" not in output
+    if phone is not None:
+        assert phone not in output
+        for run in PHONE_DIGIT_RUNS:
+            assert run not in output, (run, output)
+
+
+def test_nik_in_message_is_redacted(capture):
+    logger, stream = capture
+    logger.info(f"registering worker nik={NIK} now")
+    output = stream.getvalue()
+    assert_no_personal_data(output)
+    assert "[NIK]" in output
+    assert "registering worker nik=" in output
+    assert "now" in output
+
+
+@pytest.mark.parametrize("phone", PHONE_FORMATS)
+def test_phone_in_message_is_redacted(capture, phone):
+    logger, stream = capture
+    logger.warning(f"sms to {phone} failed")
+    output = stream.getvalue()
+    assert_no_personal_data(output, phone)
+    assert "sms to [PHONE] failed" in output
+
+
+@pytest.mark.parametrize("phone", PHONE_FORMATS)
+def test_nik_and_phone_in_percent_args_are_redacted(capture, phone):
+    logger, stream = capture
+    logger.info("nik %s phone %s", NIK, phone)
+    output = stream.getvalue()
+    assert_no_personal_data(output, phone)
+    assert "nik [NIK] phone [PHONE]" in output
+
+
+def test_nik_as_int_arg_and_dict_args_are_redacted(capture):
+    logger, stream = capture
+    logger.info("nik %d", int(NIK))
+    logger.info("worker %(nik)s %(phone)s", {"nik": NIK, "phone": "+6281234567890"})
+    output = stream.getvalue()
+    assert_no_personal_data(output, "+6281234567890")
+    assert "nik [NIK]" in output
+    assert "worker [NIK] [PHONE]" in output
+
+
+def test_nik_and_phone_in_exception_traceback_are_redacted(capture):
+    logger, stream = capture
+    try:
+        raise ValueError(f"bad worker {NIK} with phone 0812-3456-7890")
+    except ValueError:
+        logger.exception("registration failed for %s", "+6281234567890")
+    output = stream.getvalue()
+    assert "Traceback" in output
+    assert "ValueError: bad worker [NIK] with phone [PHONE]" in output
+    assert "registration failed for [PHONE]" in output
+    assert_no_personal_data(output, "0812-3456-7890")
+
+
+def test_nik_in_chained_exception_and_exc_info_kwarg_is_redacted(capture):
+    logger, stream = capture
+    try:
+        try:
+            int(f"x{NIK}")
+        except ValueError as inner:
+            raise RuntimeError("could not parse") from inner
+    except RuntimeError:
+        logger.error("failed", exc_info=True)
+    output = stream.getvalue()
+    assert "RuntimeError: could not parse" in output
+    assert_no_personal_data(output)
+
+
+def test_filter_rewrites_the_record_itself(capture):
+    """Other handlers (e.g. Sentry) attached after the filter see the redacted record."""
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "nik %s phone %s", (NIK, "081234567890"), None)
+    assert RedactPersonalDataFilter().filter(record) is True
+    assert record.getMessage() == "nik [NIK] phone [PHONE]"
+
+
+def test_filter_never_drops_records():
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "broken %s %s", ("only one",), None)
+    assert RedactPersonalDataFilter().filter(record) is True
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "nothing personal, amount 36800", None, None)
+    assert RedactPersonalDataFilter().filter(record) is True
+    assert record.getMessage() == "nothing personal, amount 36800"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "amount 36800",
+        "amount Rp36.800 total 73600",
+        "due 2026-12-15",
+        "period 2026-12",
+        "timestamp 2026-12-15T08:30:00+07:00",
+        "kpj 12345678901",
+        "invoice 42 order INV-20261215-0001",
+        "user id 1234567",
+        "unix 1765778400",
+        "gross_amount 36800.00",
+        "income 1000000 to 5000000",
+    ],
+)
+def test_ordinary_numbers_are_not_redacted(capture, text):
+    assert redact(text) == text
+    logger, stream = capture
+    logger.info("%s", text)
+    assert text in stream.getvalue()
+
+
+@pytest.mark.parametrize("phone", PHONE_FORMATS)
+def test_redact_phone_formats_directly(phone):
+    assert redact(f"to {phone}.") == "to [PHONE]."
+    assert redact(f"[{phone}]") == "[[PHONE]]"
+
+
+def test_redact_nik_directly():
+    assert redact(NIK) == "[NIK]"
+    assert redact(f"nik:{NIK},") == "nik:[NIK],"
+    # 15 and 17 digit runs are not NIKs.
+    assert redact("317401450790000") == "317401450790000"
+    assert redact("31740145079000011") == "31740145079000011"
+
+
+@pytest.mark.parametrize("phone", ["(0812) 3456 7890", "(0812)-3456-7890", "+62 (812) 3456-7890", "62 (812) 3456 7890"])
+def test_redacts_phone_with_brackets_which_normalize_phone_accepts(phone):
+    """core.phones accepts brackets ("with spaces, dashes, dots or brackets"): what a user may type must
+    not reach the logs either."""
+    from core.phones import normalize_phone
+
+    assert normalize_phone(phone) == "+6281234567890"
+    output = redact(f"bad input {phone}")
+    for run in ["3456 7890", "3456-7890", "7890"]:
+        assert run not in output, output
+
+
+# Valid NIKs (structure only matters to the regex) and valid Indonesian mobile numbers.
+niks = st.text(alphabet="0123456789", min_size=16, max_size=16)
+mobiles = st.builds(
+    lambda prefix, rest: prefix + rest,
+    st.sampled_from(["0811", "0812", "0813", "0821", "0852", "0857", "0878", "0881", "0896"]),
+    st.text(alphabet="0123456789", min_size=6, max_size=9),
+)
+
+
+@hypothesis_settings(max_examples=200, deadline=None)
+@given(niks, mobiles, st.sampled_from(["local", "62", "+62", "+62 ", "dashes", "spaces"]))
+def test_any_nik_and_phone_are_redacted(nik, local, style):
+    national = local[1:]
+    phone = {
+        "local": local,
+        "62": "62" + national,
+        "+62": "+62" + national,
+        "+62 ": "+62 " + national[:3] + "-" + national[3:7] + "-" + national[7:],
+        "dashes": local[:4] + "-" + local[4:8] + "-" + local[8:],
+        "spaces": local[:4] + " " + local[4:8] + " " + local[8:],
+    }[style]
+    phone = phone.rstrip("- ")
+    assert redact(f"nik {nik} phone {phone} end") == "nik [NIK] phone [PHONE] end"
+
+
+# --- the project's LOGGING setting ---------------------------------------------------------------
+
+
+def test_settings_logging_attaches_filter_and_formatter_to_console():
+    config = settings.LOGGING
+    console = config["handlers"]["console"]
+    filter_names = console.get("filters", [])
+    assert filter_names, "the console handler has no filter"
+    filter_classes = [config["filters"][name].get("()") for name in filter_names]
+    assert "core.logging.RedactPersonalDataFilter" in filter_classes
+    formatter = config["formatters"][console["formatter"]]
+    assert formatter.get("()") == "core.logging.RedactingFormatter"
+    # Every handler used by the root logger and the named loggers is the redacting console.
+    assert config["root"]["handlers"] == ["console"]
+    for logger_config in config.get("loggers", {}).values():
+        for handler_name in logger_config.get("handlers", []):
+            assert handler_name == "console"
+
+
+def test_configured_root_console_redacts():
+    """Django applied settings.LOGGING at setup: the root logger's console handler redacts.
+
+    The handler's stream is swapped for a StringIO for the duration of the test (no reconfiguration).
+    """
+    root = logging.getLogger()
+    consoles = [
+        h
+        for h in root.handlers
+        if isinstance(h, logging.StreamHandler)
+        and isinstance(h.formatter, RedactingFormatter)
+        and any(isinstance(f, RedactPersonalDataFilter) for f in h.filters)
+    ]
+    assert consoles, f"no redacting console handler on the root logger: {root.handlers}"
+    console = consoles[0]
+    db_logger = logging.getLogger("django.db.backends")
+    assert console in db_logger.handlers
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    try:
+        logging.getLogger("tests.core.settings_logging").warning("nik %s phone %s", NIK, "0812-3456-7890")
+    finally:
+        console.setStream(previous)
+    output = stream.getvalue()
+    assert "nik [NIK] phone [PHONE]" in output
+    assert_no_personal_data(output, "0812-3456-7890")
