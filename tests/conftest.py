@@ -16,3 +16,71 @@ def _clean_cache():
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def reference(db):
+    """Occupations, the Rp1,000,000 income level and the normal + PP 50/2025 rates."""
+    from tests.factories import normal_rates, reference_data
+
+    reference_data()
+    normal_rates()
+
+
+@pytest.fixture
+def user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    """An API client authenticated as `user` with a real JWT access token."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def other_client(other_user) -> APIClient:
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(other_user).access_token}")
+    return client
+
+
+@pytest.fixture
+def notify_file(settings, tmp_path):
+    """Send every channel to a JSON-lines file and return a reader of its messages."""
+    import json
+
+    path = tmp_path / "notifications.jsonl"
+    settings.NOTIFY_SMS_BACKEND = settings.NOTIFY_WHATSAPP_BACKEND = settings.NOTIFY_PUSH_BACKEND = "file"
+    settings.NOTIFY_FILE_PATH = str(path)
+
+    class Reader:
+        def messages(self) -> list[dict]:
+            if not path.exists():
+                return []
+            return [json.loads(line) for line in path.read_text().splitlines()]
+
+        def last_code(self, to: str | None = None) -> str:
+            import re
+
+            for message in reversed(self.messages()):
+                if to is None or message["to"] == to:
+                    return re.findall(r"\b\d{6}\b", message["body"])[0]
+            raise AssertionError(f"no code sent to {to}")
+
+    return Reader()
