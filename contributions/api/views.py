@@ -4,6 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contributions import selectors, services
+from core.api.schema import domain_validation_errors
 from contributions.api.serializers import IncomeLevelSerializer, QuoteInputSerializer, QuoteSerializer
 
 
@@ -18,6 +19,16 @@ class IncomeLevelListView(PublicView):
         return Response(IncomeLevelSerializer(selectors.income_levels_with_normal_rates(), many=True).data)
 
 
+@domain_validation_errors(
+    {
+        "months": ["months_not_allowed"],
+        "start_month": ["month_invalid"],
+        "occupation": ["occupation_invalid"],
+        "income_level": ["income_level_invalid"],
+        "programmes": ["programmes_invalid"],
+        None: ["rate_unavailable"],
+    }
+)
 class QuoteView(PublicView):
     @extend_schema(tags=["contributions"], request=QuoteInputSerializer, responses={200: QuoteSerializer}, auth=[])
     def post(self, request):

@@ -1,7 +1,6 @@
 """The API's error shape (drf-standardized-errors), with domain errors carrying `attr`."""
 
 from drf_standardized_errors.formatter import ExceptionFormatter as BaseFormatter
-from drf_standardized_errors.handler import exception_handler as standardized_exception_handler
 from drf_standardized_errors.types import CLIENT_ERROR, VALIDATION_ERROR, Error
 from rest_framework import exceptions
 
@@ -29,6 +28,3 @@ class ExceptionFormatter(BaseFormatter):
             errors = errors[:1]
         return super().get_error_response(error_type, errors)
 
-
-def exception_handler(exc, context):
-    return standardized_exception_handler(exc, context)

@@ -8,6 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.schema import client_error, domain_validation_errors
 from core.api.throttling import ScopedRateThrottle
 from registration import ports, selectors, services
 from registration.api.serializers import (
@@ -19,6 +20,13 @@ from registration.api.serializers import (
 )
 
 TAG = ["workers"]
+WORKER_FIELD_CODES = {
+    "phone": ["phone_invalid"],
+    "occupation": ["occupation_invalid"],
+    "income_level": ["income_level_invalid"],
+    "programmes": ["programmes_invalid"],
+}
+INVALID_STATUS = client_error("InvalidStatus", ["invalid_status"], "The worker's status does not allow this.")
 
 
 def render_workers(enrollments, *, many: bool = False, status_code: int = 200) -> Response:
@@ -36,6 +44,14 @@ class WorkerScopedView(APIView):
         return enrollment
 
 
+@domain_validation_errors(
+    {
+        **WORKER_FIELD_CODES,
+        "nik": ["nik_invalid"],
+        "birth_date": ["nik_birth_date_mismatch", "age_not_eligible"],
+    },
+    methods=["post"],
+)
 class WorkerListCreateView(ListAPIView):
     serializer_class = WorkerSerializer
 
@@ -56,7 +72,16 @@ class WorkerListCreateView(ListAPIView):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(tags=TAG, request=WorkerCreateSerializer, responses={201: WorkerSerializer})
+    @extend_schema(
+        tags=TAG,
+        request=WorkerCreateSerializer,
+        responses={
+            201: WorkerSerializer,
+            409: client_error(
+                "WorkerConflict", ["nik_already_registered", "sponsor_limit_reached", "self_already_registered"]
+            ),
+        },
+    )
     def post(self, request):
         data = WorkerCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -64,12 +89,13 @@ class WorkerListCreateView(ListAPIView):
         return render_workers(enrollment, status_code=status.HTTP_201_CREATED)
 
 
+@domain_validation_errors(WORKER_FIELD_CODES, methods=["patch"])
 class WorkerDetailView(WorkerScopedView):
     @extend_schema(tags=TAG, responses={200: WorkerSerializer})
     def get(self, request, pk: int):
         return render_workers(self.get_worker(pk))
 
-    @extend_schema(tags=TAG, request=WorkerUpdateSerializer, responses={200: WorkerSerializer})
+    @extend_schema(tags=TAG, request=WorkerUpdateSerializer, responses={200: WorkerSerializer, 409: INVALID_STATUS})
     def patch(self, request, pk: int):
         enrollment = self.get_worker(pk)
         data = WorkerUpdateSerializer(data=request.data)
@@ -78,11 +104,12 @@ class WorkerDetailView(WorkerScopedView):
         return render_workers(enrollment)
 
 
+@domain_validation_errors({"code": ["otp_invalid", "otp_expired", "otp_locked"]})
 class WorkerConsentView(WorkerScopedView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "otp_verify"
 
-    @extend_schema(tags=TAG, request=ConsentSerializer, responses={200: WorkerSerializer})
+    @extend_schema(tags=TAG, request=ConsentSerializer, responses={200: WorkerSerializer, 409: INVALID_STATUS})
     def post(self, request, pk: int):
         enrollment = self.get_worker(pk)
         data = ConsentSerializer(data=request.data)
@@ -95,14 +122,14 @@ class WorkerResendConsentCodeView(WorkerScopedView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "otp_send"
 
-    @extend_schema(tags=TAG, request=None, responses={202: None})
+    @extend_schema(tags=TAG, request=None, responses={202: None, 409: INVALID_STATUS})
     def post(self, request, pk: int):
         services.enrollment_resend_consent_code(enrollment=self.get_worker(pk))
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
 class WorkerEndView(WorkerScopedView):
-    @extend_schema(tags=TAG, request=None, responses={200: WorkerSerializer})
+    @extend_schema(tags=TAG, request=None, responses={200: WorkerSerializer, 409: INVALID_STATUS})
     def post(self, request, pk: int):
         return render_workers(services.enrollment_end(enrollment=self.get_worker(pk)))
 

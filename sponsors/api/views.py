@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.utils import translation
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
@@ -10,6 +10,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView as BaseTokenRefreshView
 
+from core.api.schema import client_error, domain_validation_errors
 from core.api.throttling import PhoneRateThrottle, ScopedRateThrottle
 from core.exceptions import DomainError
 from core.messages import message
@@ -29,6 +30,13 @@ from sponsors.api.serializers import (
 )
 
 TAG = ["accounts"]
+OTP_CODES = ["otp_invalid", "otp_expired", "otp_locked"]
+PASSWORD_CODES = [
+    "password_too_short",
+    "password_too_common",
+    "password_entirely_numeric",
+    "password_too_similar",
+]
 
 
 class PublicView(APIView):
@@ -37,10 +45,16 @@ class PublicView(APIView):
     throttle_classes = [ScopedRateThrottle]
 
 
+@domain_validation_errors({"phone": ["phone_invalid"], "password": PASSWORD_CODES})
 class SignupView(PublicView):
     throttle_scope = "signup"
 
-    @extend_schema(tags=TAG, request=SignupInputSerializer, responses={201: SignupOutputSerializer}, auth=[])
+    @extend_schema(
+        tags=TAG,
+        request=SignupInputSerializer,
+        responses={201: SignupOutputSerializer, 409: client_error("PhoneTaken", ["phone_taken"])},
+        auth=[],
+    )
     def post(self, request):
         data = SignupInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -48,6 +62,7 @@ class SignupView(PublicView):
         return Response(SignupOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
+@domain_validation_errors({"phone": ["phone_invalid"], "code": OTP_CODES})
 class VerifyPhoneView(PublicView):
     throttle_scope = "otp_verify"
 
@@ -61,6 +76,7 @@ class VerifyPhoneView(PublicView):
         return Response({"phone_verified": user.phone_verified})
 
 
+@domain_validation_errors({"phone": ["phone_invalid"]})
 class ResendCodeView(PublicView):
     throttle_scope = "otp_send"
     throttle_classes = [ScopedRateThrottle, PhoneRateThrottle]
@@ -84,7 +100,11 @@ class TokenView(PublicView):
     @extend_schema(
         tags=TAG,
         request=TokenInputSerializer,
-        responses={200: TokenPairSerializer, 401: OpenApiResponse(description="Bad credentials")},
+        responses={
+            200: TokenPairSerializer,
+            401: client_error("BadCredentials", ["invalid_credentials"], "Wrong phone or password"),
+            403: client_error("PhoneNotVerified", ["phone_not_verified"]),
+        },
         auth=[],
     )
     def post(self, request):
@@ -107,11 +127,17 @@ class TokenRefreshView(BaseTokenRefreshView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
-    @extend_schema(tags=TAG, request=RefreshInputSerializer, responses={200: TokenPairSerializer}, auth=[])
+    @extend_schema(
+        tags=TAG,
+        request=RefreshInputSerializer,
+        responses={200: TokenPairSerializer, 401: client_error("RefreshRefused", ["token_not_valid"])},
+        auth=[],
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
 
+@domain_validation_errors({"refresh": ["token_not_valid"]})
 class LogoutView(APIView):
     @extend_schema(tags=TAG, request=RefreshInputSerializer, responses={204: None})
     def post(self, request):
@@ -127,6 +153,7 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@domain_validation_errors({"reminder_channels": ["reminder_channels_invalid"]}, methods=["patch"])
 class MeView(APIView):
     @extend_schema(tags=TAG, responses={200: MeSerializer})
     def get(self, request):

@@ -1,0 +1,46 @@
+"""OpenAPI helpers: document the domain error codes each endpoint can answer (API.md), so the served
+schema and the responses agree (Schemathesis checks them)."""
+
+from drf_spectacular.utils import OpenApiResponse
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import serializers
+
+_made: dict[str, type] = {}
+
+
+def _error_response_serializer(name: str, codes: list[str]) -> type:
+    if name in _made:
+        return _made[name]
+    error = type(
+        f"{name}ErrorComponent",
+        (serializers.Serializer,),
+        {
+            "code": serializers.ChoiceField(choices=[(c, c) for c in codes]),
+            "detail": serializers.CharField(),
+            "attr": serializers.CharField(allow_null=True),
+        },
+    )
+    response = type(
+        f"{name}ErrorResponse",
+        (serializers.Serializer,),
+        {"type": serializers.ChoiceField(choices=ClientErrorEnum.choices), "errors": error(many=True)},
+    )
+    _made[name] = response
+    return response
+
+
+def client_error(name: str, codes: list[str], description: str = "") -> OpenApiResponse:
+    """A 401/403/409/422 response whose `code` is one of `codes`."""
+    return OpenApiResponse(response=_error_response_serializer(name, codes), description=description)
+
+
+def domain_validation_errors(fields: dict[str | None, list[str]], methods: list[str] | None = None):
+    """Class decorator: add domain codes to the documented 400 of `methods` (None: every method)."""
+
+    def decorate(view):
+        for field_name, codes in fields.items():
+            view = extend_validation_errors(codes, field_name=field_name, methods=methods)(view)
+        return view
+
+    return decorate
