@@ -1,13 +1,29 @@
-"""The Celery application. `celery -A config worker` consumes every queue; `celery -A config beat` schedules."""
+"""The Celery application. `celery -A config worker` consumes every queue; `celery -A config beat` schedules.
+
+The schedule lives here, in code, and beat runs as a single instance (CONVENTIONS.md). Every periodic
+task is idempotent and safe to run twice at once.
+"""
 
 import os
 
 from celery import Celery
-from kombu import Queue
+from celery.schedules import crontab
+from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue(name) for name in ("urgent", "default", "bulk")]
+# Urgent work (OTP codes, payments) has its own queue so bulk reminders never delay it. A worker
+# started without -Q consumes all three.
+app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name in ("urgent", "default", "bulk")]
+app.conf.task_default_exchange = "default"
+app.conf.task_default_routing_key = "default"
+app.conf.task_routes = {
+    "sponsors.tasks.*": {"queue": "default"},
+}
+app.conf.beat_schedule = {
+    "relay-outbox": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
+    "cleanup-expired-otps": {"task": "sponsors.tasks.cleanup_expired_otps", "schedule": crontab(minute=17)},
+}
 app.autodiscover_tasks()
