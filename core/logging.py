@@ -5,8 +5,9 @@ import re
 
 # 16 digits standing alone: a NIK (or a KPJ-like id long enough to be one; redacting it costs nothing).
 _NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
-# Indonesian mobile numbers in the forms we accept: +62 8…, 62 8…, 08…, with spaces or dashes.
-_PHONE = re.compile(r"(?<![\d+])(?:\+?62|0)[\s\-.]?8(?:[\s\-.]?\d){7,11}(?!\d)")
+# Indonesian mobile numbers in every form normalize_phone accepts: +62 8…, 62 8…, 08…, with spaces,
+# dashes, dots or brackets.
+_PHONE = re.compile(r"(?<![\d+])\(?(?:\+?62|0)\)?[\s\-.()]*8(?:[\s\-.()]*\d){7,11}(?!\d)")
 
 
 def redact(text: str) -> str:

@@ -26,7 +26,7 @@ def normalize_phone(raw: object) -> str:
         raise InvalidPhone("empty or too long")
     if compact.startswith("62"):
         compact = "+" + compact
-    if not re.fullmatch(r"\+?\d+", compact):
+    if not re.fullmatch(r"\+?[0-9]+", compact):
         raise InvalidPhone("not digits")
     try:
         number = phonenumbers.parse(compact, "ID")

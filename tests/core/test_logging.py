@@ -148,6 +148,8 @@ def test_filter_never_drops_records():
         "unix 1765778400",
         "gross_amount 36800.00",
         "income 1000000 to 5000000",
+        "order BPU-20260812103045",  # a compact timestamp holding "0812103045"
+        "trace 120260812345678",
     ],
 )
 def test_ordinary_numbers_are_not_redacted(capture, text):
