@@ -32,8 +32,20 @@ def settings_variables() -> set[str]:
     return names
 
 
+def _strings(node):
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
 def compose_variables(node) -> set[str]:
-    return {a or b for a, b in _COMPOSE_VAR.findall(yaml.safe_dump(node))}
+    return {a or b for text in _strings(node) for a, b in _COMPOSE_VAR.findall(text)}
 
 
 @pytest.fixture(scope="module")

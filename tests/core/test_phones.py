@@ -154,9 +154,5 @@ def test_mask_phone_of_a_short_value_hides_everything():
 
 def test_non_ascii_digits_are_refused():
     """Only ASCII digits: look-alike digits in other scripts are not a phone number we can text."""
-    import pytest as _pytest
-
-    from core.phones import InvalidPhone as _InvalidPhone
-
-    with _pytest.raises(_InvalidPhone):
+    with pytest.raises(InvalidPhone):
         normalize_phone("٠٨١٢٣٤٥٦٧٨٩٠")
