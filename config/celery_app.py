@@ -24,6 +24,7 @@ app.conf.task_routes = {
 }
 app.conf.beat_schedule = {
     "relay-outbox": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
+    "reconcile-invoices": {"task": "contributions.tasks.reconcile_invoices", "schedule": 300.0},
     "cleanup-expired-otps": {"task": "sponsors.tasks.cleanup_expired_otps", "schedule": crontab(minute=17)},
 }
 app.autodiscover_tasks()

@@ -1,6 +1,33 @@
-from django.contrib import admin
+"""Back-office for money: invoices, payments and the coverage ledger are read-only and never deleted.
+Finance works the `needs_review` queue (mark refunded, with a note) and exports payments as CSV."""
 
-from contributions.models import ContributionRate
+import csv
+import datetime
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from contributions import services
+from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
+from core.exceptions import DomainError
+from registration.admin import EnrollmentAdmin
+from registration.models import Enrollment
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ContributionRate)
@@ -12,3 +39,168 @@ class ContributionRateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class InvoiceMonthInline(ReadOnlyMixin, admin.TabularInline):
+    model = InvoiceMonth
+    fields = ["enrollment", "month", "jkk", "jkm", "jht", "total", "adjustment"]
+    readonly_fields = fields
+    extra = 0
+
+
+class PaymentInline(ReadOnlyMixin, admin.TabularInline):
+    model = Payment
+    fields = ["receipt_number", "transaction_id", "gross_amount", "credited", "confirmed_at"]
+    readonly_fields = fields
+    extra = 0
+
+
+class RefundForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ["number", "sponsor", "status", "total", "review_reason", "refunded_at", "created_at", "paid_at"]
+    list_filter = ["status", "review_reason", "gateway", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["number", "va_number", "sponsor__phone"]
+    list_select_related = ["sponsor"]
+    show_full_result_count = False
+    ordering = ["-id"]
+    inlines = [InvoiceMonthInline, PaymentInline]
+    actions = ["mark_refunded"]
+    readonly_fields = [
+        "number", "sponsor", "status", "total", "gateway", "va_number", "gateway_reference", "expires_at",
+        "paid_at", "expired_at", "cancelled_at", "needs_review_at", "review_reason", "refunded_at",
+        "refund_note", "refunded_by", "created_at", "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark as refunded (needs_review only)…", permissions=["change"])
+    def mark_refunded(self, request, queryset):
+        form = RefundForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done = 0
+            for invoice in queryset:
+                try:
+                    services.invoice_mark_refunded(invoice=invoice, actor=request.user, note=form.cleaned_data["note"])
+                    done += 1
+                except DomainError as exc:
+                    self.message_user(request, f"{invoice.number}: {exc.detail}", messages.WARNING)
+            if done:
+                self.message_user(request, f"{done} invoice(s) marked refunded.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Mark invoices as refunded",
+            "queryset": queryset,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/contributions/invoice/refund.html", context)
+
+
+class ExportForm(forms.Form):
+    date_from = forms.DateField(label="From (WIB)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To (WIB, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
+            raise forms.ValidationError("The end date is before the start date.")
+        return cleaned
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["receipt_number", "invoice", "gateway", "gross_amount", "credited", "confirmed_at"]
+    list_filter = ["credited", "gateway", ("confirmed_at", admin.DateFieldListFilter)]
+    search_fields = ["receipt_number", "transaction_id", "invoice__number"]
+    list_select_related = ["invoice"]
+    show_full_result_count = False
+    ordering = ["-id"]
+
+    def get_urls(self):
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name="contributions_payment_export")
+        ] + super().get_urls()
+
+    def export_view(self, request):
+        """Payments confirmed in a date range (WIB), as CSV, streamed so any range fits in memory."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ExportForm(request.GET or None)
+        if not form.is_valid():
+            context = {**self.admin_site.each_context(request), "title": "Export payments", "form": form,
+                       "opts": self.model._meta}
+            return TemplateResponse(request, "admin/contributions/payment/export.html", context)
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime.combine(form.cleaned_data["date_from"], datetime.time.min, tzinfo=tz)
+        end = datetime.datetime.combine(form.cleaned_data["date_to"] + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+        rows = (
+            Payment.objects.filter(confirmed_at__gte=start, confirmed_at__lt=end)
+            .select_related("invoice")
+            .order_by("confirmed_at", "id")
+            .values_list("receipt_number", "invoice__number", "gateway", "transaction_id", "gross_amount", "credited",
+                         "confirmed_at", "invoice__status")
+        )
+        writer = csv.writer(_Echo())
+
+        def stream():
+            yield writer.writerow(["receipt_number", "invoice_number", "gateway", "transaction_id", "gross_amount",
+                                   "credited", "confirmed_at", "invoice_status"])
+            for row in rows.iterator(chunk_size=2000):
+                receipt, number, gateway, txn, amount, credited, confirmed, inv_status = row
+                yield writer.writerow([receipt or "", number, gateway, txn, amount, "yes" if credited else "no",
+                                       timezone.localtime(confirmed).isoformat(), inv_status])
+
+        name = f"payments-{form.cleaned_data['date_from']}-{form.cleaned_data['date_to']}.csv"
+        response = StreamingHttpResponse(stream(), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+@admin.register(CoverageMonth)
+class CoverageMonthAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["enrollment", "month", "total", "invoice", "created_at"]
+    list_filter = [("month", admin.DateFieldListFilter)]
+    search_fields = ["enrollment__kpj_number", "invoice__number"]
+    list_select_related = ["enrollment", "invoice"]
+    show_full_result_count = False
+
+
+@admin.register(GatewayNotification)
+class GatewayNotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["received_at", "gateway", "order_id", "transaction_status", "processed_at", "outcome"]
+    list_filter = ["gateway", "transaction_status", "outcome"]
+    search_fields = ["order_id", "transaction_id"]
+    show_full_result_count = False
+
+
+class CoverageMonthInline(ReadOnlyMixin, admin.TabularInline):
+    """The worker's paid months, on the enrollment page reviewers already use."""
+
+    model = CoverageMonth
+    fields = ["month", "total", "invoice", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["-month"]
+
+
+class EnrollmentWithCoverageAdmin(EnrollmentAdmin):
+    inlines = [CoverageMonthInline]
+
+
+admin.site.unregister(Enrollment)
+admin.site.register(Enrollment, EnrollmentWithCoverageAdmin)

@@ -9,3 +9,40 @@ class RateKind(models.TextChoices):
 ALLOWED_MONTH_COUNTS = (1, 3, 6, 12)
 # At most this many months beyond the current month may be paid ahead (our rule, DOMAIN.md).
 MAX_PREPAY_MONTHS_AHEAD = 12
+
+
+class InvoiceStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PAID = "paid", "Paid"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled"
+    NEEDS_REVIEW = "needs_review", "Needs review"
+
+
+# Money that arrives is never ignored: a closed (expired, cancelled) invoice that the gateway confirms
+# as settled is still credited, or sent to review. Nothing moves back to `pending`, and `paid` is final.
+INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
+    InvoiceStatus.PENDING: frozenset(
+        {InvoiceStatus.PAID, InvoiceStatus.EXPIRED, InvoiceStatus.CANCELLED, InvoiceStatus.NEEDS_REVIEW}
+    ),
+    InvoiceStatus.EXPIRED: frozenset({InvoiceStatus.PAID, InvoiceStatus.NEEDS_REVIEW}),
+    InvoiceStatus.CANCELLED: frozenset({InvoiceStatus.PAID, InvoiceStatus.NEEDS_REVIEW}),
+    InvoiceStatus.PAID: frozenset(),
+    InvoiceStatus.NEEDS_REVIEW: frozenset(),
+}
+
+
+class ReviewReason(models.TextChoices):
+    AMOUNT_MISMATCH = "amount_mismatch", "Amount differs from the invoice total"
+    MONTHS_ALREADY_COVERED = "months_already_covered", "Months already covered by another payment"
+    WORKER_NOT_PAYABLE = "worker_not_payable", "A worker can no longer be paid for"
+
+
+class Gateway(models.TextChoices):
+    SIMULATOR = "simulator", "Simulator"
+    MIDTRANS = "midtrans", "Midtrans"
+
+
+# Midtrans transaction_status values (https://docs.midtrans.com, HTTP notification).
+SETTLED_STATUSES = frozenset({"settlement", "capture"})
+CLOSING_STATUSES = frozenset({"expire", "cancel", "deny"})

@@ -5,9 +5,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from contributions.choices import RateKind
+from django.conf import settings
+
+from contributions.choices import Gateway, InvoiceStatus, RateKind, ReviewReason
 from core.models import BaseModel
 from registration.choices import Sector
+from registration.models import Enrollment
 
 
 class ContributionRate(BaseModel):
@@ -63,3 +66,178 @@ class ContributionRate(BaseModel):
                 "Another rate of the same kind and sector is in force during this period: "
                 f"{overlapping.first()}."
             )
+
+
+class Invoice(BaseModel):
+    """A bill for contribution months of one or more workers, paid as a whole through a gateway VA.
+
+    Each month is priced when the invoice is made (the rates in force for that month and the worker's
+    sector), so later rate or profile changes never alter what was billed.
+    """
+
+    sponsor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING)
+    total = models.PositiveBigIntegerField()
+    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    va_number = models.CharField(max_length=40, blank=True)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    needs_review_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.CharField(max_length=32, choices=ReviewReason.choices, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refund_note = models.TextField(blank=True)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gt=0), name="%(app_label)s_%(class)s_total_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["sponsor", "-id"], name="contrib_invoice_sponsor_idx"),
+            models.Index(
+                fields=["expires_at"], condition=Q(status="pending"), name="contrib_invoice_pending_idx"
+            ),
+            models.Index(fields=["status", "needs_review_at"], name="contrib_invoice_review_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"invoice #{self.pk}"
+
+
+class InvoiceMonth(models.Model):
+    """One billed contribution month of one worker on an invoice, priced when billed."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="First day of the contribution month.")
+    jkk = models.PositiveBigIntegerField()
+    jkm = models.PositiveBigIntegerField()
+    jht = models.PositiveBigIntegerField()
+    total = models.PositiveBigIntegerField()
+    adjustment = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice", "enrollment", "month"], name="%(app_label)s_%(class)s_once_per_invoice"
+            ),
+            models.CheckConstraint(condition=Q(total__gt=0), name="%(app_label)s_%(class)s_total_positive"),
+            models.CheckConstraint(
+                condition=Q(total=models.F("jkk") + models.F("jkm") + models.F("jht")),
+                name="%(app_label)s_%(class)s_total_is_sum",
+            ),
+        ]
+        indexes = [models.Index(fields=["enrollment", "month"], name="contrib_invmonth_enr_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} {self.month:%Y-%m}"
+
+
+class Payment(BaseModel):
+    """Money a gateway confirmed for an invoice: the receipt. One per gateway transaction."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    transaction_id = models.CharField(max_length=100)
+    gross_amount = models.PositiveBigIntegerField()
+    receipt_number = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    credited = models.BooleanField(help_text="Whether the payment covered months (else it awaits review).")
+    confirmed_at = models.DateTimeField()
+    confirmation = models.JSONField(default=dict, help_text="The gateway's status answer, as received.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "transaction_id"], name="%(app_label)s_%(class)s_once_per_transaction"
+            ),
+            models.CheckConstraint(condition=Q(gross_amount__gt=0), name="%(app_label)s_%(class)s_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.receipt_number or f"payment #{self.pk}"
+
+
+class CoverageMonth(models.Model):
+    """The coverage ledger: one row per (enrollment, month) that is paid. Written only by settlement.
+
+    The unique constraint is what makes double coverage impossible, whatever races the gateways and
+    workers produce.
+    """
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="coverage_months")
+    month = models.DateField()
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="coverage_months")
+    total = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enrollment", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "month"], name="%(app_label)s_%(class)s_once"),
+            models.CheckConstraint(condition=Q(total__gt=0), name="%(app_label)s_%(class)s_total_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrollment_id} {self.month:%Y-%m}"
+
+
+class GatewayNotification(models.Model):
+    """Every notification a gateway sent, stored raw before it is acted on (audit and replay)."""
+
+    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    order_id = models.CharField(max_length=64, db_index=True)
+    transaction_status = models.CharField(max_length=32, blank=True)
+    transaction_id = models.CharField(max_length=100, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="contrib_notif_todo_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.order_id} {self.transaction_status}"
+
+
+class SimulatorTransaction(models.Model):
+    """The payment simulator's own ledger: what a real gateway would know about a VA payment."""
+
+    order_id = models.CharField(max_length=64, unique=True)
+    transaction_id = models.CharField(max_length=64, unique=True)
+    va_number = models.CharField(max_length=40)
+    gross_amount = models.PositiveBigIntegerField()
+    transaction_status = models.CharField(max_length=16, default="pending")
+    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.transaction_status}"
+
+
+class IdempotencyKey(models.Model):
+    """A client's `Idempotency-Key` for invoice creation, with the response it got (API.md).
+
+    Written in the same transaction as the invoice, so a key exists exactly when its invoice does; a
+    concurrent request with the same key waits on the unique index, then replays the stored response.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="%(app_label)s_%(class)s_unique")]

@@ -1,5 +1,7 @@
+from django.db.models import Prefetch, QuerySet
+
 from contributions.choices import RateKind
-from contributions.models import ContributionRate
+from contributions.models import ContributionRate, Invoice, InvoiceMonth
 from contributions.pricing import RateBook
 from registration import selectors as registration
 from registration.services import today_wib
@@ -14,3 +16,23 @@ def income_levels_with_normal_rates() -> list[dict]:
         price = book.price(month=month, sector="", income_level=level.amount, jht=True, normal_only=True)
         rows.append({"income": level.amount, "jkk": price.jkk, "jkm": price.jkm, "jht": price.jht})
     return rows
+
+
+def invoice_list_for_sponsor(*, sponsor, status: str | None = None) -> QuerySet[Invoice]:
+    """The caller's invoices, newest first, with their lines: two queries per page."""
+    invoices = Invoice.objects.filter(sponsor=sponsor).prefetch_related(
+        Prefetch("lines", queryset=InvoiceMonth.objects.order_by("id"))
+    )
+    if status:
+        invoices = invoices.filter(status=status)
+    return invoices.order_by("-id")
+
+
+def invoice_get_for_sponsor(*, sponsor, invoice_id: int) -> Invoice | None:
+    return invoice_list_for_sponsor(sponsor=sponsor).filter(pk=invoice_id).first()
+
+
+def invoice_get_by_number_for_sponsor(*, sponsor, number) -> Invoice | None:
+    if not isinstance(number, str):
+        return None
+    return invoice_list_for_sponsor(sponsor=sponsor).filter(number=number).first()

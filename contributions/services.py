@@ -1,12 +1,44 @@
-"""Contribution writes and quotes."""
+"""Contributions: quotes, invoices, settlement through gateway confirmation, and the coverage ledger.
+
+Money rules (QUALITY.md, Payments): credit only what the gateway's own status lookup confirms; every
+(enrollment, month) is covered at most once (a unique constraint); a wrong amount or an already
+covered month leaves the invoice in `needs_review` and covers nothing; repeats and reorderings of
+notifications never change anything twice nor move a state backwards.
+"""
 
 import datetime
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 
-from contributions.choices import ALLOWED_MONTH_COUNTS
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contributions.choices import (
+    ALLOWED_MONTH_COUNTS,
+    CLOSING_STATUSES,
+    INVOICE_TRANSITIONS,
+    MAX_PREPAY_MONTHS_AHEAD,
+    InvoiceStatus,
+    ReviewReason,
+)
+from contributions.gateways import GatewayError, GatewayStatus, get_gateway, signature_valid
+from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from contributions.pricing import MonthPrice, RateBook
-from core.exceptions import DomainError
+from core.exceptions import Conflict, DomainError
+from notifications import services as notifications
 from registration import services as registration
-from registration.coverage import add_months
+from registration.choices import EnrollmentStatus
+from registration.coverage import add_months, coverage_for, months_between
+from registration.models import Enrollment
+
+logger = logging.getLogger(__name__)
+
+VA_LIFETIME = timedelta(hours=24)
+
+
+# --- Quotes ---------------------------------------------------------------------------------------
 
 
 def months_require(months) -> int:
@@ -29,3 +61,331 @@ def quote_months(
         book.price(month=add_months(first, offset), sector=sector, income_level=level.amount, jht=jht)
         for offset in range(count)
     ]
+
+
+# --- Invoices -------------------------------------------------------------------------------------
+
+
+def billable_months(*, enrollment: Enrollment, count: int, today: datetime.date) -> list[datetime.date]:
+    """The months a new payment for this worker covers: the oldest payable arrears first, else the
+    month after `paid_through`, else the current month; never more than 12 months ahead."""
+    cover = coverage_for(paid_through=enrollment.paid_through, today=today, payable=True)
+    months = [add_months(cover.first_payable_month, offset) for offset in range(count)]
+    if months_between(today.replace(day=1), months[-1]) > MAX_PREPAY_MONTHS_AHEAD:
+        raise DomainError("prepay_limit_exceeded", attr="items", limit=MAX_PREPAY_MONTHS_AHEAD)
+    return months
+
+
+def _transition(invoice: Invoice, target: str, **fields) -> Invoice:
+    if target not in INVOICE_TRANSITIONS[invoice.status]:
+        raise Conflict("invoice_not_pending", status=invoice.status)
+    invoice.status = target
+    for name, value in fields.items():
+        setattr(invoice, name, value)
+    invoice.save(update_fields=["status", "updated_at", *fields])
+    return invoice
+
+
+def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
+    """Bill 1, 3, 6 or 12 months for each listed worker of the sponsor, and open a VA for the total."""
+    if not items:
+        raise DomainError("items_invalid", attr="items")
+    counts: dict[int, int] = {}
+    for item in items:
+        if item["worker"] in counts:
+            raise DomainError("items_invalid", attr="items")
+        counts[item["worker"]] = months_require(item["months"])
+    today = registration.today_wib()
+    now = timezone.now()
+    gateway = get_gateway()
+
+    with transaction.atomic():
+        # Locking the workers (in id order, so two requests never deadlock) serialises invoice
+        # creation per worker: the pending-invoice check below cannot race.
+        enrollments = {
+            e.pk: e
+            for e in Enrollment.objects.select_for_update()
+            .select_related("occupation")
+            .filter(sponsor=sponsor, pk__in=counts)
+            .order_by("pk")
+        }
+        if len(enrollments) != len(counts):
+            from django.http import Http404
+
+            raise Http404
+        for enrollment in enrollments.values():
+            if enrollment.status != EnrollmentStatus.APPROVED:
+                raise Conflict("worker_not_approved", attr="items", name=enrollment.full_name)
+        if InvoiceMonth.objects.filter(enrollment__in=list(enrollments), invoice__status=InvoiceStatus.PENDING).exists():
+            raise Conflict("pending_invoice_exists", attr="items")
+
+        book = RateBook()
+        lines: list[InvoiceMonth] = []
+        for worker_id in counts:  # the order the client listed them
+            enrollment = enrollments[worker_id]
+            for month in billable_months(enrollment=enrollment, count=counts[worker_id], today=today):
+                price = book.price(
+                    month=month,
+                    sector=enrollment.occupation.sector,
+                    income_level=enrollment.income_level_id,
+                    jht=enrollment.jht,
+                )
+                lines.append(
+                    InvoiceMonth(
+                        enrollment=enrollment,
+                        month=month,
+                        jkk=price.jkk,
+                        jkm=price.jkm,
+                        jht=price.jht,
+                        total=price.total,
+                        adjustment=price.adjustment or "",
+                    )
+                )
+        invoice = Invoice.objects.create(
+            sponsor=sponsor,
+            total=sum(line.total for line in lines),
+            gateway=gateway.name,
+            expires_at=now + VA_LIFETIME,
+        )
+        invoice.number = f"INV-{timezone.localtime(now):%Y%m}-{invoice.pk:06d}"
+        for line in lines:
+            line.invoice = invoice
+        InvoiceMonth.objects.bulk_create(lines)
+        try:
+            charge = gateway.create_charge(order_id=invoice.number, gross_amount=invoice.total, expires_at=invoice.expires_at)
+        except GatewayError as exc:
+            logger.warning("gateway %s could not open a VA for %s: %s", gateway.name, invoice.number, exc)
+            raise DomainError("gateway_unavailable", status_code=503) from exc
+        invoice.va_number = charge.va_number
+        invoice.gateway_reference = charge.reference
+        invoice.save(update_fields=["number", "va_number", "gateway_reference", "updated_at"])
+    return invoice
+
+
+def invoice_cancel(*, invoice: Invoice) -> Invoice:
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.status != InvoiceStatus.PENDING:
+            raise Conflict("invoice_not_pending", status=invoice.status)
+        _transition(invoice, InvoiceStatus.CANCELLED, cancelled_at=timezone.now())
+    try:
+        get_gateway(invoice.gateway).cancel(order_id=invoice.number)
+    except GatewayError:
+        # The VA dies at its expiry anyway; a payment that still arrives is credited or reviewed.
+        logger.warning("gateway could not cancel %s; it will expire on its own", invoice.number)
+    return invoice
+
+
+def invoice_mark_refunded(*, invoice: Invoice, actor, note: str) -> Invoice:
+    """Finance records that money of a `needs_review` invoice was returned to the payer."""
+    from core.audit import audit_log_record
+
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("refund_note_required", attr="note")
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.status != InvoiceStatus.NEEDS_REVIEW or invoice.refunded_at is not None:
+            raise Conflict("invoice_not_refundable", status=invoice.status)
+        invoice.refunded_at = timezone.now()
+        invoice.refund_note = note
+        invoice.refunded_by = actor
+        invoice.save(update_fields=["refunded_at", "refund_note", "refunded_by", "updated_at"])
+        audit_log_record(actor=actor, action="invoice_refund", obj=invoice, detail=note)
+    return invoice
+
+
+# --- Gateway notifications and settlement ---------------------------------------------------------
+
+REQUIRED_NOTIFICATION_FIELDS = ("order_id", "status_code", "gross_amount", "transaction_status", "signature_key")
+
+
+def notification_receive(*, gateway_name: str, payload) -> GatewayNotification:
+    """Check and store a gateway notification. Raises 400 (malformed), 401 (signature), 404 (order).
+
+    The signature proves the gateway sent it, not that the payment is real now (the signature covers
+    neither `transaction_status` nor a timestamp): the notification only triggers a status lookup.
+    """
+    if not isinstance(payload, dict) or not all(
+        isinstance(payload.get(name), str) and payload.get(name) for name in REQUIRED_NOTIFICATION_FIELDS
+    ):
+        raise DomainError("notification_malformed")
+    gateway = get_gateway(gateway_name)
+    if not signature_valid(payload, gateway.server_key()):
+        raise DomainError("signature_invalid", status_code=401, attr="signature_key")
+    invoice = Invoice.objects.filter(number=payload["order_id"], gateway=gateway.name).only("pk").first()
+    if invoice is None:
+        from django.http import Http404
+
+        raise Http404
+    return GatewayNotification.objects.create(
+        gateway=gateway.name,
+        order_id=payload["order_id"],
+        transaction_status=payload["transaction_status"][:32],
+        transaction_id=str(payload.get("transaction_id", ""))[:100],
+        payload=payload,
+    )
+
+
+def notification_process(*, notification_id: int) -> Invoice | None:
+    """Act on a stored notification by asking the gateway for the truth. Idempotent."""
+    notification = GatewayNotification.objects.get(pk=notification_id)
+    invoice = Invoice.objects.filter(number=notification.order_id).first()
+    if invoice is None:
+        return None
+    invoice = invoice_sync(invoice=invoice)
+    GatewayNotification.objects.filter(pk=notification.pk, processed_at__isnull=True).update(
+        processed_at=timezone.now(), outcome=invoice.status
+    )
+    return invoice
+
+
+def invoice_sync(*, invoice: Invoice) -> Invoice:
+    """Bring an invoice in line with what its gateway confirms: credit a settlement (once), close a
+    pending invoice the gateway expired, cancelled or denied. Raises GatewayError if it cannot ask."""
+    status = get_gateway(invoice.gateway).get_status(order_id=invoice.number)
+    if status is None:
+        return invoice
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if status.settled:
+            return _credit(invoice, status)
+        if status.transaction_status in CLOSING_STATUSES and invoice.status == InvoiceStatus.PENDING:
+            if status.transaction_status == "expire":
+                return _transition(invoice, InvoiceStatus.EXPIRED, expired_at=timezone.now())
+            return _transition(invoice, InvoiceStatus.CANCELLED, cancelled_at=timezone.now())
+    return invoice
+
+
+def _amount(gross_amount: str) -> int | None:
+    try:
+        value = Decimal(gross_amount)
+    except (InvalidOperation, TypeError):
+        return None
+    return int(value) if value == value.to_integral_value() and value > 0 else None
+
+
+def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
+    """Credit a confirmed settlement. The invoice row is locked by the caller."""
+    if Payment.objects.filter(gateway=invoice.gateway, transaction_id=status.transaction_id).exists():
+        return invoice  # this transaction was already handled
+    if invoice.status in (InvoiceStatus.PAID, InvoiceStatus.NEEDS_REVIEW):
+        logger.warning("second settlement %s for closed invoice %s", status.transaction_id, invoice.number)
+        return invoice
+    now = timezone.now()
+    amount = _amount(status.gross_amount)
+    payment = Payment(
+        invoice=invoice,
+        gateway=invoice.gateway,
+        transaction_id=status.transaction_id or invoice.gateway_reference or invoice.number,
+        gross_amount=amount or 1,
+        confirmed_at=now,
+        confirmation=status.raw or {},
+        credited=False,
+    )
+    if amount != invoice.total:
+        payment.save()
+        return _transition(
+            invoice, InvoiceStatus.NEEDS_REVIEW, needs_review_at=now, review_reason=ReviewReason.AMOUNT_MISMATCH
+        )
+    lines = list(invoice.lines.select_related("enrollment").order_by("enrollment_id", "month"))
+    try:
+        with transaction.atomic():
+            payment.credited = True
+            payment.save()
+            CoverageMonth.objects.bulk_create(
+                [
+                    CoverageMonth(enrollment_id=line.enrollment_id, month=line.month, invoice=invoice, payment=payment, total=line.total)
+                    for line in lines
+                ]
+            )
+            by_enrollment: dict[int, list[datetime.date]] = defaultdict(list)
+            for line in lines:
+                by_enrollment[line.enrollment_id].append(line.month)
+            for enrollment in Enrollment.objects.select_for_update().filter(pk__in=by_enrollment).order_by("pk"):
+                registration.enrollment_coverage_extend(enrollment=enrollment, months=by_enrollment[enrollment.pk])
+    except IntegrityError:
+        # Another payment covered one of these months first: take the money in for review (refund).
+        payment.pk = None
+        payment.credited = False
+        payment.save()
+        return _transition(
+            invoice, InvoiceStatus.NEEDS_REVIEW, needs_review_at=now, review_reason=ReviewReason.MONTHS_ALREADY_COVERED
+        )
+    payment.receipt_number = f"RCP-{timezone.localtime(now):%Y%m}-{payment.pk:06d}"
+    payment.save(update_fields=["receipt_number"])
+    _transition(invoice, InvoiceStatus.PAID, paid_at=now)
+    _send_receipts(invoice, lines)
+    return invoice
+
+
+def _month_name(month: datetime.date, language: str) -> str:
+    return notifications.month_label(month, language)
+
+
+def _send_receipts(invoice: Invoice, lines: list[InvoiceMonth]) -> None:
+    sponsor = invoice.sponsor
+    last_by_worker: dict[int, tuple[Enrollment, datetime.date]] = {}
+    for line in lines:
+        last_by_worker[line.enrollment_id] = (line.enrollment, line.month)
+    covered = ", ".join(
+        f"{enrollment.full_name} s.d. {_month_name(month, sponsor.language)}"
+        if sponsor.language != "en"
+        else f"{enrollment.full_name} until {_month_name(month, 'en')}"
+        for enrollment, month in last_by_worker.values()
+    )
+    notifications.user_notify(
+        user=sponsor,
+        kind="payment_received",
+        number=invoice.number,
+        amount=notifications.rupiah(invoice.total),
+        covered=covered,
+    )
+    for enrollment, month in last_by_worker.values():
+        if enrollment.phone == sponsor.phone:
+            continue  # a self-enrollment: the payer already got the receipt
+        notifications.sms_send(
+            to=enrollment.phone,
+            kind="coverage_confirmed",
+            language="id",
+            worker_name=enrollment.full_name,
+            sponsor_name=sponsor.full_name,
+            until=_month_name(month, "id"),
+            kpj_number=enrollment.kpj_number,
+        )
+
+
+# --- Periodic work --------------------------------------------------------------------------------
+
+
+def invoices_reconcile(*, limit: int = 1000) -> int:
+    """Ask the gateway about pending invoices past their expiry, and about notifications that were
+    stored but never processed (broker down). Expire what the gateway still calls pending.
+    Idempotent and safe to run twice at once (every change happens under the invoice's lock)."""
+    now = timezone.now()
+    handled = 0
+    stale = Invoice.objects.filter(status=InvoiceStatus.PENDING, expires_at__lt=now).order_by("expires_at")[:limit]
+    for invoice in stale:
+        try:
+            invoice = invoice_sync(invoice=invoice)
+        except GatewayError:
+            continue
+        if invoice.status == InvoiceStatus.PENDING:
+            with transaction.atomic():
+                locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
+                if locked.status == InvoiceStatus.PENDING:
+                    _transition(locked, InvoiceStatus.EXPIRED, expired_at=now)
+            gateway = get_gateway(invoice.gateway)
+            if hasattr(gateway, "expire"):
+                gateway.expire(order_id=invoice.number)
+        handled += 1
+    unprocessed = GatewayNotification.objects.filter(
+        processed_at__isnull=True, received_at__lt=now - timedelta(minutes=1)
+    ).values_list("pk", flat=True)[:limit]
+    for notification_id in unprocessed:
+        try:
+            notification_process(notification_id=notification_id)
+        except GatewayError:
+            continue
+        handled += 1
+    return handled

@@ -111,6 +111,54 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Bulan harus berformat YYYY-MM.",
         "en": "A month must be written YYYY-MM.",
     },
+    "items_invalid": {
+        "id": "Daftar pekerja tidak valid: isi minimal satu pekerja, masing-masing satu kali.",
+        "en": "Invalid items: list at least one worker, each once.",
+    },
+    "worker_not_approved": {
+        "id": "{name} belum disetujui, jadi belum bisa dibayar.",
+        "en": "{name} is not approved yet, so cannot be paid for.",
+    },
+    "pending_invoice_exists": {
+        "id": "Sudah ada tagihan yang menunggu pembayaran untuk pekerja ini.",
+        "en": "A pending invoice already covers this worker.",
+    },
+    "prepay_limit_exceeded": {
+        "id": "Pembayaran di muka paling lama {limit} bulan setelah bulan ini.",
+        "en": "You can prepay at most {limit} months beyond the current month.",
+    },
+    "invoice_not_pending": {
+        "id": "Tagihan ini berstatus '{status}', tidak menunggu pembayaran.",
+        "en": "This invoice is '{status}', not pending.",
+    },
+    "invoice_not_refundable": {
+        "id": "Tagihan ini tidak sedang menunggu pengembalian dana.",
+        "en": "This invoice is not awaiting a refund.",
+    },
+    "refund_note_required": {
+        "id": "Catatan pengembalian dana wajib diisi.",
+        "en": "A refund note is required.",
+    },
+    "gateway_unavailable": {
+        "id": "Layanan pembayaran sedang tidak tersedia. Coba lagi sebentar lagi.",
+        "en": "The payment service is unavailable. Try again shortly.",
+    },
+    "idempotency_key_required": {
+        "id": "Header Idempotency-Key wajib diisi.",
+        "en": "The Idempotency-Key header is required.",
+    },
+    "idempotency_key_reused": {
+        "id": "Idempotency-Key ini sudah dipakai untuk permintaan lain.",
+        "en": "This Idempotency-Key was already used for a different request.",
+    },
+    "notification_malformed": {
+        "id": "Notifikasi tidak lengkap.",
+        "en": "Malformed notification.",
+    },
+    "signature_invalid": {
+        "id": "Tanda tangan notifikasi tidak valid.",
+        "en": "Invalid notification signature.",
+    },
     "not_found": {
         "id": "Tidak ditemukan.",
         "en": "Not found.",

@@ -18,7 +18,9 @@ from kombu.exceptions import OperationalError
 from notifications.backends import OutgoingMessage, PermanentSendError, TransientSendError, get_backend
 from notifications.choices import Channel, MessageStatus
 from notifications.models import InboxItem, Message
-from notifications.templates import render
+from notifications.templates import month_label, render, rupiah
+
+__all__ = ["month_label", "rupiah"]  # text helpers other apps use in their messages
 
 logger = logging.getLogger(__name__)
 

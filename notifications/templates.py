@@ -55,7 +55,47 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "body": "The enrollment of {worker_name} was rejected. Reason: {reason}",
         },
     },
+    "payment_received": {
+        "id": {
+            "title": "Pembayaran diterima",
+            "body": "Pembayaran {number} sebesar {amount} sudah kami terima. Terlindungi: {covered}. Terima kasih.",
+        },
+        "en": {
+            "title": "Payment received",
+            "body": "We received payment {number} of {amount}. Protected: {covered}. Thank you.",
+        },
+    },
+    "coverage_confirmed": {
+        "id": {
+            "title": "Iuran sudah dibayar",
+            "body": "Iuran BPJS Ketenagakerjaan Anda (KPJ {kpj_number}) sudah dibayar oleh {sponsor_name}. "
+            "Anda terlindungi sampai akhir {until}.",
+        },
+        "en": {
+            "title": "Contribution paid",
+            "body": "Your BPJS Ketenagakerjaan contribution (KPJ {kpj_number}) was paid by {sponsor_name}. "
+            "You are protected until the end of {until}.",
+        },
+    },
 }
+
+MONTHS = {
+    "id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+}
+
+
+def month_label(month, language: str) -> str:
+    """`Desember 2026` / `December 2026`."""
+    names = MONTHS.get((language or "id")[:2], MONTHS["id"])
+    return f"{names[month.month - 1]} {month.year}"
+
+
+def rupiah(amount: int) -> str:
+    """Whole rupiah the Indonesian way: `Rp36.800`."""
+    return "Rp" + f"{amount:,}".replace(",", ".")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from registration.choices import (
     Relationship,
     ReviewFlag,
 )
+from registration.coverage import add_months
 from registration.kpj import kpj_generate
 from registration.models import Enrollment, IncomeLevel, Occupation
 from sponsors import services as accounts
@@ -383,4 +384,24 @@ def enrollment_update(
         if phone_changed and enrollment.status == EnrollmentStatus.AWAITING_CONSENT:
             # Consent must come from the phone the worker actually holds.
             _send_consent_code(enrollment)
+    return enrollment
+
+
+# --- Coverage summary (written by the contributions app when a payment is credited) ----------------
+
+
+def enrollment_coverage_extend(*, enrollment: Enrollment, months: list[datetime.date]) -> Enrollment:
+    """Move `paid_through` forward to the last of `months` (never backwards). A gap after the old
+    `paid_through` (a lapse, or the first payment) starts a new coverage period at the first month.
+    Call inside the transaction that writes the ledger rows, with the enrollment locked."""
+    first, last = min(months), max(months)
+    fields = []
+    if enrollment.paid_through is None or first > add_months(enrollment.paid_through, 1):
+        enrollment.coverage_started = first
+        fields.append("coverage_started")
+    if enrollment.paid_through is None or last > enrollment.paid_through:
+        enrollment.paid_through = last
+        fields.append("paid_through")
+    if fields:
+        enrollment.save(update_fields=[*fields, "updated_at"])
     return enrollment

@@ -1,4 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from contributions.choices import InvoiceStatus
 
 from core.api.fields import CodedCharField, CodedIntegerField, CodedListField
 from core.api.months import MonthField
@@ -37,3 +40,81 @@ class MonthPriceSerializer(serializers.Serializer):
 class QuoteSerializer(serializers.Serializer):
     months = MonthPriceSerializer(many=True)
     total = serializers.IntegerField()
+
+
+class InvoiceItemInputSerializer(serializers.Serializer):
+    worker = serializers.IntegerField(min_value=1)
+    months = CodedIntegerField(domain_code="months_not_allowed")
+
+
+class InvoiceCreateSerializer(serializers.Serializer):
+    items = serializers.ListField(child=InvoiceItemInputSerializer(), min_length=1, max_length=50)
+
+
+class InvoiceItemSerializer(serializers.Serializer):
+    worker = serializers.IntegerField()
+    months = MonthPriceSerializer(many=True)
+
+
+class PaymentInfoSerializer(serializers.Serializer):
+    gateway = serializers.CharField()
+    va_number = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class InvoiceSerializer(serializers.Serializer):
+    """The invoice of API.md. Expects `lines` prefetched (ordered by id)."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=InvoiceStatus.choices)
+    total = serializers.IntegerField()
+    items = serializers.SerializerMethodField()
+    payment = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    paid_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(InvoiceItemSerializer(many=True))
+    def get_items(self, invoice) -> list[dict]:
+        items: dict[int, list[dict]] = {}
+        for line in invoice.lines.all():
+            items.setdefault(line.enrollment_id, []).append(
+                {
+                    "month": line.month.strftime("%Y-%m"),
+                    "jkk": line.jkk,
+                    "jkm": line.jkm,
+                    "jht": line.jht,
+                    "total": line.total,
+                    "adjustment": line.adjustment or None,
+                }
+            )
+        return [{"worker": worker, "months": months} for worker, months in items.items()]
+
+    @extend_schema_field(PaymentInfoSerializer)
+    def get_payment(self, invoice) -> dict:
+        return PaymentInfoSerializer(
+            {"gateway": invoice.gateway, "va_number": invoice.va_number, "expires_at": invoice.expires_at}
+        ).data
+
+
+class SimulatorPaySerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=32)
+    amount = serializers.IntegerField(
+        min_value=1, required=False, help_text="Pay another amount than the total (to test a mismatch)."
+    )
+
+
+class StatusOkSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[("ok", "ok")])
+
+
+class GatewayNotificationSerializer(serializers.Serializer):
+    """A Midtrans HTTP notification (the fields we read; others are stored as sent)."""
+
+    order_id = serializers.CharField()
+    status_code = serializers.CharField()
+    gross_amount = serializers.CharField()
+    transaction_status = serializers.CharField()
+    signature_key = serializers.CharField()
+    transaction_id = serializers.CharField(required=False)
+    fraud_status = serializers.CharField(required=False)

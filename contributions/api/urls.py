@@ -5,4 +5,13 @@ from contributions.api import views
 urlpatterns = [
     path("income-levels", views.IncomeLevelListView.as_view(), name="income-levels"),
     path("quotes", views.QuoteView.as_view(), name="quotes"),
+    path("invoices", views.InvoiceListCreateView.as_view(), name="invoices"),
+    path("invoices/<int:pk>", views.InvoiceDetailView.as_view(), name="invoice-detail"),
+    path("invoices/<int:pk>/cancel", views.InvoiceCancelView.as_view(), name="invoice-cancel"),
+    path("payments/simulator/pay", views.SimulatorPayView.as_view(), name="simulator-pay"),
+    path(
+        "payments/notifications/<str:gateway>",
+        views.GatewayNotificationView.as_view(),
+        name="payment-notifications",
+    ),
 ]

@@ -1,11 +1,37 @@
-from drf_spectacular.utils import extend_schema
+"""Thin views for quotes, invoices, gateway notifications and the payment simulator."""
+
+import logging
+
+from django.conf import settings
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contributions import selectors, services
-from core.api.schema import domain_validation_errors
-from contributions.api.serializers import IncomeLevelSerializer, QuoteInputSerializer, QuoteSerializer
+from contributions.api.serializers import (
+    GatewayNotificationSerializer,
+    IncomeLevelSerializer,
+    InvoiceCreateSerializer,
+    InvoiceSerializer,
+    QuoteInputSerializer,
+    QuoteSerializer,
+    SimulatorPaySerializer,
+    StatusOkSerializer,
+)
+from contributions.choices import InvoiceStatus
+from contributions.gateways import GatewayError, get_gateway
+from contributions.idempotency import idempotent
+from contributions.models import Invoice
+from core.api.schema import client_error, domain_validation_errors
+from core.api.throttling import ScopedRateThrottle
+from core.exceptions import Conflict
+
+logger = logging.getLogger(__name__)
 
 
 class PublicView(APIView):
@@ -36,3 +62,150 @@ class QuoteView(PublicView):
         data.is_valid(raise_exception=True)
         prices = services.quote_months(**data.validated_data)
         return Response({"months": [p.as_dict() for p in prices], "total": sum(p.total for p in prices)})
+
+
+# --- Invoices -------------------------------------------------------------------------------------
+
+INVOICE_TAG = ["invoices"]
+
+
+def invoice_data(invoice: Invoice) -> dict:
+    """Render an invoice freshly read with its lines (the shape every invoice endpoint answers)."""
+    fresh = selectors.invoice_list_for_sponsor(sponsor=invoice.sponsor).get(pk=invoice.pk)
+    return InvoiceSerializer(fresh).data
+
+
+@domain_validation_errors(
+    {
+        "items": ["items_invalid", "prepay_limit_exceeded"],
+        "items.INDEX.months": ["months_not_allowed"],
+        None: ["idempotency_key_required"],
+    },
+    methods=["post"],
+)
+class InvoiceListCreateView(ListAPIView):
+    serializer_class = InvoiceSerializer
+
+    def get_throttles(self):
+        if self.request.method == "POST":
+            self.throttle_scope = "invoice_create"
+            return [*super().get_throttles(), ScopedRateThrottle()]
+        return super().get_throttles()
+
+    def get_queryset(self):
+        wanted = self.request.query_params.get("status")
+        if wanted is not None and wanted not in InvoiceStatus.values:
+            return Invoice.objects.none()
+        return selectors.invoice_list_for_sponsor(sponsor=self.request.user, status=wanted)
+
+    @extend_schema(
+        tags=INVOICE_TAG,
+        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=InvoiceStatus.values, required=False)],
+        responses={200: InvoiceSerializer(many=True)},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=INVOICE_TAG,
+        request=InvoiceCreateSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
+        responses={
+            201: InvoiceSerializer,
+            409: client_error("InvoiceConflict", ["worker_not_approved", "pending_invoice_exists"]),
+            422: client_error("IdempotencyKeyReused", ["idempotency_key_reused"]),
+        },
+    )
+    def post(self, request):
+        def run() -> tuple[int, dict]:
+            data = InvoiceCreateSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            invoice = services.invoice_create(sponsor=request.user, items=data.validated_data["items"])
+            return status.HTTP_201_CREATED, invoice_data(invoice)
+
+        return idempotent(user=request.user, key=request.headers.get("Idempotency-Key"), data=request.data, run=run)
+
+
+class InvoiceScopedView(APIView):
+    def get_invoice(self, pk: int) -> Invoice:
+        invoice = selectors.invoice_get_for_sponsor(sponsor=self.request.user, invoice_id=pk)
+        if invoice is None:
+            raise Http404
+        return invoice
+
+
+class InvoiceDetailView(InvoiceScopedView):
+    @extend_schema(tags=INVOICE_TAG, responses={200: InvoiceSerializer})
+    def get(self, request, pk: int):
+        return Response(InvoiceSerializer(self.get_invoice(pk)).data)
+
+
+class InvoiceCancelView(InvoiceScopedView):
+    @extend_schema(
+        tags=INVOICE_TAG,
+        request=None,
+        responses={200: InvoiceSerializer, 409: client_error("InvoiceNotPending", ["invoice_not_pending"])},
+    )
+    def post(self, request, pk: int):
+        invoice = services.invoice_cancel(invoice=self.get_invoice(pk))
+        return Response(invoice_data(invoice))
+
+
+# --- Gateways -------------------------------------------------------------------------------------
+
+
+def _process(notification_id: int, gateway_name: str) -> None:
+    """Settle inline when the gateway's truth is local (simulator), else hand it to a task."""
+    from contributions import tasks
+
+    if not get_gateway(gateway_name).confirms_locally:
+        tasks.enqueue_notification(notification_id)
+        return
+    try:
+        services.notification_process(notification_id=notification_id)
+    except GatewayError:
+        logger.warning("notification %s left for reconciliation", notification_id)
+
+
+@domain_validation_errors({None: ["notification_malformed"]})
+class GatewayNotificationView(PublicView):
+    """Gateway → us. Checks the signature, stores the raw payload, answers 200 fast; the status lookup
+    and the credit happen after (inline for the simulator, in a task for a real gateway)."""
+
+    @extend_schema(
+        tags=["payments"],
+        request=GatewayNotificationSerializer,
+        responses={200: StatusOkSerializer, 401: client_error("SignatureInvalid", ["signature_invalid"])},
+        auth=[],
+    )
+    def post(self, request, gateway: str):
+        if gateway != settings.PAYMENT_GATEWAY:
+            raise Http404
+        notification = services.notification_receive(gateway_name=gateway, payload=request.data)
+        _process(notification.pk, gateway)
+        return Response({"status": "ok"})
+
+
+class SimulatorPayView(APIView):
+    """Development and tests: pay an invoice in the simulator, which then notifies us like Midtrans."""
+
+    @extend_schema(
+        tags=["payments"],
+        request=SimulatorPaySerializer,
+        responses={200: InvoiceSerializer, 409: client_error("SimulatorNotPending", ["invoice_not_pending"])},
+    )
+    def post(self, request):
+        if settings.PAYMENT_GATEWAY != "simulator":
+            raise Http404
+        data = SimulatorPaySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invoice = selectors.invoice_get_by_number_for_sponsor(sponsor=request.user, number=data.validated_data["number"])
+        if invoice is None:
+            raise Http404
+        simulator = get_gateway("simulator")
+        payload = simulator.pay(order_id=invoice.number, gross_amount=data.validated_data.get("amount"))
+        if payload["transaction_status"] not in ("settlement", "capture"):
+            raise Conflict("invoice_not_pending", status=invoice.status)
+        notification = services.notification_receive(gateway_name="simulator", payload=payload)
+        _process(notification.pk, "simulator")
+        return Response(invoice_data(invoice))
