@@ -24,7 +24,7 @@ BEAT_SCHEDULE := var/celerybeat-schedule
 
 # Trying the app: SQLite unless DATABASE_URL is set, in-process tasks unless REDIS_URL is set
 # (config/settings/base.py), and every message (OTP codes included) appended to a file you can read.
-DEV_TARGETS := run worker beat migrate seed schema shell
+DEV_TARGETS := run web worker beat migrate seed schema shell
 $(DEV_TARGETS): export DJANGO_SETTINGS_MODULE ?= config.settings.local
 $(DEV_TARGETS): export NOTIFY_SMS_BACKEND ?= file
 $(DEV_TARGETS): export NOTIFY_FILE_PATH ?= $(CURDIR)/var/notifications.jsonl
@@ -105,6 +105,10 @@ run: venv
 		$(CELERY) worker --loglevel=INFO & pids="$$pids $$!"; \
 		$(CELERY) beat --loglevel=INFO --schedule $(BEAT_SCHEDULE) & pids="$$pids $$!"; \
 	fi; \
+	$(GUNICORN)
+
+.PHONY: web
+web: venv
 	$(GUNICORN)
 
 .PHONY: worker
@@ -204,6 +208,7 @@ distclean: clean
 help:
 	@echo "make run           set up .venv, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test          the whole test suite against PostgreSQL and Redis (PYTEST_ARGS=... to pass options)"
+	@echo "make web           only the gunicorn server (no migrate, no seed, no Celery)"
 	@echo "make worker|beat   a Celery worker / the single Celery beat (needs REDIS_URL)"
 	@echo "make migrate|seed  apply migrations / load reference and demo data"
 	@echo "make schema        validate the OpenAPI schema (warnings fail)"

@@ -86,7 +86,42 @@ class FileBackend:
         return provider_id
 
 
-_BY_NAME = {"console": ConsoleBackend, "file": FileBackend, "null": NullBackend}
+class HttpSmsBackend:
+    """A generic HTTP SMS gateway: `POST SMS_GATEWAY_URL` with a bearer token and
+    `{"to", "message", "reference"}`; the answer's `id` (or `message_id`) is the provider's id.
+
+    Timeouts, connection errors, 429 and 5xx are transient; any other refusal is permanent.
+    `reference` is our message id, so a provider that de-duplicates on it never sends twice.
+    """
+
+    timeout = (3.05, 10)
+
+    def send(self, message: OutgoingMessage) -> str:
+        import requests
+
+        if not settings.SMS_GATEWAY_URL:
+            raise PermanentSendError("SMS_GATEWAY_URL is not set")
+        try:
+            response = requests.post(
+                settings.SMS_GATEWAY_URL,
+                json={"to": message.to, "message": message.body, "reference": str(message.id)},
+                headers={"Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise TransientSendError(f"SMS gateway unreachable: {type(exc).__name__}") from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientSendError(f"SMS gateway answered HTTP {response.status_code}")
+        if response.status_code >= 300:
+            raise PermanentSendError(f"SMS gateway refused the message: HTTP {response.status_code}")
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        return str(data.get("id") or data.get("message_id") or f"http-{message.id}")
+
+
+_BY_NAME = {"console": ConsoleBackend, "file": FileBackend, "null": NullBackend, "http": HttpSmsBackend}
 
 
 def get_backend(channel: str) -> Backend:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -95,6 +96,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The admin's CSS and JS, served by the app itself (whitenoise): no separate web server needed.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Redis, cache, Celery -------------------------------------------------------------------------
 
@@ -290,7 +296,7 @@ def validate_settings(settings: dict) -> None:
     if settings["PAYMENT_GATEWAY"] not in {"simulator", "midtrans"}:
         raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'simulator' or 'midtrans'.")
     for name in ("NOTIFY_SMS_BACKEND", "NOTIFY_WHATSAPP_BACKEND", "NOTIFY_PUSH_BACKEND"):
-        if settings[name] not in {"console", "file", "http", "null", "fcm"}:
-            raise ImproperlyConfigured(f"{name} must be one of console, file, http, null, fcm.")
+        if settings[name] not in {"console", "file", "http", "null"}:
+            raise ImproperlyConfigured(f"{name} must be one of console, file, http, null.")
     if not 0 < settings["WORKER_MIN_AGE"] < settings["WORKER_MAX_AGE"]:
         raise ImproperlyConfigured("WORKER_MIN_AGE must be positive and below WORKER_MAX_AGE.")

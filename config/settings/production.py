@@ -30,8 +30,16 @@ for _key in NIK_ENCRYPTION_KEYS:  # noqa: F405
         raise ImproperlyConfigured("NIK_ENCRYPTION_KEYS holds a key that is not a Fernet key.") from exc
 if not API_THROTTLING:  # noqa: F405
     raise ImproperlyConfigured("API_THROTTLING=false is for load tests only; production refuses it.")
-if PAYMENT_GATEWAY == "midtrans" and not MIDTRANS_SERVER_KEY:  # noqa: F405
-    raise ImproperlyConfigured("PAYMENT_GATEWAY=midtrans needs MIDTRANS_SERVER_KEY.")
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="midtrans")
+if PAYMENT_GATEWAY != "midtrans":
+    # The simulator lets any signed-in sponsor mark their own invoice paid.
+    raise ImproperlyConfigured("Production takes real payments only: PAYMENT_GATEWAY must be 'midtrans'.")
+if not MIDTRANS_SERVER_KEY:  # noqa: F405
+    raise ImproperlyConfigured("Production refuses to start without: MIDTRANS_SERVER_KEY")
+NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="http")
+if NOTIFY_SMS_BACKEND != "http" or not SMS_GATEWAY_URL:  # noqa: F405
+    # console and file would print codes and phone numbers; null would drop them.
+    raise ImproperlyConfigured("Production sends SMS through the HTTP gateway: set SMS_GATEWAY_URL.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -1,0 +1,152 @@
+"""Production settings pass `manage.py check --deploy` and refuse to start without their secrets.
+
+Each case runs `manage.py check --deploy` in a fresh interpreter: settings are read once, at import, so
+only a new process sees a different environment. No database or Redis connection is made.
+"""
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+
+REQUIRED = [
+    "SECRET_KEY",
+    "JWT_SIGNING_KEY",
+    "NIK_ENCRYPTION_KEYS",
+    "NIK_HASH_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MIDTRANS_SERVER_KEY",
+    "SMS_GATEWAY_URL",
+]
+
+
+def _settings_variables() -> set[str]:
+    text = "\n".join(p.read_text() for p in (ROOT / "config" / "settings").glob("*.py"))
+    return set(re.findall(r"""\benv(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]*)["']""", text))
+
+
+def _base_env() -> dict[str, str]:
+    """The inherited environment less anything the settings or Django would read from it."""
+    drop = _settings_variables() | {"DATABASE_URL", "REDIS_URL"}
+    return {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k not in drop}
+
+
+def production_env(**overrides: str | None) -> dict[str, str]:
+    env = _base_env()
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        JWT_SIGNING_KEY=secrets.token_urlsafe(50),
+        NIK_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        NIK_HASH_KEY=secrets.token_urlsafe(32),
+        DATABASE_URL="postgres://root@127.0.0.1:5432/root",
+        REDIS_URL="redis://127.0.0.1:6379/9",
+        ALLOWED_HOSTS="api.example.id",
+        MIDTRANS_SERVER_KEY="SB-Mid-server-test",
+        SMS_GATEWAY_URL="https://sms.example.id/send",
+    )
+    for name, value in overrides.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_passes_with_every_secret_set():
+    result = check_deploy(production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_passes_with_two_encryption_keys_for_rotation():
+    keys = f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}"
+    result = check_deploy(production_env(NIK_ENCRYPTION_KEYS=keys))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+@pytest.mark.parametrize("how", ["unset", "empty"])
+def test_refuses_to_start_without_a_secret(name, how):
+    result = check_deploy(production_env(**{name: None if how == "unset" else ""}))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr
+
+
+def test_refuses_throttling_switched_off():
+    result = check_deploy(production_env(API_THROTTLING="false"))
+    assert result.returncode != 0
+    assert "API_THROTTLING" in result.stderr
+
+
+def test_refuses_a_jwt_signing_key_equal_to_the_secret_key():
+    key = secrets.token_urlsafe(50)
+    result = check_deploy(production_env(SECRET_KEY=key, JWT_SIGNING_KEY=key))
+    assert result.returncode != 0
+    assert "JWT_SIGNING_KEY" in result.stderr
+
+
+def test_refuses_a_short_secret_key():
+    result = check_deploy(production_env(SECRET_KEY="x" * 49))
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_refuses_an_encryption_key_that_is_not_a_fernet_key():
+    result = check_deploy(production_env(NIK_ENCRYPTION_KEYS="not-a-fernet-key"))
+    assert result.returncode != 0
+    assert "NIK_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_refuses_midtrans_without_its_server_key():
+    result = check_deploy(production_env(PAYMENT_GATEWAY="midtrans", MIDTRANS_SERVER_KEY=None))
+    assert result.returncode != 0
+    assert "MIDTRANS_SERVER_KEY" in result.stderr
+
+
+def test_debug_stays_off_whatever_the_environment_says():
+    env = production_env(DEBUG="true")
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("gateway", ["simulator", ""])
+def test_production_refuses_the_payment_simulator(gateway):
+    result = check_deploy(production_env(PAYMENT_GATEWAY=gateway))
+    assert result.returncode != 0
+    assert "PAYMENT_GATEWAY" in result.stderr
+
+
+@pytest.mark.parametrize("backend", ["console", "file", "null"])
+def test_production_refuses_sms_backends_that_print_or_drop(backend):
+    result = check_deploy(production_env(NOTIFY_SMS_BACKEND=backend))
+    assert result.returncode != 0
+    assert "SMS_GATEWAY_URL" in result.stderr
