@@ -29,6 +29,8 @@ CELERY_BROKER_URL = REDIS_URL
 # Unit tests run tasks in-process; tests that need a real worker and broker start their own.
 CELERY_TASK_ALWAYS_EAGER = True
 
+# No collectstatic in tests: plain storage, so admin pages render without a manifest.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 NOTIFY_SMS_BACKEND = NOTIFY_WHATSAPP_BACKEND = NOTIFY_PUSH_BACKEND = "null"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
