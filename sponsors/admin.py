@@ -13,7 +13,7 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["date_joined", "last_login", "phone_verified_at", "whatsapp_opt_in_at"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
-        ("Profile", {"fields": ["full_name", "email", "language", "reminder_channels", "whatsapp_opt_in_at"]}),
+        ("Profile", {"fields": ["full_name", "email", "language", "remind_by_sms", "remind_by_whatsapp", "remind_by_push", "whatsapp_opt_in_at"]}),
         ("Status", {"fields": ["phone_verified_at", "is_active", "date_joined", "last_login"]}),
         ("Back-office", {"fields": ["is_staff", "is_superuser", "groups"]}),
     ]

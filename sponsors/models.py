@@ -9,10 +9,6 @@ from core.phones import normalize_phone
 from sponsors.choices import Language, OtpPurpose, Platform, ReminderChannel
 
 
-def default_reminder_channels() -> list[str]:
-    return [ReminderChannel.SMS.value, ReminderChannel.PUSH.value]
-
-
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -40,7 +36,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(blank=True)
     phone_verified_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.INDONESIAN)
-    reminder_channels = models.JSONField(default=default_reminder_channels, blank=True)
+    # How payment reminders reach this payer (API: `reminder_channels`). Booleans, not a list, so the
+    # daily reminder pass selects recipients with plain indexed SQL on any database.
+    remind_by_sms = models.BooleanField(default=True)
+    remind_by_whatsapp = models.BooleanField(default=False)
+    remind_by_push = models.BooleanField(default=True)
     # WhatsApp templates may only go to people who opted in (Meta policy); the time is the record.
     whatsapp_opt_in_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
@@ -61,6 +61,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def phone_verified(self) -> bool:
         return self.phone_verified_at is not None
+
+    @property
+    def reminder_channels(self) -> list[str]:
+        flags = {
+            ReminderChannel.SMS: self.remind_by_sms,
+            ReminderChannel.WHATSAPP: self.remind_by_whatsapp,
+            ReminderChannel.PUSH: self.remind_by_push,
+        }
+        return [channel.value for channel, on in flags.items() if on]
+
+    @reminder_channels.setter
+    def reminder_channels(self, channels) -> None:
+        chosen = set(channels)
+        self.remind_by_sms = ReminderChannel.SMS in chosen
+        self.remind_by_whatsapp = ReminderChannel.WHATSAPP in chosen
+        self.remind_by_push = ReminderChannel.PUSH in chosen
 
     def get_full_name(self) -> str:
         return self.full_name

@@ -180,7 +180,7 @@ def user_update(
             user.whatsapp_opt_in_at = None
             fields.append("whatsapp_opt_in_at")
         user.reminder_channels = channels
-        fields.append("reminder_channels")
+        fields += ["remind_by_sms", "remind_by_whatsapp", "remind_by_push"]
     if fields:
         user.save(update_fields=fields)
     return user

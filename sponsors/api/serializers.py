@@ -55,6 +55,9 @@ class MeSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=ReminderChannel.choices), required=False, max_length=3
     )
 
+    def update(self, instance, validated_data):  # pragma: no cover - views call the service instead
+        raise NotImplementedError
+
     class Meta:
         model = User
         fields = ["id", "phone", "full_name", "email", "phone_verified", "language", "reminder_channels"]

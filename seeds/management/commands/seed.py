@@ -19,6 +19,7 @@ from core.phones import normalize_phone
 from registration import services as registration
 from registration.choices import ConsentMethod, EnrollmentStatus
 from registration.models import Enrollment, IncomeLevel, Occupation
+from sponsors import services as accounts
 from sponsors.models import User
 
 SEEDS = Path(__file__).resolve().parents[2]
@@ -76,8 +77,9 @@ class Command(BaseCommand):
                 continue
             sponsor = User.objects.create_user(
                 row["phone"], row["password"], full_name=row["full_name"], email=row["email"],
-                reminder_channels=row["reminder_channels"], phone_verified_at=timezone.now(),
+                phone_verified_at=timezone.now(),
             )
+            sponsor = accounts.user_update(user=sponsor, reminder_channels=row["reminder_channels"])
             for worker in row["workers"]:
                 self.seed_worker(sponsor, worker, reviewer)
         self.stdout.write("Demo data: sponsors, workers in each status, and staff accounts are in place.")
