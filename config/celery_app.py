@@ -20,10 +20,15 @@ app.conf.task_queues = [Queue(name, Exchange(name), routing_key=name) for name i
 app.conf.task_default_exchange = "default"
 app.conf.task_default_routing_key = "default"
 app.conf.task_routes = {
-    "sponsors.tasks.*": {"queue": "default"},
+    "notifications.tasks.send_message": {"queue": "urgent"},
+    "contributions.tasks.process_notification": {"queue": "urgent"},
+    "contributions.tasks.send_reminder_batch": {"queue": "bulk"},
 }
 app.conf.beat_schedule = {
     "relay-outbox": {"task": "notifications.tasks.relay_outbox", "schedule": 60.0},
+    # The daily reminder pass; CELERY_TIMEZONE is Asia/Jakarta, so this is 08:00 WIB.
+    "daily-reminder-pass": {"task": "contributions.tasks.daily_reminder_pass", "schedule": crontab(hour=8, minute=0)},
+    "queue-reminders": {"task": "contributions.tasks.queue_reminders", "schedule": 60.0},
     "reconcile-invoices": {"task": "contributions.tasks.reconcile_invoices", "schedule": 300.0},
     "cleanup-expired-otps": {"task": "sponsors.tasks.cleanup_expired_otps", "schedule": crontab(minute=17)},
 }

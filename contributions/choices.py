@@ -46,3 +46,31 @@ class Gateway(models.TextChoices):
 # Midtrans transaction_status values (https://docs.midtrans.com, HTTP notification).
 SETTLED_STATUSES = frozenset({"settlement", "capture"})
 CLOSING_STATUSES = frozenset({"expire", "cancel", "deny"})
+
+
+class ReminderKind(models.TextChoices):
+    DUE_IN_7_DAYS = "due_d7", "Due in 7 days"
+    DUE_IN_3_DAYS = "due_d3", "Due in 3 days"
+    DUE_IN_1_DAY = "due_d1", "Due tomorrow"
+    OVERDUE = "overdue", "Overdue (now in arrears)"
+    ARREARS_MONTHLY = "arrears_monthly", "Monthly arrears reminder"
+    FINAL_WARNING = "final_warning", "Final warning before lapse"
+    COVERAGE_LAPSED = "coverage_lapsed", "Coverage lapsed"
+    PREPAID_ENDING = "prepaid_ending", "Prepaid period ends this month"
+
+
+class ReminderChannel(models.TextChoices):
+    SMS = "sms", "SMS to the payer"
+    WHATSAPP = "whatsapp", "WhatsApp to the payer"
+    PUSH = "push", "Push to the payer's devices"
+    INBOX = "inbox", "The payer's in-app inbox"
+    WORKER_SMS = "worker_sms", "SMS to the worker"
+
+
+class ReminderStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped (no longer true)"
+    FAILED = "failed", "Failed"

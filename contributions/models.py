@@ -7,7 +7,15 @@ from django.db.models import Q
 
 from django.conf import settings
 
-from contributions.choices import Gateway, InvoiceStatus, RateKind, ReviewReason
+from contributions.choices import (
+    Gateway,
+    InvoiceStatus,
+    RateKind,
+    ReminderChannel,
+    ReminderKind,
+    ReminderStatus,
+    ReviewReason,
+)
 from core.models import BaseModel
 from registration.choices import Sector
 from registration.models import Enrollment
@@ -241,3 +249,48 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="%(app_label)s_%(class)s_unique")]
+
+
+class Reminder(models.Model):
+    """One reminder to one payer on one channel, about one contribution month: a row before it is a
+    message. The daily pass plans rows in one set-based statement; small batch tasks send them.
+
+    Unique per (enrollment, due date, kind, channel), so running the pass twice, or twice at once,
+    never sends anything twice. A reminder that is no longer true when its turn comes (the month got
+    paid, the enrollment ended) is skipped, not sent.
+    """
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    channel = models.CharField(max_length=12, choices=ReminderChannel.choices)
+    month = models.DateField(help_text="The contribution month the reminder is about.")
+    due_date = models.DateField()
+    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PLANNED)
+    # Quiet hours: SMS and WhatsApp wait until this time (WIB 08:00) when planned at night.
+    not_before = models.DateTimeField(null=True, blank=True)
+    # False for an operator's explicit run for a date (send_reminders --date): it sends at once.
+    respect_quiet_hours = models.BooleanField(default=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    provider_message_id = models.CharField(max_length=128, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "due_date", "kind", "channel"], name="%(app_label)s_%(class)s_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=Q(status__in=["planned", "queued", "sending"]),
+                name="contrib_reminder_todo_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} {self.month:%Y-%m} for enrollment {self.enrollment_id}"

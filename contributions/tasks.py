@@ -34,3 +34,36 @@ def enqueue_notification(notification_id: int) -> None:
 @shared_task(acks_late=True)
 def reconcile_invoices() -> int:
     return services.invoices_reconcile()
+
+
+@shared_task(acks_late=True)
+def send_reminder_batch(reminder_ids: list[int]) -> dict:
+    from contributions import reminders
+
+    return reminders.reminders_send(reminder_ids=reminder_ids)
+
+
+def enqueue_reminder_batch(reminder_ids: list[int]) -> bool:
+    try:
+        send_reminder_batch.apply_async(args=[reminder_ids], queue="bulk", retry=False)
+    except OperationalError:
+        logger.warning("broker unavailable; %s reminders stay planned", len(reminder_ids))
+        return False
+    return True
+
+
+@shared_task(acks_late=True)
+def daily_reminder_pass() -> dict:
+    """Beat runs this at 08:00 WIB."""
+    from contributions import reminders
+    from registration.services import today_wib
+
+    return reminders.daily_pass(day=today_wib())
+
+
+@shared_task(acks_late=True)
+def queue_reminders() -> int:
+    """Sends what quiet hours or a retry deferred, and what a broker outage left planned."""
+    from contributions import reminders
+
+    return reminders.reminders_queue()

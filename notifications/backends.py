@@ -39,6 +39,8 @@ class OutgoingMessage:
     to: str
     body: str
     title: str = ""
+    # Approved template name (WhatsApp sends templates only, by name).
+    template: str = ""
 
 
 class Backend(Protocol):
@@ -110,10 +112,7 @@ class HttpSmsBackend:
             )
         except requests.RequestException as exc:
             raise TransientSendError(f"SMS gateway unreachable: {type(exc).__name__}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientSendError(f"SMS gateway answered HTTP {response.status_code}")
-        if response.status_code >= 300:
-            raise PermanentSendError(f"SMS gateway refused the message: HTTP {response.status_code}")
+        _http_errors(response, "SMS gateway")
         try:
             data = response.json()
         except ValueError:
@@ -121,7 +120,89 @@ class HttpSmsBackend:
         return str(data.get("id") or data.get("message_id") or f"http-{message.id}")
 
 
-_BY_NAME = {"console": ConsoleBackend, "file": FileBackend, "null": NullBackend, "http": HttpSmsBackend}
+def _http_errors(response, what: str) -> None:
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientSendError(f"{what} answered HTTP {response.status_code}")
+    if response.status_code >= 300:
+        raise PermanentSendError(f"{what} refused the message: HTTP {response.status_code}")
+
+
+class WhatsAppCloudBackend:
+    """WhatsApp Business (Cloud API): approved templates only, by name, to people who opted in.
+
+    The body text is passed as the template's single body parameter; the template name is the
+    message's `template` (e.g. `reminder_due_d7`), approved in the WhatsApp Business manager.
+    """
+
+    timeout = (3.05, 10)
+
+    def send(self, message: OutgoingMessage) -> str:
+        import requests
+
+        if not settings.WHATSAPP_API_URL or not message.template:
+            raise PermanentSendError("WhatsApp needs WHATSAPP_API_URL and an approved template")
+        payload = {
+            "messaging_product": "whatsapp",
+            "to": message.to.lstrip("+"),
+            "type": "template",
+            "template": {
+                "name": message.template,
+                "language": {"code": "id"},
+                "components": [{"type": "body", "parameters": [{"type": "text", "text": message.body}]}],
+            },
+        }
+        try:
+            response = requests.post(
+                settings.WHATSAPP_API_URL,
+                json=payload,
+                headers={"Authorization": f"Bearer {settings.WHATSAPP_TOKEN}"},
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:
+            raise TransientSendError(f"WhatsApp unreachable: {type(exc).__name__}") from exc
+        _http_errors(response, "WhatsApp")
+        try:
+            return str(response.json()["messages"][0]["id"])
+        except (ValueError, KeyError, IndexError, TypeError):
+            return f"wa-{message.id}"
+
+
+class FcmBackend:
+    """Firebase Cloud Messaging through `firebase-admin` (optional: install it and set
+    FCM_CREDENTIALS_FILE). A token FCM reports unregistered is deleted, and never retried."""
+
+    def send(self, message: OutgoingMessage) -> str:
+        try:
+            import firebase_admin
+            from firebase_admin import credentials, messaging
+        except ImportError as exc:
+            raise PermanentSendError("firebase-admin is not installed") from exc
+        if not firebase_admin._apps:
+            if not settings.FCM_CREDENTIALS_FILE:
+                raise PermanentSendError("FCM_CREDENTIALS_FILE is not set")
+            firebase_admin.initialize_app(credentials.Certificate(settings.FCM_CREDENTIALS_FILE))
+        push = messaging.Message(
+            token=message.to, notification=messaging.Notification(title=message.title, body=message.body)
+        )
+        try:
+            return str(messaging.send(push))
+        except messaging.UnregisteredError as exc:
+            from sponsors.models import Device
+
+            Device.objects.filter(token=message.to).delete()
+            raise PermanentSendError("device token unregistered; removed") from exc
+        except (ValueError, messaging.SenderIdMismatchError) as exc:
+            raise PermanentSendError(f"FCM refused the message: {type(exc).__name__}") from exc
+        except firebase_admin.exceptions.FirebaseError as exc:
+            raise TransientSendError(f"FCM error: {type(exc).__name__}") from exc
+
+
+_COMMON = {"console": ConsoleBackend, "file": FileBackend, "null": NullBackend}
+BACKENDS = {
+    "sms": {**_COMMON, "http": HttpSmsBackend},
+    "whatsapp": {**_COMMON, "http": WhatsAppCloudBackend},
+    "push": {**_COMMON, "fcm": FcmBackend},
+}
 
 
 def get_backend(channel: str) -> Backend:
@@ -131,6 +212,6 @@ def get_backend(channel: str) -> Backend:
         "push": settings.NOTIFY_PUSH_BACKEND,
     }[channel]
     try:
-        return _BY_NAME[name]()
+        return BACKENDS[channel][name]()
     except KeyError as exc:
         raise PermanentSendError(f"backend {name!r} is not available for {channel}") from exc

@@ -77,6 +77,122 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "You are protected until the end of {until}.",
         },
     },
+    "how_to_pay_va": {
+        "id": {"title": "", "body": "Bayar ke Virtual Account {va_number} (tagihan {number})."},
+        "en": {"title": "", "body": "Pay to virtual account {va_number} (invoice {number})."},
+    },
+    "how_to_pay_app": {
+        "id": {"title": "", "body": "Bayar di aplikasi JMO, menu Sertakan > Bayar Iuran."},
+        "en": {"title": "", "body": "Pay in the JMO app: Sertakan > Pay contributions."},
+    },
+    "reminder_due_d7": {
+        "id": {
+            "title": "Iuran jatuh tempo 7 hari lagi",
+            "body": "Iuran BPJS Ketenagakerjaan {worker_name} bulan {month} sebesar {amount} jatuh tempo "
+            "{due_date}. {how_to_pay}",
+        },
+        "en": {
+            "title": "Contribution due in 7 days",
+            "body": "The BPJS Ketenagakerjaan contribution of {worker_name} for {month}, {amount}, is due on "
+            "{due_date}. {how_to_pay}",
+        },
+    },
+    "reminder_due_d3": {
+        "id": {
+            "title": "Iuran jatuh tempo 3 hari lagi",
+            "body": "3 hari lagi: iuran {worker_name} bulan {month} sebesar {amount} jatuh tempo {due_date}. "
+            "{how_to_pay}",
+        },
+        "en": {
+            "title": "Contribution due in 3 days",
+            "body": "3 days left: the contribution of {worker_name} for {month}, {amount}, is due on {due_date}. "
+            "{how_to_pay}",
+        },
+    },
+    "reminder_due_d1": {
+        "id": {
+            "title": "Iuran jatuh tempo besok",
+            "body": "Besok batas bayar iuran {worker_name} bulan {month} sebesar {amount} ({due_date}). "
+            "{how_to_pay}",
+        },
+        "en": {
+            "title": "Contribution due tomorrow",
+            "body": "Tomorrow is the deadline for {worker_name}'s contribution for {month}, {amount} "
+            "({due_date}). {how_to_pay}",
+        },
+    },
+    "reminder_overdue": {
+        "id": {
+            "title": "Iuran terlambat",
+            "body": "Iuran {worker_name} bulan {month} sebesar {amount} belum dibayar (jatuh tempo {due_date}). "
+            "Tidak ada denda, bayar sekarang agar perlindungan tetap berjalan. {how_to_pay}",
+        },
+        "en": {
+            "title": "Contribution overdue",
+            "body": "The contribution of {worker_name} for {month}, {amount}, is unpaid (due {due_date}). "
+            "There is no late fee: pay now to keep the protection going. {how_to_pay}",
+        },
+    },
+    "reminder_arrears_monthly": {
+        "id": {
+            "title": "Ada tunggakan iuran",
+            "body": "Iuran {worker_name} menunggak sejak {month} ({amount} per bulan). Tunggakan bisa dibayar "
+            "hingga 3 bulan, mulai dari bulan tertua. {how_to_pay}",
+        },
+        "en": {
+            "title": "Contributions in arrears",
+            "body": "{worker_name}'s contributions are unpaid since {month} ({amount} a month). Arrears can be "
+            "paid for up to 3 months, oldest first. {how_to_pay}",
+        },
+    },
+    "reminder_final_warning": {
+        "id": {
+            "title": "Peringatan terakhir",
+            "body": "Peringatan terakhir: kepesertaan {worker_name} akan nonaktif jika tunggakan sejak {month} "
+            "tidak dibayar sampai {due_date}. {how_to_pay}",
+        },
+        "en": {
+            "title": "Final warning",
+            "body": "Final warning: {worker_name}'s membership becomes inactive unless the arrears since "
+            "{month} are paid by {due_date}. {how_to_pay}",
+        },
+    },
+    "reminder_coverage_lapsed": {
+        "id": {
+            "title": "Kepesertaan nonaktif",
+            "body": "Kepesertaan BPJS Ketenagakerjaan {worker_name} nonaktif karena lebih dari 3 bulan tidak "
+            "dibayar. Bayar iuran bulan ini untuk memulai perlindungan baru. {how_to_pay}",
+        },
+        "en": {
+            "title": "Coverage lapsed",
+            "body": "{worker_name}'s BPJS Ketenagakerjaan coverage has lapsed after more than 3 unpaid months. "
+            "Pay this month's contribution to start a new coverage period. {how_to_pay}",
+        },
+    },
+    "reminder_coverage_lapsed_worker": {
+        "id": {
+            "title": "Kepesertaan nonaktif",
+            "body": "Kepesertaan BPJS Ketenagakerjaan Anda (KPJ {kpj_number}) nonaktif karena iuran lebih dari "
+            "3 bulan tidak dibayar. Hubungi pemberi kerja Anda atau bayar sendiri lewat aplikasi JMO.",
+        },
+        "en": {
+            "title": "Coverage lapsed",
+            "body": "Your BPJS Ketenagakerjaan membership (KPJ {kpj_number}) is inactive after more than 3 "
+            "unpaid months. Ask your employer, or pay yourself in the JMO app.",
+        },
+    },
+    "reminder_prepaid_ending": {
+        "id": {
+            "title": "Periode iuran berakhir bulan ini",
+            "body": "Iuran {worker_name} yang sudah dibayar di muka berakhir bulan ini. Iuran {month} sebesar "
+            "{amount} jatuh tempo {due_date}. {how_to_pay}",
+        },
+        "en": {
+            "title": "Paid period ends this month",
+            "body": "The prepaid contributions of {worker_name} end this month. {month}'s contribution, "
+            "{amount}, is due on {due_date}. {how_to_pay}",
+        },
+    },
 }
 
 MONTHS = {

@@ -130,6 +130,12 @@ class Enrollment(BaseModel):
             models.Index(
                 fields=["phone"], condition=Q(status__in=OPEN_STATUSES), name="registration_enr_phone_idx"
             ),
+            # The daily reminder pass selects approved enrollments by their last paid month.
+            models.Index(
+                fields=["paid_through"],
+                condition=Q(status=EnrollmentStatus.APPROVED),
+                name="registration_enr_paid_idx",
+            ),
         ]
 
     def __str__(self) -> str:

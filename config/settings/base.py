@@ -253,11 +253,20 @@ CIVIL_REGISTRY_BACKEND = env("CIVIL_REGISTRY_BACKEND", default="local")
 # --- Notifications --------------------------------------------------------------------------------
 
 NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="console")
-NOTIFY_WHATSAPP_BACKEND = env("NOTIFY_WHATSAPP_BACKEND", default=NOTIFY_SMS_BACKEND)
-NOTIFY_PUSH_BACKEND = env("NOTIFY_PUSH_BACKEND", default=NOTIFY_SMS_BACKEND)
+# WhatsApp and push follow the SMS backend while it is a development one (console, file, null).
+_DEV_BACKENDS = {"console", "file", "null"}
+NOTIFY_WHATSAPP_BACKEND = env(
+    "NOTIFY_WHATSAPP_BACKEND", default=NOTIFY_SMS_BACKEND if NOTIFY_SMS_BACKEND in _DEV_BACKENDS else "http"
+)
+NOTIFY_PUSH_BACKEND = env(
+    "NOTIFY_PUSH_BACKEND", default=NOTIFY_SMS_BACKEND if NOTIFY_SMS_BACKEND in _DEV_BACKENDS else "fcm"
+)
 NOTIFY_FILE_PATH = env("NOTIFY_FILE_PATH", default=str(BASE_DIR / "var" / "notifications.jsonl"))
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+WHATSAPP_API_URL = env("WHATSAPP_API_URL", default="")
+WHATSAPP_TOKEN = env("WHATSAPP_TOKEN", default="")
+FCM_CREDENTIALS_FILE = env("FCM_CREDENTIALS_FILE", default="")
 
 # --- Payments -------------------------------------------------------------------------------------
 
@@ -295,8 +304,13 @@ def validate_settings(settings: dict) -> None:
         raise ImproperlyConfigured("REVIEW_MODE must be 'flagged' or 'all'.")
     if settings["PAYMENT_GATEWAY"] not in {"simulator", "midtrans"}:
         raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'simulator' or 'midtrans'.")
-    for name in ("NOTIFY_SMS_BACKEND", "NOTIFY_WHATSAPP_BACKEND", "NOTIFY_PUSH_BACKEND"):
-        if settings[name] not in {"console", "file", "http", "null"}:
-            raise ImproperlyConfigured(f"{name} must be one of console, file, http, null.")
+    allowed = {
+        "NOTIFY_SMS_BACKEND": {"console", "file", "null", "http"},
+        "NOTIFY_WHATSAPP_BACKEND": {"console", "file", "null", "http"},
+        "NOTIFY_PUSH_BACKEND": {"console", "file", "null", "fcm"},
+    }
+    for name, choices in allowed.items():
+        if settings[name] not in choices:
+            raise ImproperlyConfigured(f"{name} must be one of {', '.join(sorted(choices))}.")
     if not 0 < settings["WORKER_MIN_AGE"] < settings["WORKER_MAX_AGE"]:
         raise ImproperlyConfigured("WORKER_MIN_AGE must be positive and below WORKER_MAX_AGE.")

@@ -40,6 +40,11 @@ NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="http")
 if NOTIFY_SMS_BACKEND != "http" or not SMS_GATEWAY_URL:  # noqa: F405
     # console and file would print codes and phone numbers; null would drop them.
     raise ImproperlyConfigured("Production sends SMS through the HTTP gateway: set SMS_GATEWAY_URL.")
+NOTIFY_WHATSAPP_BACKEND = env("NOTIFY_WHATSAPP_BACKEND", default="http")
+NOTIFY_PUSH_BACKEND = env("NOTIFY_PUSH_BACKEND", default="fcm")
+if NOTIFY_WHATSAPP_BACKEND != "http" or NOTIFY_PUSH_BACKEND != "fcm":
+    # An unconfigured WhatsApp or FCM makes those reminders fail visibly (status failed), never vanish.
+    raise ImproperlyConfigured("Production uses NOTIFY_WHATSAPP_BACKEND=http and NOTIFY_PUSH_BACKEND=fcm.")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

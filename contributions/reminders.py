@@ -1,0 +1,368 @@
+"""Payment reminders: the daily pass plans rows in one set-based statement; batch tasks send them.
+
+The schedule (DOMAIN.md: a month is due by the 15th of that month, no late fee; arrears up to 3
+months; lapse after more than 3 consecutive unpaid months). For a pass on day `d` of month `C`, with
+`pt` the worker's last paid month:
+
+| kind            | days   | whose pt                  | about month | due date |
+| --------------- | ------ | ------------------------- | ----------- | -------- |
+| due_d7          | 8–11   | C-1, or never paid        | C           | C-15     |
+| due_d3          | 12–13  | C-1, or never paid        | C           | C-15     |
+| due_d1          | 14–15  | C-1, or never paid        | C           | C-15     |
+| overdue         | 16–20  | C-1                       | C           | C-15     |
+| arrears_monthly | 8–11   | C-2 or C-3                | pt+1        | (pt+1)-15 |
+| final_warning   | 8–15   | C-4 (3 months overdue)    | C-3         | C-15 (lapse after it) |
+| coverage_lapsed | 16–end | C-4 (now 4 months overdue) | C-3        | C-15     |
+| prepaid_ending  | 20–end | C, paid ahead with C-1    | C+1         | (C+1)-15 |
+
+Each kind has a window of days, not one day, so a pass missed for a day is caught up by the next
+one; the unique (enrollment, due date, kind, channel) keeps it to one reminder.
+"""
+
+import datetime
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from contributions.choices import InvoiceStatus, ReminderChannel, ReminderKind, ReminderStatus
+from contributions.models import InvoiceMonth, Reminder
+from contributions.pricing import RateBook
+from notifications import backends
+from notifications.models import InboxItem
+from notifications.templates import month_label, rupiah
+from registration.choices import EnrollmentStatus
+from registration.coverage import add_months, due_date
+
+logger = logging.getLogger(__name__)
+
+QUIET_FROM = datetime.time(20, 0)
+QUIET_UNTIL = datetime.time(8, 0)
+BATCH_SIZE = 500
+MAX_ATTEMPTS = 5
+QUIET_CHANNELS = frozenset({ReminderChannel.SMS, ReminderChannel.WHATSAPP, ReminderChannel.WORKER_SMS})
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    paid_through: datetime.date
+    allow_never_paid: bool
+    month: datetime.date
+    due: datetime.date
+    notify_worker: bool = False
+    needs_prepaid: bool = False
+
+
+def rules_for(day: datetime.date) -> list[Rule]:
+    """Which reminders a pass on `day` plans (the table in this module's docstring)."""
+    current = day.replace(day=1)
+    d = day.day
+    prev = add_months(current, -1)
+    rules: list[Rule] = []
+    if 8 <= d <= 11:
+        rules.append(Rule(ReminderKind.DUE_IN_7_DAYS, prev, True, current, due_date(current)))
+        for pt in (add_months(current, -2), add_months(current, -3)):
+            first_unpaid = add_months(pt, 1)
+            rules.append(Rule(ReminderKind.ARREARS_MONTHLY, pt, False, first_unpaid, due_date(first_unpaid)))
+    if 12 <= d <= 13:
+        rules.append(Rule(ReminderKind.DUE_IN_3_DAYS, prev, True, current, due_date(current)))
+    if 14 <= d <= 15:
+        rules.append(Rule(ReminderKind.DUE_IN_1_DAY, prev, True, current, due_date(current)))
+    if 8 <= d <= 15:
+        rules.append(Rule(ReminderKind.FINAL_WARNING, add_months(current, -4), False, add_months(current, -3), due_date(current)))
+    if 16 <= d <= 20:
+        rules.append(Rule(ReminderKind.OVERDUE, prev, False, current, due_date(current)))
+    if d >= 16:
+        rules.append(
+            Rule(ReminderKind.COVERAGE_LAPSED, add_months(current, -4), False, add_months(current, -3), due_date(current),
+                 notify_worker=True)
+        )
+    if d >= 20:
+        following = add_months(current, 1)
+        rules.append(Rule(ReminderKind.PREPAID_ENDING, current, False, following, due_date(following), needs_prepaid=True))
+    return rules
+
+
+def is_quiet(moment: datetime.datetime) -> bool:
+    local = timezone.localtime(moment).time()
+    return local >= QUIET_FROM or local < QUIET_UNTIL
+
+
+def next_send_time(moment: datetime.datetime) -> datetime.datetime:
+    """The next 08:00 WIB at or after `moment`."""
+    local = timezone.localtime(moment)
+    candidate = local.replace(hour=QUIET_UNTIL.hour, minute=0, second=0, microsecond=0)
+    if local.time() >= QUIET_UNTIL:
+        candidate += timedelta(days=1)
+    return candidate
+
+
+# --- Planning -------------------------------------------------------------------------------------
+
+_PLAN_SQL = """
+WITH rules (kind, paid_through, allow_never_paid, month, due_date, notify_worker, needs_prepaid) AS (
+    VALUES {rule_rows}
+),
+channels (channel) AS (
+    VALUES ('sms'), ('whatsapp'), ('push'), ('inbox'), ('worker_sms')
+)
+INSERT INTO contributions_reminder
+    (enrollment_id, user_id, kind, channel, month, due_date, status, respect_quiet_hours, attempts,
+     provider_message_id, last_error, created_at, updated_at)
+SELECT e.id, e.sponsor_id, r.kind, c.channel, r.month, r.due_date, 'planned', %s, 0, '', '', %s, %s
+FROM registration_enrollment e
+JOIN rules r
+  ON e.paid_through = r.paid_through OR (e.paid_through IS NULL AND r.allow_never_paid)
+JOIN sponsors_user u ON u.id = e.sponsor_id
+JOIN channels c ON (
+       c.channel = 'inbox'
+    OR (c.channel = 'sms' AND u.remind_by_sms)
+    OR (c.channel = 'whatsapp' AND u.remind_by_whatsapp AND u.whatsapp_opt_in_at IS NOT NULL)
+    OR (c.channel = 'push' AND u.remind_by_push
+        AND EXISTS (SELECT 1 FROM sponsors_device d WHERE d.user_id = u.id))
+    OR (c.channel = 'worker_sms' AND r.notify_worker AND e.relationship <> 'self')
+)
+WHERE e.status = 'approved'
+  AND (NOT r.needs_prepaid OR EXISTS (
+        SELECT 1 FROM contributions_coveragemonth a
+        JOIN contributions_coveragemonth b
+          ON b.invoice_id = a.invoice_id AND b.enrollment_id = a.enrollment_id AND b.month = %s
+        WHERE a.enrollment_id = e.id AND a.month = r.paid_through))
+ON CONFLICT (enrollment_id, due_date, kind, channel) DO NOTHING
+"""
+
+
+def reminders_plan(*, day: datetime.date, respect_quiet_hours: bool = True) -> int:
+    """Plan every reminder due on `day` in one INSERT … SELECT … ON CONFLICT DO NOTHING.
+
+    Idempotent: running it twice, or twice at once, inserts nothing the second time.
+    Returns the number of rows inserted.
+    """
+    rules = rules_for(day)
+    if not rules:
+        return 0
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rules))
+    params: list = []
+    for rule in rules:
+        params += [str(rule.kind), rule.paid_through, rule.allow_never_paid, rule.month, rule.due,
+                   rule.notify_worker, rule.needs_prepaid]
+    now = timezone.now()
+    params += [respect_quiet_hours, now, now, add_months(day.replace(day=1), -1)]
+    sql = _PLAN_SQL.format(rule_rows=placeholders)
+    if connection.vendor == "postgresql":
+        # Parameters in a VALUES list have no declared type: tell PostgreSQL which.
+        typed = "(%s::text, %s::date, %s::boolean, %s::date, %s::date, %s::boolean, %s::boolean)"
+        sql = _PLAN_SQL.format(rule_rows=", ".join([typed] * len(rules)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if cursor.rowcount >= 0:
+            return cursor.rowcount
+        cursor.execute("SELECT changes()")  # SQLite does not count rows of a WITH … INSERT
+        return cursor.fetchone()[0]
+
+
+# --- Dispatch -------------------------------------------------------------------------------------
+
+
+def reminders_queue(*, limit: int = 100_000, enqueue=None) -> int:
+    """Hand planned reminders whose time has come to the batch task, BATCH_SIZE ids a message.
+
+    Rows move planned → queued in the same statement that selects them, so two dispatchers never
+    queue a row twice; if the broker is down the rows go back to planned.
+    """
+    from contributions import tasks
+
+    enqueue = enqueue or tasks.enqueue_reminder_batch
+    now = timezone.now()
+    # Rows whose batch was lost (a worker died before acknowledging) go back to planned.
+    Reminder.objects.filter(
+        status__in=[ReminderStatus.QUEUED, ReminderStatus.SENDING], updated_at__lt=now - timedelta(minutes=30)
+    ).filter(attempts__lt=MAX_ATTEMPTS).update(status=ReminderStatus.PLANNED, updated_at=now)
+    Reminder.objects.filter(
+        status__in=[ReminderStatus.QUEUED, ReminderStatus.SENDING], updated_at__lt=now - timedelta(minutes=30)
+    ).update(status=ReminderStatus.FAILED, last_error="attempt cap reached", updated_at=now)
+    queued = 0
+    while queued < limit:
+        with transaction.atomic():
+            ids = list(
+                Reminder.objects.select_for_update(skip_locked=True)
+                .filter(status=ReminderStatus.PLANNED)
+                .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+                .order_by("id")
+                .values_list("id", flat=True)[:BATCH_SIZE]
+            )
+            if not ids:
+                break
+            Reminder.objects.filter(pk__in=ids).update(status=ReminderStatus.QUEUED, updated_at=now)
+        if not enqueue(ids):
+            Reminder.objects.filter(pk__in=ids, status=ReminderStatus.QUEUED).update(
+                status=ReminderStatus.PLANNED, updated_at=now
+            )
+            break
+        queued += len(ids)
+    return queued
+
+
+def _still_true(reminder: Reminder) -> bool:
+    enrollment = reminder.enrollment
+    if enrollment.status != EnrollmentStatus.APPROVED:
+        return False
+    if reminder.kind == ReminderKind.PREPAID_ENDING:
+        return enrollment.paid_through == add_months(reminder.month, -1)
+    # Every other kind is about an unpaid month: paying it (or anything after it) makes it untrue.
+    return enrollment.paid_through is None or enrollment.paid_through < reminder.month
+
+
+def reminders_send(*, reminder_ids: list[int]) -> dict[str, int]:
+    """Send one batch. Claims rows (queued → sending, committed) before any provider is called."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=reminder_ids, status__in=[ReminderStatus.QUEUED, ReminderStatus.PLANNED])
+            .values_list("id", flat=True)
+        )
+        Reminder.objects.filter(pk__in=ids).update(
+            status=ReminderStatus.SENDING, attempts=F("attempts") + 1, updated_at=now
+        )
+    if not ids:
+        return {}
+    reminders = list(Reminder.objects.filter(pk__in=ids).select_related("enrollment__occupation", "user").order_by("id"))
+    outcome: dict[str, int] = defaultdict(int)
+    pending_va = _pending_invoices([r.enrollment_id for r in reminders])
+    book = RateBook()
+    inbox_items: list[InboxItem] = []
+    done: list[Reminder] = []
+    devices = _devices([r.user_id for r in reminders if r.channel == ReminderChannel.PUSH])
+    for reminder in reminders:
+        if not _still_true(reminder):
+            reminder.status = ReminderStatus.SKIPPED
+            done.append(reminder)
+            continue
+        if reminder.respect_quiet_hours and reminder.channel in QUIET_CHANNELS and is_quiet(now):
+            reminder.status = ReminderStatus.PLANNED
+            reminder.not_before = next_send_time(now)
+            done.append(reminder)
+            continue
+        text = _render(reminder, book, pending_va.get(reminder.enrollment_id))
+        try:
+            reminder.provider_message_id = _deliver(reminder, text, inbox_items, devices)
+            reminder.status = ReminderStatus.SENT
+            reminder.sent_at = now
+        except backends.TransientSendError as exc:
+            reminder.last_error = str(exc)[:255]
+            if reminder.attempts >= MAX_ATTEMPTS:
+                reminder.status = ReminderStatus.FAILED
+            else:
+                reminder.status = ReminderStatus.PLANNED
+                reminder.not_before = now + timedelta(minutes=2 ** reminder.attempts)
+        except backends.PermanentSendError as exc:
+            reminder.last_error = str(exc)[:255]
+            reminder.status = ReminderStatus.FAILED
+        done.append(reminder)
+    with transaction.atomic():
+        InboxItem.objects.bulk_create(inbox_items)
+        for reminder in done:
+            reminder.updated_at = now
+            outcome[reminder.status] += 1
+        Reminder.objects.bulk_update(
+            done, ["status", "not_before", "provider_message_id", "last_error", "sent_at", "updated_at"],
+            batch_size=BATCH_SIZE,
+        )
+    return dict(outcome)
+
+
+def _pending_invoices(enrollment_ids: list[int]) -> dict[int, tuple[str, str]]:
+    rows = (
+        InvoiceMonth.objects.filter(enrollment_id__in=enrollment_ids, invoice__status=InvoiceStatus.PENDING)
+        .values_list("enrollment_id", "invoice__number", "invoice__va_number")
+        .distinct()
+    )
+    return {enrollment_id: (number, va) for enrollment_id, number, va in rows}
+
+
+def _devices(user_ids: list[int]) -> dict[int, list[str]]:
+    from sponsors.models import Device
+
+    tokens: dict[int, list[str]] = defaultdict(list)
+    for user_id, token in Device.objects.filter(user_id__in=set(user_ids)).values_list("user_id", "token"):
+        tokens[user_id].append(token)
+    return tokens
+
+
+@dataclass(frozen=True)
+class ReminderText:
+    inbox_kind: str
+    title: str
+    body: str
+
+
+def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None) -> ReminderText:
+    from notifications.templates import render
+
+    enrollment = reminder.enrollment
+    worker_channel = reminder.channel == ReminderChannel.WORKER_SMS
+    language = "id" if worker_channel else reminder.user.language
+    price = book.price(
+        month=reminder.month,
+        sector=enrollment.occupation.sector,
+        income_level=enrollment.income_level_id,
+        jht=enrollment.jht,
+    )
+    if pending:
+        how = render("how_to_pay_va", language, number=pending[0], va_number=pending[1]).body
+    else:
+        how = render("how_to_pay_app", language).body
+    kind = f"reminder_{reminder.kind}" + ("_worker" if worker_channel else "")
+    rendered = render(
+        kind,
+        language,
+        worker_name=enrollment.full_name,
+        month=month_label(reminder.month, language),
+        amount=rupiah(price.total),
+        due_date=reminder.due_date.strftime("%d-%m-%Y"),
+        how_to_pay=how,
+        kpj_number=enrollment.kpj_number or "",
+    )
+    inbox_kind = "coverage_lapsed" if reminder.kind == ReminderKind.COVERAGE_LAPSED else "payment_reminder"
+    return ReminderText(inbox_kind=inbox_kind, title=rendered.title, body=rendered.body)
+
+
+def _deliver(reminder: Reminder, text: ReminderText, inbox_items: list, devices: dict[int, list[str]]) -> str:
+    if reminder.channel == ReminderChannel.INBOX:
+        inbox_items.append(InboxItem(user_id=reminder.user_id, kind=text.inbox_kind, title=text.title, body=text.body))
+        return f"inbox-{reminder.pk}"
+    if reminder.channel == ReminderChannel.PUSH:
+        tokens = devices.get(reminder.user_id, [])
+        if not tokens:
+            raise backends.PermanentSendError("no registered device")
+        ids = [
+            backends.get_backend("push").send(
+                backends.OutgoingMessage(id=reminder.pk, channel="push", kind=text.inbox_kind, to=token,
+                                         body=text.body, title=text.title)
+            )
+            for token in tokens
+        ]
+        return ",".join(ids)[:128]
+    channel = "whatsapp" if reminder.channel == ReminderChannel.WHATSAPP else "sms"
+    to = reminder.enrollment.phone if reminder.channel == ReminderChannel.WORKER_SMS else reminder.user.phone
+    return backends.get_backend(channel).send(
+        backends.OutgoingMessage(
+            id=reminder.pk, channel=channel, kind=text.inbox_kind, to=to, body=text.body, title=text.title,
+            template=f"reminder_{reminder.kind}",
+        )
+    )
+
+
+def daily_pass(*, day: datetime.date, respect_quiet_hours: bool = True) -> dict[str, int]:
+    """The daily reminder pass (beat at 08:00 WIB, or `send_reminders --date`): plan, then queue."""
+    planned = reminders_plan(day=day, respect_quiet_hours=respect_quiet_hours)
+    queued = reminders_queue()
+    logger.info("reminder pass for %s: %s planned, %s queued", day, planned, queued)
+    return {"planned": planned, "queued": queued}
+
