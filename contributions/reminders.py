@@ -222,11 +222,17 @@ def reminders_send(*, reminder_ids: list[int]) -> dict[str, int]:
     """Send one batch. Claims rows (queued → sending, committed) before any provider is called."""
     now = timezone.now()
     with transaction.atomic():
-        ids = list(
-            Reminder.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=reminder_ids, status__in=[ReminderStatus.QUEUED, ReminderStatus.PLANNED])
-            .values_list("id", flat=True)
+        # `sending` rows are claimed again too: a batch only reaches a second worker when the first
+        # died holding it (acks_late redelivery). Providers get the reminder id as their
+        # de-duplication reference, and the attempt cap ends a batch that keeps killing workers.
+        claimable = Reminder.objects.select_for_update(skip_locked=True).filter(
+            pk__in=reminder_ids,
+            status__in=[ReminderStatus.QUEUED, ReminderStatus.PLANNED, ReminderStatus.SENDING],
         )
+        claimable.filter(attempts__gte=MAX_ATTEMPTS).update(
+            status=ReminderStatus.FAILED, last_error="attempt cap reached", updated_at=now
+        )
+        ids = list(claimable.filter(attempts__lt=MAX_ATTEMPTS).values_list("id", flat=True))
         Reminder.objects.filter(pk__in=ids).update(
             status=ReminderStatus.SENDING, attempts=F("attempts") + 1, updated_at=now
         )
