@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.api import views as core_views
@@ -15,6 +15,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", include(api_v1)),
+    # Anything else under /api/v1/ answers the API's 404 shape, whatever DEBUG says.
+    re_path(r"^api/v1/", core_views.not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
@@ -23,3 +25,6 @@ urlpatterns = [
 admin.site.site_header = "BPU Sertakan back-office"
 admin.site.site_title = "BPU Sertakan"
 admin.site.index_title = "Enrollments, payments and reports"
+
+handler404 = "core.api.views.not_found"
+handler500 = "core.api.views.server_error"

@@ -27,7 +27,7 @@ from contributions.choices import InvoiceStatus
 from contributions.gateways import GatewayError, get_gateway
 from contributions.idempotency import idempotent
 from contributions.models import Invoice
-from core.api.schema import client_error, domain_validation_errors
+from core.api.schema import client_error, domain_validation_errors, server_error_response
 from core.api.throttling import ScopedRateThrottle
 from core.exceptions import Conflict
 
@@ -112,8 +112,10 @@ class InvoiceListCreateView(ListAPIView):
         parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)],
         responses={
             201: InvoiceSerializer,
+            404: client_error("WorkerNotFound", ["not_found"], "A listed worker is not one of yours."),
             409: client_error("InvoiceConflict", ["worker_not_approved", "pending_invoice_exists"]),
             422: client_error("IdempotencyKeyReused", ["idempotency_key_reused"]),
+            503: server_error_response("GatewayUnavailable", ["gateway_unavailable"]),
         },
     )
     def post(self, request):
@@ -168,6 +170,7 @@ def _process(notification_id: int, gateway_name: str) -> None:
 
 
 @domain_validation_errors({None: ["notification_malformed"]})
+@extend_schema(parameters=[OpenApiParameter("gateway", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["simulator", "midtrans"])])
 class GatewayNotificationView(PublicView):
     """Gateway → us. Checks the signature, stores the raw payload, answers 200 fast; the status lookup
     and the credit happen after (inline for the simulator, in a task for a real gateway)."""

@@ -2,14 +2,14 @@
 schema and the responses agree (Schemathesis checks them)."""
 
 from drf_spectacular.utils import OpenApiResponse
-from drf_standardized_errors.openapi_serializers import ClientErrorEnum
+from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers
 
 _made: dict[str, type] = {}
 
 
-def _error_response_serializer(name: str, codes: list[str]) -> type:
+def _error_response_serializer(name: str, codes: list[str], error_type=None) -> type:
     if name in _made:
         return _made[name]
     error = type(
@@ -24,7 +24,7 @@ def _error_response_serializer(name: str, codes: list[str]) -> type:
     response = type(
         f"{name}ErrorResponse",
         (serializers.Serializer,),
-        {"type": serializers.ChoiceField(choices=ClientErrorEnum.choices), "errors": error(many=True)},
+        {"type": serializers.ChoiceField(choices=(error_type or ClientErrorEnum).choices), "errors": error(many=True)},
     )
     _made[name] = response
     return response
@@ -44,3 +44,8 @@ def domain_validation_errors(fields: dict[str | None, list[str]], methods: list[
         return view
 
     return decorate
+
+
+def server_error_response(name: str, codes: list[str], description: str = "") -> OpenApiResponse:
+    """A 5xx the API answers on purpose (an outside system is down), with its stable code."""
+    return OpenApiResponse(response=_error_response_serializer(name, codes, ServerErrorEnum), description=description)

@@ -49,3 +49,25 @@ def readyz(request):
     return JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
     )
+
+
+def not_found(request, exception=None):
+    """404 for URLs no route matches: the API error shape under /api/, Django's page elsewhere."""
+    from django.views.defaults import page_not_found
+
+    from core.messages import message
+
+    if request.path.startswith("/api/"):
+        body = {"type": "client_error", "errors": [{"code": "not_found", "detail": message("not_found"), "attr": None}]}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    """500 in the API error shape under /api/ (never a stack trace or an HTML page to an app)."""
+    from django.views.defaults import server_error as django_server_error
+
+    if request.path.startswith("/api/"):
+        body = {"type": "server_error", "errors": [{"code": "error", "detail": "Server error.", "attr": None}]}
+        return JsonResponse(body, status=500)
+    return django_server_error(request)
