@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from contributions.choices import RateKind
 from contributions.models import ContributionRate
 from core.exceptions import DomainError
+from registration import services as registration
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,8 @@ def month_price(*, month: datetime.date, sector: str, income_level: int, jht: bo
 
 def monthly_contributions_normal(enrollments: Iterable) -> dict[int, int]:
     """The normal (unadjusted) monthly amount at today's rates, for each enrollment: one query."""
-    from registration.services import today_wib
-
     book = RateBook(ContributionRate.objects.filter(kind=RateKind.NORMAL))
-    month = today_wib().replace(day=1)
+    month = registration.today_wib().replace(day=1)
     return {
         enrollment.pk: book.price(
             month=month,

@@ -56,9 +56,9 @@ def enqueue_reminder_batch(reminder_ids: list[int]) -> bool:
 def daily_reminder_pass() -> dict:
     """Beat runs this at 08:00 WIB."""
     from contributions import reminders
-    from registration.services import today_wib
+    from registration import services as registration
 
-    return reminders.daily_pass(day=today_wib())
+    return reminders.daily_pass(day=registration.today_wib())
 
 
 @shared_task(acks_late=True)

@@ -28,8 +28,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Wrong phone number or password.",
     },
     "otp_invalid": {
-        "id": "Kode salah. Sisa percobaan: {remaining}.",
-        "en": "Wrong code. Tries left: {remaining}.",
+        "id": "Kode salah. Periksa SMS terakhir yang kami kirim.",
+        "en": "Wrong code. Check the last SMS we sent.",
     },
     "otp_expired": {
         "id": "Kode sudah kedaluwarsa. Minta kode baru.",
@@ -74,6 +74,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "sponsor_limit_reached": {
         "id": "Anda sudah mendaftarkan {limit} pekerja aktif, batas maksimal.",
         "en": "You already have {limit} open enrollments, the maximum.",
+    },
+    "self_phone_mismatch": {
+        "id": "Untuk mendaftarkan diri sendiri, gunakan nomor HP akun Anda.",
+        "en": "To enroll yourself, use your account's phone number.",
     },
     "self_already_registered": {
         "id": "Akun ini sudah memiliki pendaftaran untuk diri sendiri.",
@@ -158,6 +162,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "signature_invalid": {
         "id": "Tanda tangan notifikasi tidak valid.",
         "en": "Invalid notification signature.",
+    },
+    "throttled": {
+        "id": "Terlalu banyak permintaan. Coba lagi dalam {wait} detik.",
+        "en": "Too many requests. Try again in {wait} seconds.",
     },
     "not_found": {
         "id": "Tidak ditemukan.",

@@ -4,7 +4,7 @@ rejection and NIK reveal is audit-logged with the staff user."""
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -124,7 +124,8 @@ class EnrollmentAdmin(admin.ModelAdmin):
             return queryset.filter(nik_hash=blind_index(term)), False
         phone = normalize_phone_or_none(term)
         if phone:
-            return queryset.filter(phone=phone), False
+            # An 11-digit KPJ can also read as a mobile number (81234567899): look for both.
+            return queryset.filter(Q(phone=phone) | Q(kpj_number=term)), False
         return super().get_search_results(request, queryset, search_term)
 
     # --- actions --------------------------------------------------------------------------------

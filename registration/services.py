@@ -138,6 +138,10 @@ def enrollment_create(
         raise DomainError(
             "age_not_eligible", attr="birth_date", min_age=settings.WORKER_MIN_AGE, max_age=settings.WORKER_MAX_AGE
         )
+    if relationship == Relationship.SELF and phone != sponsor.phone:
+        # A self-enrollment is consented by the account holder, whose phone is verified: it must be
+        # theirs, or a sponsor could skip a worker's consent by calling them "self".
+        raise DomainError("self_phone_mismatch", attr="phone")
     occupation_row = occupation_require(occupation)
     level = income_level_require(income_level)
     jht = programmes_require(programmes)

@@ -71,8 +71,7 @@ def otp_verify(*, purpose: str, subject_id: int, code: str) -> OtpChallenge:
             error = DomainError("otp_expired", attr="code")
         elif not hmac.compare_digest(challenge.code_hash, _code_digest(purpose, subject_id, str(code))):
             OtpChallenge.objects.filter(pk=challenge.pk).update(attempts=F("attempts") + 1)
-            remaining = max(settings.OTP_MAX_ATTEMPTS - challenge.attempts - 1, 0)
-            error = DomainError("otp_invalid", attr="code", remaining=remaining)
+            error = DomainError("otp_invalid", attr="code")
         else:
             challenge.consumed_at = now
             challenge.save(update_fields=["consumed_at", "updated_at"])
@@ -135,7 +134,7 @@ def user_verify_phone(*, phone: str, code: str) -> User:
     user = User.objects.filter(phone=phone).first()
     if user is None:
         # Same answer as a wrong code: whether a number has an account is not disclosed.
-        raise DomainError("otp_invalid", attr="code", remaining=0)
+        raise DomainError("otp_invalid", attr="code")
     if user.phone_verified:
         return user
     otp_verify(purpose=OtpPurpose.PHONE_VERIFICATION, subject_id=user.pk, code=code)

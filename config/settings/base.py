@@ -155,6 +155,7 @@ THROTTLE_RATES = {
     "user": env("THROTTLE_USER", default="600/min"),
     "signup": env("THROTTLE_SIGNUP", default="10/hour"),
     "login": env("THROTTLE_LOGIN", default="10/min"),
+    "login_phone": env("THROTTLE_LOGIN_PHONE", default="20/hour"),
     "otp_send": env("THROTTLE_OTP_SEND", default="5/hour"),
     "otp_send_phone": env("THROTTLE_OTP_SEND_PHONE", default="1/min"),
     "otp_verify": env("THROTTLE_OTP_VERIFY", default="20/min"),
@@ -176,6 +177,9 @@ REST_FRAMEWORK = {
         else []
     ),
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    # Trust X-Forwarded-For only through this many proxies (0: use the socket address), so a client
+    # cannot dodge the IP throttles by forging the header. Behind one load balancer, set 1.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -31,6 +31,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 # No collectstatic in tests: plain storage, so admin pages render without a manifest.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 NOTIFY_SMS_BACKEND = NOTIFY_WHATSAPP_BACKEND = NOTIFY_PUSH_BACKEND = "null"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -5,6 +5,7 @@ from drf_standardized_errors.types import CLIENT_ERROR, VALIDATION_ERROR, Error
 from rest_framework import exceptions
 
 from core.exceptions import DomainError
+from core.messages import message
 
 
 class ExceptionFormatter(BaseFormatter):
@@ -14,6 +15,9 @@ class ExceptionFormatter(BaseFormatter):
         return super().get_error_type()
 
     def get_errors(self):
+        if isinstance(self.exc, exceptions.Throttled):
+            wait = int(self.exc.wait or 1)
+            return [Error(code="throttled", detail=message("throttled", wait=max(wait, 1)), attr=None)]
         if isinstance(self.exc, DomainError):
             return [Error(code=self.exc.code, detail=str(self.exc.detail), attr=self.exc.attr)]
         detail = self.exc.detail

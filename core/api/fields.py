@@ -7,11 +7,20 @@ from core.phones import InvalidPhone, normalize_phone
 
 
 class PhoneField(serializers.CharField):
-    """Accepts `0812…`, `62812…`, `+62812…` with spaces or dashes; yields and renders E.164."""
+    """Accepts `0812…`, `62812…`, `+62812…` with spaces or dashes; yields and renders E.164.
+    Any unusable value (blank, not a string, not an Indonesian mobile) is `phone_invalid`."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 32)
         super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        try:
+            return super().run_validation(data)
+        except serializers.ValidationError as exc:
+            if exc.get_codes() in (["required"], ["null"]):
+                raise
+            raise serializers.ValidationError(message("phone_invalid"), code="phone_invalid") from exc
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

@@ -7,7 +7,7 @@ from core.api.fields import CodedCharField, CodedIntegerField, CodedListField, O
 from registration.choices import EnrollmentStatus, Programme, Relationship
 from registration.coverage import coverage_for
 from registration.models import Enrollment, Occupation
-from registration.services import today_wib
+from registration import services as registration_services
 
 
 class WorkerCreateSerializer(serializers.Serializer):
@@ -93,7 +93,7 @@ class WorkerSerializer(serializers.ModelSerializer):
     def get_coverage(self, obj) -> dict:
         cover = coverage_for(
             paid_through=obj.paid_through,
-            today=today_wib(),
+            today=registration_services.today_wib(),
             payable=obj.status == EnrollmentStatus.APPROVED,
         )
         return {

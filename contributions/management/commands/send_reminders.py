@@ -10,7 +10,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from contributions import reminders
-from registration.services import today_wib
+from registration import services as registration
 
 
 class Command(BaseCommand):
@@ -26,6 +26,6 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError("--date must be YYYY-MM-DD") from exc
         else:
-            day = today_wib()
+            day = registration.today_wib()
         result = reminders.daily_pass(day=day, respect_quiet_hours=date is None)
         self.stdout.write(f"Reminders for {day}: {result['planned']} planned, {result['queued']} queued to send.")

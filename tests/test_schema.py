@@ -1,0 +1,89 @@
+"""The OpenAPI schema describes the API of API.md, validly and without generator warnings."""
+
+import pytest
+import yaml
+from django.core.management import call_command
+from drf_spectacular.drainage import GENERATOR_STATS
+
+API_PATHS = [
+    "/api/v1/auth/signup",
+    "/api/v1/auth/verify-phone",
+    "/api/v1/auth/resend-code",
+    "/api/v1/auth/token",
+    "/api/v1/auth/token/refresh",
+    "/api/v1/auth/logout",
+    "/api/v1/me",
+    "/api/v1/me/devices",
+    "/api/v1/occupations",
+    "/api/v1/income-levels",
+    "/api/v1/quotes",
+    "/api/v1/workers",
+    "/api/v1/workers/{id}",
+    "/api/v1/workers/{id}/consent",
+    "/api/v1/workers/{id}/resend-consent-code",
+    "/api/v1/workers/{id}/end",
+    "/api/v1/notifications",
+    "/api/v1/notifications/{id}/read",
+]
+
+
+@pytest.fixture(scope="module")
+def schema(tmp_path_factory) -> dict:
+    # Warnings are counted process-wide: start from zero so that only this generation counts.
+    GENERATOR_STATS.reset()
+    path = tmp_path_factory.mktemp("schema") / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(path))
+    return yaml.safe_load(path.read_text())
+
+
+def test_schema_is_valid_without_warnings(schema):
+    assert schema["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize("path", API_PATHS)
+def test_schema_has_every_path_of_the_contract(schema, path):
+    assert path in schema["paths"]
+
+
+def test_no_path_has_a_trailing_slash(schema):
+    assert not [path for path in schema["paths"] if path.endswith("/")]
+
+
+@pytest.mark.parametrize(
+    "path, methods",
+    [
+        ("/api/v1/workers", {"get", "post"}),
+        ("/api/v1/workers/{id}", {"get", "patch"}),
+        ("/api/v1/workers/{id}/consent", {"post"}),
+        ("/api/v1/workers/{id}/resend-consent-code", {"post"}),
+        ("/api/v1/workers/{id}/end", {"post"}),
+        ("/api/v1/occupations", {"get"}),
+    ],
+)
+def test_worker_operations(schema, path, methods):
+    assert methods <= set(schema["paths"][path])
+
+
+def test_worker_schema_has_the_contract_fields(schema):
+    response = schema["paths"]["/api/v1/workers/{id}"]["get"]["responses"]["200"]
+    ref = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][ref]["properties"]
+    assert {
+        "id", "full_name", "nik_masked", "gender", "birth_date", "phone", "occupation", "relationship",
+        "income_level", "programmes", "status", "kpj_number", "monthly_contribution", "coverage", "created_at",
+    } <= set(properties)
+    assert "nik" not in properties
+
+
+def test_public_and_authenticated_operations(schema):
+    assert not schema.get("security")
+    assert not schema["paths"]["/api/v1/occupations"]["get"].get("security")
+    for method in ("get", "post"):
+        assert schema["paths"]["/api/v1/workers"][method].get("security"), method
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/api/schema/", "/api/docs/"])
+def test_schema_and_docs_are_served(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
