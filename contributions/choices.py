@@ -35,7 +35,6 @@ INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
 class ReviewReason(models.TextChoices):
     AMOUNT_MISMATCH = "amount_mismatch", "Amount differs from the invoice total"
     MONTHS_ALREADY_COVERED = "months_already_covered", "Months already covered by another payment"
-    WORKER_NOT_PAYABLE = "worker_not_payable", "A worker can no longer be paid for"
 
 
 class Gateway(models.TextChoices):

@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
-from rest_framework.response import Response
+from django.http import HttpResponse
+from rest_framework.renderers import JSONRenderer
 
 from contributions.models import IdempotencyKey
 from core.exceptions import DomainError
@@ -23,13 +24,17 @@ def _fingerprint(data) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
 
-def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
+def _response(status_code: int, body: str) -> HttpResponse:
+    return HttpResponse(body, status=status_code, content_type="application/json")
+
+
+def _replay(record: IdempotencyKey, fingerprint: str) -> HttpResponse:
     if record.request_hash != fingerprint:
         raise DomainError("idempotency_key_reused", status_code=422)
-    return Response(record.response_body, status=record.status_code)
+    return _response(record.status_code, record.response_body)
 
 
-def idempotent(*, user, key: str | None, data, run: Callable[[], tuple[int, dict]]) -> Response:
+def idempotent(*, user, key: str | None, data, run: Callable[[], tuple[int, dict]]) -> HttpResponse:
     if not key or not key.strip():
         raise DomainError("idempotency_key_required")
     if len(key) > MAX_KEY_LENGTH:
@@ -41,9 +46,10 @@ def idempotent(*, user, key: str | None, data, run: Callable[[], tuple[int, dict
     try:
         with transaction.atomic():
             record = IdempotencyKey.objects.create(
-                user=user, key=key, request_hash=fingerprint, status_code=0, response_body={}
+                user=user, key=key, request_hash=fingerprint, status_code=0, response_body=""
             )
-            status_code, body = run()
+            status_code, data_out = run()
+            body = JSONRenderer().render(data_out).decode()
             record.status_code = status_code
             record.response_body = body
             record.save(update_fields=["status_code", "response_body"])
@@ -53,4 +59,4 @@ def idempotent(*, user, key: str | None, data, run: Callable[[], tuple[int, dict
         if existing is None:
             raise
         return _replay(existing, fingerprint)
-    return Response(body, status=status_code)
+    return _response(status_code, body)

@@ -61,9 +61,11 @@ class ContributionRate(BaseModel):
         return f"{self.regulation} {self.get_kind_display()} {self.sector or 'all sectors'} {self.valid_from}–{until}"
 
     def clean(self) -> None:
-        if self.valid_from and self.valid_from.day != 1:
+        if self.valid_from is None:
+            return  # the field's own "required" error says it
+        if self.valid_from.day != 1:
             raise ValidationError({"valid_from": "Rates start on the first of a month."})
-        if self.valid_to and self.valid_from and self.valid_to < self.valid_from:
+        if self.valid_to and self.valid_to < self.valid_from:
             raise ValidationError({"valid_to": "The period ends before it starts."})
         overlapping = ContributionRate.objects.filter(kind=self.kind, sector=self.sector).exclude(pk=self.pk)
         if self.valid_to:
@@ -244,7 +246,8 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    # The rendered bytes, so a replay is byte-identical (a jsonb column would reorder the keys).
+    response_body = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

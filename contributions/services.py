@@ -206,11 +206,14 @@ def notification_receive(*, gateway_name: str, payload) -> GatewayNotification:
     The signature proves the gateway sent it, not that the payment is real now (the signature covers
     neither `transaction_status` nor a timestamp): the notification only triggers a status lookup.
     """
-    if not isinstance(payload, dict) or not all(
-        isinstance(payload.get(name), str) and payload.get(name) for name in REQUIRED_NOTIFICATION_FIELDS
-    ):
+    if not isinstance(payload, dict):
         raise DomainError("notification_malformed")
     gateway = get_gateway(gateway_name)
+    # Unsigned: 401. Signed but incomplete: 400. Complete but the signature does not match: 401.
+    if not isinstance(payload.get("signature_key"), str) or not payload["signature_key"]:
+        raise DomainError("signature_invalid", status_code=401, attr="signature_key")
+    if not all(isinstance(payload.get(name), str) and payload.get(name) for name in REQUIRED_NOTIFICATION_FIELDS):
+        raise DomainError("notification_malformed")
     if not signature_valid(payload, gateway.server_key()):
         raise DomainError("signature_invalid", status_code=401, attr="signature_key")
     invoice = Invoice.objects.filter(number=payload["order_id"], gateway=gateway.name).only("pk").first()
@@ -358,6 +361,25 @@ def _send_receipts(invoice: Invoice, lines: list[InvoiceMonth]) -> None:
 # --- Periodic work --------------------------------------------------------------------------------
 
 
+def invoice_expire_if_stale(*, invoice: Invoice) -> Invoice:
+    """A pending invoice past its VA expiry: take the gateway's word (it may have been paid after
+    all), else expire it here and at the gateway. Raises GatewayError if the gateway cannot answer."""
+    now = timezone.now()
+    if invoice.status != InvoiceStatus.PENDING or invoice.expires_at > now:
+        return invoice
+    invoice = invoice_sync(invoice=invoice)
+    if invoice.status != InvoiceStatus.PENDING:
+        return invoice
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.status == InvoiceStatus.PENDING:
+            _transition(invoice, InvoiceStatus.EXPIRED, expired_at=now)
+    gateway = get_gateway(invoice.gateway)
+    if hasattr(gateway, "expire"):
+        gateway.expire(order_id=invoice.number)
+    return invoice
+
+
 def invoices_reconcile(*, limit: int = 1000) -> int:
     """Ask the gateway about pending invoices past their expiry, and about notifications that were
     stored but never processed (broker down). Expire what the gateway still calls pending.
@@ -367,17 +389,9 @@ def invoices_reconcile(*, limit: int = 1000) -> int:
     stale = Invoice.objects.filter(status=InvoiceStatus.PENDING, expires_at__lt=now).order_by("expires_at")[:limit]
     for invoice in stale:
         try:
-            invoice = invoice_sync(invoice=invoice)
+            invoice_expire_if_stale(invoice=invoice)
         except GatewayError:
             continue
-        if invoice.status == InvoiceStatus.PENDING:
-            with transaction.atomic():
-                locked = Invoice.objects.select_for_update().get(pk=invoice.pk)
-                if locked.status == InvoiceStatus.PENDING:
-                    _transition(locked, InvoiceStatus.EXPIRED, expired_at=now)
-            gateway = get_gateway(invoice.gateway)
-            if hasattr(gateway, "expire"):
-                gateway.expire(order_id=invoice.number)
         handled += 1
     unprocessed = GatewayNotification.objects.filter(
         processed_at__isnull=True, received_at__lt=now - timedelta(minutes=1)

@@ -205,6 +205,8 @@ class SimulatorPayView(APIView):
         invoice = selectors.invoice_get_by_number_for_sponsor(sponsor=request.user, number=data.validated_data["number"])
         if invoice is None:
             raise Http404
+        # Like a bank, the simulator refuses a VA past its expiry (and the invoice expires now).
+        invoice = services.invoice_expire_if_stale(invoice=invoice)
         simulator = get_gateway("simulator")
         payload = simulator.pay(order_id=invoice.number, gross_amount=data.validated_data.get("amount"))
         if payload["transaction_status"] not in ("settlement", "capture"):

@@ -10,7 +10,8 @@ from core.messages import message
 
 class ExceptionFormatter(BaseFormatter):
     def get_error_type(self):
-        if isinstance(self.exc, DomainError) and self.exc.status_code == 400:
+        # API.md: every 400 is a validation_error (a malformed body included).
+        if self.exc.status_code == 400:
             return VALIDATION_ERROR
         return super().get_error_type()
 
@@ -20,6 +21,8 @@ class ExceptionFormatter(BaseFormatter):
             return [Error(code="throttled", detail=message("throttled", wait=max(wait, 1)), attr=None)]
         if isinstance(self.exc, DomainError):
             return [Error(code=self.exc.code, detail=str(self.exc.detail), attr=self.exc.attr)]
+        if isinstance(self.exc, exceptions.ParseError):
+            return [Error(code="parse_error", detail=str(self.exc.detail), attr=None)]
         detail = self.exc.detail
         # simplejwt puts a dict ({detail, code, messages}) in its 401s: keep one error with its code.
         if not isinstance(self.exc, exceptions.ValidationError) and isinstance(detail, dict):

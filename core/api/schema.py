@@ -2,6 +2,7 @@
 schema and the responses agree (Schemathesis checks them)."""
 
 from drf_spectacular.utils import OpenApiResponse
+from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import serializers
@@ -49,3 +50,17 @@ def domain_validation_errors(fields: dict[str | None, list[str]], methods: list[
 def server_error_response(name: str, codes: list[str], description: str = "") -> OpenApiResponse:
     """A 5xx the API answers on purpose (an outside system is down), with its stable code."""
     return OpenApiResponse(response=_error_response_serializer(name, codes, ServerErrorEnum), description=description)
+
+
+class AutoSchema(StandardizedErrorsAutoSchema):
+    """drf-standardized-errors' schema, with a malformed body documented as the `validation_error`
+    (`parse_error`, attr null) that API.md's "every 400 is a validation_error" makes it."""
+
+    def _should_add_parse_error_response(self) -> bool:
+        return False
+
+    def _get_extra_validation_errors(self):
+        extra = super()._get_extra_validation_errors()
+        if self.method in ("POST", "PUT", "PATCH"):
+            extra = {**extra, None: {*extra.get(None, set()), "parse_error"}}
+        return extra

@@ -1,0 +1,275 @@
+"""The money back-office: finance works the needs_review queue and exports payments; nobody deletes
+or adds money rows; reviewers see coverage months on the enrollment page (QUALITY.md, Security 7)."""
+
+import csv
+import datetime
+import io
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
+from django.utils import formats, timezone, translation
+
+from contributions import services
+from contributions.gateways import get_gateway
+from contributions.models import ContributionRate, CoverageMonth, Invoice, Payment
+from core.models import AuditLog
+from tests.factories import UserFactory, enrollment
+
+pytestmark = pytest.mark.usefixtures("reference", "december")
+
+WIB = ZoneInfo("Asia/Jakarta")
+INVOICES = "/admin/contributions/invoice/"
+PAYMENTS = "/admin/contributions/payment/"
+COVERAGE = "/admin/contributions/coveragemonth/"
+
+
+def staff_in(group: str | None, **extra):
+    user = UserFactory(is_staff=True, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def settle(invoice: Invoice, amount: int | None = None) -> Invoice:
+    """Money arrives at the simulator and its notification is handled, as in production."""
+    payload = get_gateway("simulator").pay(order_id=invoice.number, gross_amount=amount)
+    notification = services.notification_receive(gateway_name="simulator", payload=payload)
+    services.notification_process(notification_id=notification.pk)
+    invoice.refresh_from_db()
+    return invoice
+
+
+def new_invoice(months: int = 1) -> Invoice:
+    worker = enrollment()
+    assert worker.status == "approved"
+    return services.invoice_create(sponsor=worker.sponsor, items=[{"worker": worker.pk, "months": months}])
+
+
+@pytest.fixture
+def review_invoice() -> Invoice:
+    invoice = settle(new_invoice(), amount=1000)
+    assert invoice.status == "needs_review"
+    return invoice
+
+
+@pytest.fixture
+def paid_invoice() -> Invoice:
+    invoice = settle(new_invoice())
+    assert invoice.status == "paid"
+    return invoice
+
+
+@pytest.fixture
+def finance(db):
+    return staff_in("finance")
+
+
+@pytest.fixture
+def finance_client(client, finance):
+    client.force_login(finance)
+    return client
+
+
+# --- finance: the needs_review queue -------------------------------------------------------------------
+
+
+def test_finance_lists_and_filters_invoices(finance_client, review_invoice, paid_invoice):
+    everything = finance_client.get(INVOICES)
+    assert everything.status_code == 200
+    assert review_invoice.number in everything.text and paid_invoice.number in everything.text
+    queue = finance_client.get(INVOICES, {"status__exact": "needs_review"})
+    assert queue.status_code == 200
+    assert review_invoice.number in queue.text
+    assert paid_invoice.number not in queue.text
+    assert finance_client.get(f"{INVOICES}{review_invoice.pk}/change/").status_code == 200
+
+
+def test_mark_refunded_asks_for_a_note_then_records_it(finance_client, finance, review_invoice):
+    form = finance_client.post(
+        INVOICES, {"action": "mark_refunded", "_selected_action": [review_invoice.pk], "index": "0"}
+    )
+    assert form.status_code == 200
+    assert 'name="note"' in form.text
+    assert review_invoice.number in form.text
+    review_invoice.refresh_from_db()
+    assert review_invoice.refunded_at is None
+    assert not AuditLog.objects.filter(action="invoice_refund").exists()
+
+    # No note: the form comes back and nothing is recorded.
+    empty = finance_client.post(
+        INVOICES, {"action": "mark_refunded", "_selected_action": [review_invoice.pk], "note": "", "apply": "1"}
+    )
+    assert empty.status_code == 200
+    review_invoice.refresh_from_db()
+    assert review_invoice.refunded_at is None
+
+    done = finance_client.post(
+        INVOICES,
+        {"action": "mark_refunded", "_selected_action": [review_invoice.pk], "note": "Returned to BCA 123",
+         "apply": "Mark refunded"},
+    )
+    assert done.status_code == 302
+    review_invoice.refresh_from_db()
+    assert review_invoice.refunded_at is not None
+    assert review_invoice.refund_note == "Returned to BCA 123"
+    assert review_invoice.refunded_by == finance
+    assert review_invoice.status == "needs_review"
+    [log] = AuditLog.objects.filter(action="invoice_refund")
+    assert log.actor == finance
+    assert log.object_type == "contributions.invoice"
+    assert log.object_id == str(review_invoice.pk)
+    assert log.detail == "Returned to BCA 123"
+
+    # A second refund of the same invoice is refused.
+    again = finance_client.post(
+        INVOICES,
+        {"action": "mark_refunded", "_selected_action": [review_invoice.pk], "note": "twice", "apply": "1"},
+        follow=True,
+    )
+    assert any(m.level_tag == "warning" for m in get_messages(again.wsgi_request))
+    review_invoice.refresh_from_db()
+    assert review_invoice.refund_note == "Returned to BCA 123"
+    assert AuditLog.objects.filter(action="invoice_refund").count() == 1
+
+
+def test_refund_of_a_paid_invoice_is_refused_with_a_warning(finance_client, paid_invoice):
+    response = finance_client.post(
+        INVOICES,
+        {"action": "mark_refunded", "_selected_action": [paid_invoice.pk], "note": "oops", "apply": "1"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    levels = [m.level_tag for m in get_messages(response.wsgi_request)]
+    assert "warning" in levels and "success" not in levels
+    paid_invoice.refresh_from_db()
+    assert paid_invoice.refunded_at is None and paid_invoice.refund_note == ""
+    assert not AuditLog.objects.filter(action="invoice_refund").exists()
+
+
+def test_finance_cannot_edit_invoice_fields(finance_client, review_invoice):
+    finance_client.post(f"{INVOICES}{review_invoice.pk}/change/", {"status": "paid", "total": 1})
+    review_invoice.refresh_from_db()
+    assert (review_invoice.status, review_invoice.total) == ("needs_review", 28400)
+
+
+# --- nobody deletes or adds money rows -----------------------------------------------------------------
+
+
+@pytest.fixture(params=["superuser", "finance"])
+def any_staff_client(request, client, db):
+    user = staff_in(None, is_superuser=True) if request.param == "superuser" else staff_in("finance")
+    client.force_login(user)
+    return client
+
+
+def test_money_rows_cannot_be_deleted_or_added(any_staff_client, paid_invoice):
+    payment = Payment.objects.get(invoice=paid_invoice)
+    month = CoverageMonth.objects.get(invoice=paid_invoice)
+    for base, pk in [(INVOICES, paid_invoice.pk), (PAYMENTS, payment.pk), (COVERAGE, month.pk)]:
+        assert any_staff_client.get(f"{base}{pk}/delete/").status_code == 403, base
+        assert any_staff_client.post(f"{base}{pk}/delete/", {"post": "yes"}).status_code == 403, base
+        assert any_staff_client.get(f"{base}add/").status_code == 403, base
+        # The bulk delete action is not offered either.
+        any_staff_client.post(base, {"action": "delete_selected", "_selected_action": [pk], "post": "yes"})
+    assert Invoice.objects.filter(pk=paid_invoice.pk).exists()
+    assert Payment.objects.filter(pk=payment.pk).exists()
+    assert CoverageMonth.objects.filter(pk=month.pk).exists()
+
+
+# --- payment export ------------------------------------------------------------------------------------
+
+
+def export(client, date_from: datetime.date, date_to: datetime.date):
+    response = client.get(f"{PAYMENTS}export/", {"date_from": date_from.isoformat(), "date_to": date_to.isoformat()})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_payment_csv_export_by_wib_date(finance_client, paid_invoice, review_invoice):
+    paid = Payment.objects.get(invoice=paid_invoice)
+    review = Payment.objects.get(invoice=review_invoice)
+    # 23:30 WIB on 30 June is still 30 June in Jakarta (16:30 UTC); 00:30 WIB on 1 July is July.
+    Payment.objects.filter(pk=paid.pk).update(confirmed_at=datetime.datetime(2026, 6, 30, 23, 30, tzinfo=WIB))
+    Payment.objects.filter(pk=review.pk).update(confirmed_at=datetime.datetime(2026, 7, 1, 0, 30, tzinfo=WIB))
+
+    rows = export(finance_client, datetime.date(2026, 6, 1), datetime.date(2026, 6, 30))
+    header, *data = rows
+    assert header[:2] == ["receipt_number", "invoice_number"]
+    assert "gross_amount" in header
+    assert [row[header.index("invoice_number")] for row in data] == [paid_invoice.number]
+    assert data[0][header.index("receipt_number")] == paid.receipt_number
+    assert data[0][header.index("gross_amount")] == str(paid_invoice.total)
+
+    header, *data = export(finance_client, datetime.date(2026, 7, 1), datetime.date(2026, 7, 31))
+    assert [row[header.index("invoice_number")] for row in data] == [review_invoice.number]
+    assert data[0][header.index("gross_amount")] == "1000"
+
+    header, *data = export(finance_client, datetime.date(2026, 6, 1), datetime.date(2026, 7, 31))
+    assert len(data) == 2
+
+    header, *data = export(finance_client, datetime.date(2025, 1, 1), datetime.date(2025, 12, 31))
+    assert data == []
+
+
+def test_payment_export_today(finance_client, paid_invoice):
+    today = timezone.localdate()
+    header, *data = export(finance_client, today, today)
+    assert [row[header.index("invoice_number")] for row in data] == [paid_invoice.number]
+
+
+def test_payment_export_needs_view_permission(client, paid_invoice):
+    client.force_login(staff_in("reviewer"))
+    response = client.get(f"{PAYMENTS}export/", {"date_from": "2026-01-01", "date_to": "2026-12-31"})
+    assert response.status_code == 403
+
+
+# --- reviewers -----------------------------------------------------------------------------------------
+
+
+def test_reviewer_sees_coverage_months_on_the_enrollment_but_not_invoices(client, paid_invoice):
+    client.force_login(staff_in("reviewer"))
+    month = CoverageMonth.objects.get(invoice=paid_invoice)
+    page = client.get(f"/admin/registration/enrollment/{month.enrollment_id}/change/")
+    assert page.status_code == 200
+    with translation.override("id"):
+        shown = formats.localize(month.month)
+    assert shown in page.text
+    assert paid_invoice.number in page.text
+    assert client.get(INVOICES).status_code == 403
+    assert client.get(f"{INVOICES}{paid_invoice.pk}/change/").status_code == 403
+
+
+# --- rates ---------------------------------------------------------------------------------------------
+
+
+def test_rate_form_with_a_missing_start_shows_a_form_error(client):
+    client.force_login(staff_in("admin"))
+    client.raise_request_exception = False
+    response = client.post(
+        "/admin/contributions/contributionrate/add/",
+        {"kind": "adjustment", "regulation": "PP 1/2030", "sector": "transport", "valid_from": "", "valid_to": "",
+         "jkk_percent": "0.5", "jkm_amount": "3400", "jht_percent": "2"},
+    )
+    assert response.status_code == 200
+    assert ContributionRate.objects.filter(regulation="PP 1/2030").count() == 0
+
+
+def test_rate_form_refuses_an_overlapping_period(client):
+    client.force_login(staff_in("admin"))
+    response = client.post(
+        "/admin/contributions/contributionrate/add/",
+        {"kind": "adjustment", "regulation": "PP 1/2030", "sector": "transport", "valid_from": "2027-03-01",
+         "valid_to": "", "jkk_percent": "0.5", "jkm_amount": "3400", "jht_percent": "2"},
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert not ContributionRate.objects.filter(regulation="PP 1/2030").exists()
+    ok = client.post(
+        "/admin/contributions/contributionrate/add/",
+        {"kind": "adjustment", "regulation": "PP 1/2030", "sector": "transport", "valid_from": "2027-04-01",
+         "valid_to": "", "jkk_percent": "0.5", "jkm_amount": "3400", "jht_percent": "2"},
+    )
+    assert ok.status_code == 302
+    assert ContributionRate.objects.filter(regulation="PP 1/2030").exists()

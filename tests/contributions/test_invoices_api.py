@@ -1,0 +1,344 @@
+"""POST/GET /invoices, cancel, Idempotency-Key (API.md, Invoices and payment)."""
+
+import datetime
+import re
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from contributions import services
+from contributions.models import IdempotencyKey, Invoice, InvoiceMonth
+from tests.contributions.conftest import client_for, first_error, invoice_post
+from tests.factories import enrollment
+
+pytestmark = pytest.mark.usefixtures("reference", "december", "no_throttle")
+
+DEC = {"month": "2026-12", "jkk": 5000, "jkm": 3400, "jht": 20000, "total": 28400, "adjustment": "PP 50/2025"}
+JAN = {"month": "2027-01", "jkk": 10000, "jkm": 6800, "jht": 20000, "total": 36800, "adjustment": None}
+FEB = {"month": "2027-02", "jkk": 10000, "jkm": 6800, "jht": 20000, "total": 36800, "adjustment": None}
+
+
+@pytest.fixture
+def workers(user):
+    made = [enrollment(sponsor=user), enrollment(sponsor=user)]
+    assert [w.status for w in made] == ["approved", "approved"]
+    return made
+
+
+def test_create_answers_the_documented_shape(auth_client, workers):
+    a, b = workers
+    before = timezone.now()
+    response = invoice_post(auth_client, [{"worker": a.pk, "months": 3}, {"worker": b.pk, "months": 3}])
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == {"id", "number", "status", "total", "items", "payment", "created_at", "paid_at"}
+    invoice = Invoice.objects.get()
+    assert body["id"] == invoice.pk
+    assert re.fullmatch(r"INV-\d{6}-\d{6}", body["number"])
+    assert body["number"] == f"INV-{timezone.localtime(invoice.created_at):%Y%m}-{invoice.pk:06d}"
+    assert body["status"] == "pending"
+    assert body["total"] == 2 * (28400 + 36800 + 36800) == 204000
+    assert body["items"] == [
+        {"worker": a.pk, "months": [DEC, JAN, FEB]},
+        {"worker": b.pk, "months": [DEC, JAN, FEB]},
+    ]
+    payment = body["payment"]
+    assert set(payment) == {"gateway", "va_number", "expires_at"}
+    assert payment["gateway"] == "simulator"
+    assert payment["va_number"] and payment["va_number"] == invoice.va_number
+    expires = parse_datetime(payment["expires_at"])
+    assert expires.tzinfo is not None
+    assert before + datetime.timedelta(hours=24) - datetime.timedelta(minutes=1) <= expires
+    assert expires <= timezone.now() + datetime.timedelta(hours=24, minutes=1)
+    assert parse_datetime(body["created_at"]).tzinfo is not None
+    assert body["paid_at"] is None
+    assert InvoiceMonth.objects.filter(invoice=invoice).count() == 6
+    # GET answers the same invoice.
+    assert auth_client.get(f"/api/v1/invoices/{invoice.pk}").json() == body
+
+
+def test_idempotency_key_is_required(auth_client, workers):
+    response = auth_client.post("/api/v1/invoices", {"items": [{"worker": workers[0].pk, "months": 1}]}, format="json")
+    assert response.status_code == 400
+    assert first_error(response)[0] == "idempotency_key_required"
+    blank = invoice_post(auth_client, [{"worker": workers[0].pk, "months": 1}], key="  ")
+    assert blank.status_code == 400
+    assert first_error(blank)[0] == "idempotency_key_required"
+    assert Invoice.objects.count() == 0
+
+
+def test_same_key_and_body_replays_the_first_response(auth_client, workers):
+    items = [{"worker": workers[0].pk, "months": 3}]
+    first = invoice_post(auth_client, items, key="abc-123")
+    second = invoice_post(auth_client, items, key="abc-123")
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert Invoice.objects.count() == 1
+    assert IdempotencyKey.objects.count() == 1
+
+
+def test_replayed_body_is_byte_identical(auth_client, workers):
+    items = [{"worker": workers[0].pk, "months": 3}]
+    first = invoice_post(auth_client, items, key="abc-123")
+    second = invoice_post(auth_client, items, key="abc-123")
+    assert second.content == first.content
+
+
+def test_same_key_with_another_body_is_refused(auth_client, workers):
+    assert invoice_post(auth_client, [{"worker": workers[0].pk, "months": 3}], key="k").status_code == 201
+    response = invoice_post(auth_client, [{"worker": workers[0].pk, "months": 6}], key="k")
+    assert response.status_code == 422
+    assert response.json()["type"] == "client_error"
+    assert response.json()["errors"][0]["code"] == "idempotency_key_reused"
+    assert Invoice.objects.count() == 1
+
+
+def test_keys_are_per_user(auth_client, other_client, other_user, workers):
+    mine = invoice_post(auth_client, [{"worker": workers[0].pk, "months": 1}], key="shared")
+    theirs_worker = enrollment(sponsor=other_user)
+    theirs = invoice_post(other_client, [{"worker": theirs_worker.pk, "months": 1}], key="shared")
+    assert mine.status_code == theirs.status_code == 201
+    assert mine.json()["id"] != theirs.json()["id"]
+
+
+def test_a_failed_request_does_not_burn_its_key(auth_client, user):
+    waiting = enrollment(sponsor=user, consent=False)
+    refused = invoice_post(auth_client, [{"worker": waiting.pk, "months": 1}], key="retry")
+    assert refused.status_code == 409
+    services_enrollment = enrollment(sponsor=user)
+    # The same key with another body now succeeds: nothing was stored for the refused request.
+    ok = invoice_post(auth_client, [{"worker": services_enrollment.pk, "months": 1}], key="retry")
+    assert ok.status_code == 201, ok.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_the_same_key_make_one_invoice(reference, december, settings):
+    settings.API_THROTTLING = False
+    from tests.factories import UserFactory
+
+    sponsor = UserFactory()
+    worker = enrollment(sponsor=sponsor)
+    items = [{"worker": worker.pk, "months": 3}]
+    barrier = threading.Barrier(5)
+    results: list = []
+
+    def run():
+        try:
+            client = client_for(sponsor)
+            barrier.wait()
+            response = invoice_post(client, items, key="race-key")
+            results.append((response.status_code, response.json()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(results) == 5
+    assert {status for status, _ in results} == {201}
+    assert all(body == results[0][1] for _, body in results)
+    assert Invoice.objects.count() == 1
+    assert InvoiceMonth.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_different_keys_make_one_pending_invoice(reference, december, settings):
+    settings.API_THROTTLING = False
+    from tests.factories import UserFactory
+
+    sponsor = UserFactory()
+    worker = enrollment(sponsor=sponsor)
+    barrier = threading.Barrier(4)
+    results: list = []
+
+    def run(n):
+        try:
+            client = client_for(sponsor)
+            barrier.wait()
+            response = invoice_post(client, [{"worker": worker.pk, "months": 1}], key=f"key-{n}")
+            results.append((response.status_code, response.json()))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(status for status, _ in results) == [201, 409, 409, 409]
+    assert {body["errors"][0]["code"] for status, body in results if status == 409} == {"pending_invoice_exists"}
+    assert Invoice.objects.count() == 1
+
+
+@pytest.mark.parametrize("review", [False, True])
+def test_worker_not_approved(auth_client, user, settings, review):
+    if review:
+        settings.REVIEW_MODE = "all"
+        worker = enrollment(sponsor=user)
+        settings.REVIEW_MODE = "flagged"
+        assert worker.status == "pending_review"
+    else:
+        worker = enrollment(sponsor=user, consent=False)
+        assert worker.status == "awaiting_consent"
+    response = invoice_post(auth_client, [{"worker": worker.pk, "months": 1}])
+    assert response.status_code == 409
+    assert first_error(response)[0] == "worker_not_approved"
+    assert Invoice.objects.count() == 0
+
+
+def test_ended_worker_cannot_be_billed(auth_client, workers):
+    from registration import services as registration
+
+    registration.enrollment_end(enrollment=workers[0])
+    response = invoice_post(auth_client, [{"worker": workers[0].pk, "months": 1}])
+    assert response.status_code == 409
+    assert first_error(response)[0] == "worker_not_approved"
+
+
+def test_another_users_worker_is_404(auth_client, other_user, workers):
+    theirs = enrollment(sponsor=other_user)
+    response = invoice_post(auth_client, [{"worker": workers[0].pk, "months": 1}, {"worker": theirs.pk, "months": 1}])
+    assert response.status_code == 404
+    assert response.json()["type"] == "client_error"
+    assert Invoice.objects.count() == 0
+
+
+def test_pending_invoice_exists(auth_client, workers):
+    a, b = workers
+    assert invoice_post(auth_client, [{"worker": a.pk, "months": 1}], key="1").status_code == 201
+    response = invoice_post(auth_client, [{"worker": b.pk, "months": 1}, {"worker": a.pk, "months": 3}], key="2")
+    assert response.status_code == 409
+    assert first_error(response)[0] == "pending_invoice_exists"
+    assert Invoice.objects.count() == 1
+    # The other worker alone is fine.
+    assert invoice_post(auth_client, [{"worker": b.pk, "months": 1}], key="3").status_code == 201
+
+
+@pytest.mark.parametrize("months", [2, 0, 24, "x", None])
+def test_months_not_allowed(auth_client, workers, months):
+    response = invoice_post(auth_client, [{"worker": workers[0].pk, "months": months}])
+    assert response.status_code == 400, response.content
+    codes = [error["code"] for error in response.json()["errors"]]
+    if months is None:
+        assert codes  # a null is reported as DRF's `null`
+    else:
+        assert codes == ["months_not_allowed"]
+    assert Invoice.objects.count() == 0
+
+
+def test_server_owned_fields_are_ignored(auth_client, workers):
+    response = invoice_post(
+        auth_client,
+        [{"worker": workers[0].pk, "months": 1, "total": 1}],
+        status="paid",
+        total=1,
+        number="INV-000000-000001",
+        paid_at="2026-12-01T00:00:00+07:00",
+        payment={"gateway": "midtrans", "va_number": "1"},
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "pending"
+    assert body["total"] == 28400
+    assert body["number"] != "INV-000000-000001"
+    assert body["paid_at"] is None
+    assert body["payment"]["gateway"] == "simulator" and body["payment"]["va_number"] != "1"
+    invoice = Invoice.objects.get()
+    assert (invoice.status, invoice.total, invoice.paid_at) == ("pending", 28400, None)
+
+
+def make_invoices(sponsor, worker, count: int) -> list[Invoice]:
+    """`count` invoices for one worker: every one but the last cancelled."""
+    made = []
+    for n in range(count):
+        invoice = services.invoice_create(sponsor=sponsor, items=[{"worker": worker.pk, "months": 1}])
+        if n < count - 1:
+            services.invoice_cancel(invoice=invoice)
+        made.append(invoice)
+    return made
+
+
+def test_list_is_newest_first_filtered_and_only_mine(auth_client, other_client, user, other_user, workers):
+    made = make_invoices(user, workers[0], 3)
+    theirs = make_invoices(other_user, enrollment(sponsor=other_user), 1)
+    response = auth_client.get("/api/v1/invoices")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"next", "previous", "results"}
+    assert [row["id"] for row in body["results"]] == [i.pk for i in reversed(made)]
+    assert theirs[0].pk not in [row["id"] for row in body["results"]]
+    cancelled = auth_client.get("/api/v1/invoices?status=cancelled").json()["results"]
+    assert [row["id"] for row in cancelled] == [made[1].pk, made[0].pk]
+    assert [row["id"] for row in auth_client.get("/api/v1/invoices?status=pending").json()["results"]] == [made[2].pk]
+    assert auth_client.get("/api/v1/invoices?status=paid").json()["results"] == []
+    # Pay the pending one: ?status=paid now finds it.
+    number = made[2].number if made[2].number else Invoice.objects.get(pk=made[2].pk).number
+    assert auth_client.post("/api/v1/payments/simulator/pay", {"number": number}, format="json").status_code == 200
+    paid = auth_client.get("/api/v1/invoices?status=paid").json()["results"]
+    assert [(row["id"], row["status"]) for row in paid] == [(made[2].pk, "paid")]
+    assert paid[0]["paid_at"] is not None
+    assert [row["id"] for row in other_client.get("/api/v1/invoices").json()["results"]] == [theirs[0].pk]
+
+
+def test_detail_of_another_users_invoice_is_404(auth_client, other_client, user, workers):
+    [invoice] = make_invoices(user, workers[0], 1)
+    assert auth_client.get(f"/api/v1/invoices/{invoice.pk}").status_code == 200
+    assert other_client.get(f"/api/v1/invoices/{invoice.pk}").status_code == 404
+    assert other_client.post(f"/api/v1/invoices/{invoice.pk}/cancel").status_code == 404
+    assert Invoice.objects.get(pk=invoice.pk).status == "pending"
+    assert auth_client.get("/api/v1/invoices/999999").status_code == 404
+
+
+def test_cancel(auth_client, user, workers):
+    [invoice] = make_invoices(user, workers[0], 1)
+    response = auth_client.post(f"/api/v1/invoices/{invoice.pk}/cancel")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "cancelled"
+    assert response.json()["id"] == invoice.pk
+    again = auth_client.post(f"/api/v1/invoices/{invoice.pk}/cancel")
+    assert again.status_code == 409
+    assert first_error(again)[0] == "invoice_not_pending"
+    invoice.refresh_from_db()
+    assert invoice.status == "cancelled" and invoice.cancelled_at is not None
+    # The simulator VA is closed too: paying it now is refused and credits nothing.
+    paid = auth_client.post("/api/v1/payments/simulator/pay", {"number": invoice.number}, format="json")
+    assert paid.status_code == 409
+    invoice.refresh_from_db()
+    assert invoice.status == "cancelled"
+    # Once cancelled, the worker can be billed again.
+    assert invoice_post(auth_client, [{"worker": workers[0].pk, "months": 1}], key="after").status_code == 201
+
+
+def test_cancel_a_paid_invoice_is_refused(auth_client, user, workers):
+    [invoice] = make_invoices(user, workers[0], 1)
+    auth_client.post("/api/v1/payments/simulator/pay", {"number": invoice.number}, format="json")
+    response = auth_client.post(f"/api/v1/invoices/{invoice.pk}/cancel")
+    assert response.status_code == 409
+    assert first_error(response)[0] == "invoice_not_pending"
+    assert Invoice.objects.get(pk=invoice.pk).status == "paid"
+
+
+def count_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/invoices")
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_query_count_does_not_grow(auth_client, user, settings):
+    settings.SPONSOR_BURST_LIMIT = 1000
+    first = enrollment(sponsor=user)
+    [pending] = make_invoices(user, first, 1)
+    one = count_queries(auth_client)
+    services.invoice_cancel(invoice=pending)
+    make_invoices(user, first, 9)  # the remaining ones, each with lines of another worker too
+    second = enrollment(sponsor=user)
+    services.invoice_create(sponsor=user, items=[{"worker": second.pk, "months": 3}])
+    assert len(auth_client.get("/api/v1/invoices").json()["results"]) == 11
+    assert count_queries(auth_client) == one
