@@ -41,9 +41,9 @@ VA_LIFETIME = timedelta(hours=24)
 # --- Quotes ---------------------------------------------------------------------------------------
 
 
-def months_require(months) -> int:
+def months_require(months, *, attr: str = "months") -> int:
     if isinstance(months, bool) or months not in ALLOWED_MONTH_COUNTS:
-        raise DomainError("months_not_allowed", attr="months")
+        raise DomainError("months_not_allowed", attr=attr)
     return months
 
 
@@ -94,7 +94,7 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
     for item in items:
         if item["worker"] in counts:
             raise DomainError("items_invalid", attr="items")
-        counts[item["worker"]] = months_require(item["months"])
+        counts[item["worker"]] = months_require(item["months"], attr="items")
     today = registration.today_wib()
     now = timezone.now()
     gateway = get_gateway()

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from contributions.choices import InvoiceStatus
 
-from core.api.fields import CodedCharField, CodedIntegerField, CodedListField
+from core.api.fields import CodedCharField, CodedIntegerField, CodedListField, StrictCharField, StrictIntegerField
 from core.api.months import MonthField
 from registration.choices import Programme
 
@@ -43,12 +43,20 @@ class QuoteSerializer(serializers.Serializer):
 
 
 class InvoiceItemInputSerializer(serializers.Serializer):
-    worker = serializers.IntegerField(min_value=1)
-    months = CodedIntegerField(domain_code="months_not_allowed")
+    worker = StrictIntegerField(min_value=1)
+    months = CodedIntegerField(domain_code="months_not_allowed", help_text="1, 3, 6 or 12")
 
 
 class InvoiceCreateSerializer(serializers.Serializer):
-    items = serializers.ListField(child=InvoiceItemInputSerializer(), min_length=1, max_length=50)
+    # Any malformed item is reported on `items` (one code), not on items.0.worker: the mobile app
+    # shows one message, and the OpenAPI schema cannot name list positions.
+    items = CodedListField(
+        domain_code="items_invalid",
+        passthrough_codes={"months_not_allowed"},
+        child=InvoiceItemInputSerializer(),
+        min_length=1,
+        max_length=50,
+    )
 
 
 class InvoiceItemSerializer(serializers.Serializer):
@@ -98,8 +106,8 @@ class InvoiceSerializer(serializers.Serializer):
 
 
 class SimulatorPaySerializer(serializers.Serializer):
-    number = serializers.CharField(max_length=32)
-    amount = serializers.IntegerField(
+    number = StrictCharField(max_length=32)
+    amount = StrictIntegerField(
         min_value=1, required=False, help_text="Pay another amount than the total (to test a mismatch)."
     )
 

@@ -7,6 +7,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -77,12 +78,12 @@ def invoice_data(invoice: Invoice) -> dict:
 
 @domain_validation_errors(
     {
-        "items": ["items_invalid", "prepay_limit_exceeded"],
-        "items.INDEX.months": ["months_not_allowed"],
+        "items": ["items_invalid", "prepay_limit_exceeded", "months_not_allowed"],
         None: ["idempotency_key_required"],
     },
     methods=["post"],
 )
+@domain_validation_errors({"status": ["invalid_choice"], "page_size": ["invalid"]}, methods=["get"])
 class InvoiceListCreateView(ListAPIView):
     serializer_class = InvoiceSerializer
 
@@ -95,7 +96,7 @@ class InvoiceListCreateView(ListAPIView):
     def get_queryset(self):
         wanted = self.request.query_params.get("status")
         if wanted is not None and wanted not in InvoiceStatus.values:
-            return Invoice.objects.none()
+            raise ValidationError({"status": [ErrorDetail(f"One of {', '.join(InvoiceStatus.values)}.", code="invalid_choice")]})
         return selectors.invoice_list_for_sponsor(sponsor=self.request.user, status=wanted)
 
     @extend_schema(

@@ -6,6 +6,31 @@ from core.messages import message
 from core.phones import InvalidPhone, normalize_phone
 
 
+class StrictCharField(serializers.CharField):
+    """A string, and only a string: DRF would otherwise turn `0` or `true` into "0" / "True"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(serializers.EmailField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer, and only an integer: not "12", 12.0 or true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class PhoneField(serializers.CharField):
     """Accepts `0812…`, `62812…`, `+62812…` with spaces or dashes; yields and renders E.164.
     Any unusable value (blank, not a string, not an Indonesian mobile) is `phone_invalid`."""
@@ -32,7 +57,7 @@ class PhoneField(serializers.CharField):
             raise serializers.ValidationError(message("phone_invalid"), code="phone_invalid") from exc
 
 
-class OtpCodeField(serializers.CharField):
+class OtpCodeField(StrictCharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 6)
         kwargs.setdefault("min_length", 1)
@@ -45,9 +70,11 @@ class DomainCodeMixin:
 
     domain_code = "invalid"
 
-    def __init__(self, *args, domain_code: str | None = None, **kwargs):
+    def __init__(self, *args, domain_code: str | None = None, passthrough_codes=(), **kwargs):
         if domain_code:
             self.domain_code = domain_code
+        # Codes of nested fields worth keeping as they are (e.g. months_not_allowed inside items).
+        self.passthrough_codes = frozenset(passthrough_codes)
         super().__init__(*args, **kwargs)
 
     def run_validation(self, data=serializers.empty):
@@ -56,14 +83,27 @@ class DomainCodeMixin:
         except serializers.ValidationError as exc:
             if exc.get_codes() in (["required"], ["null"]):
                 raise
-            raise serializers.ValidationError(message(self.domain_code), code=self.domain_code) from exc
+            codes = set(_flat_codes(exc.get_codes()))
+            code = codes.pop() if len(codes) == 1 and codes <= self.passthrough_codes else self.domain_code
+            raise serializers.ValidationError(message(code), code=code) from exc
 
 
-class CodedCharField(DomainCodeMixin, serializers.CharField):
+def _flat_codes(codes):
+    if isinstance(codes, dict):
+        for value in codes.values():
+            yield from _flat_codes(value)
+    elif isinstance(codes, list):
+        for value in codes:
+            yield from _flat_codes(value)
+    else:
+        yield codes
+
+
+class CodedCharField(DomainCodeMixin, StrictCharField):
     pass
 
 
-class CodedIntegerField(DomainCodeMixin, serializers.IntegerField):
+class CodedIntegerField(DomainCodeMixin, StrictIntegerField):
     pass
 
 

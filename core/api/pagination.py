@@ -1,3 +1,4 @@
+from rest_framework import serializers
 from rest_framework.pagination import CursorPagination as BaseCursorPagination
 
 
@@ -8,3 +9,14 @@ class CursorPagination(BaseCursorPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        # A page size that is not a whole number from 1 is refused, not silently replaced.
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or len(request.query_params.getlist(self.page_size_query_param)) > 1:
+            raise serializers.ValidationError(
+                {self.page_size_query_param: [serializers.ErrorDetail("A whole number from 1.", code="invalid")]}
+            )
+        return min(int(raw), self.max_page_size)

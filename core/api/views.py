@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def readyz(request):
     )
 
 
+@csrf_exempt
 def not_found(request, exception=None):
     """404 for URLs no route matches: the API error shape under /api/, Django's page elsewhere."""
     from django.views.defaults import page_not_found

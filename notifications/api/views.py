@@ -5,6 +5,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.schema import domain_validation_errors
 from notifications import selectors, services
 from notifications.models import InboxItem
 
@@ -19,6 +20,7 @@ class InboxItemSerializer(serializers.ModelSerializer):
 
 
 @extend_schema(tags=TAG)
+@domain_validation_errors({"page_size": ["invalid"]}, methods=["get"])
 class InboxListView(ListAPIView):
     serializer_class = InboxItemSerializer
 

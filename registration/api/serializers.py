@@ -3,7 +3,14 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.fields import CodedCharField, CodedIntegerField, CodedListField, OtpCodeField, PhoneField
+from core.api.fields import (
+    CodedCharField,
+    CodedIntegerField,
+    CodedListField,
+    OtpCodeField,
+    PhoneField,
+    StrictCharField,
+)
 from registration.choices import EnrollmentStatus, Programme, Relationship
 from registration.coverage import coverage_for
 from registration.models import Enrollment, Occupation
@@ -12,7 +19,7 @@ from registration import services as registration_services
 
 class WorkerCreateSerializer(serializers.Serializer):
     nik = CodedCharField(domain_code="nik_invalid", max_length=16, min_length=16, trim_whitespace=True)
-    full_name = serializers.CharField(max_length=150)
+    full_name = StrictCharField(max_length=150)
     birth_date = serializers.DateField()
     phone = PhoneField()
     occupation = CodedCharField(domain_code="occupation_invalid", max_length=40)
@@ -24,7 +31,7 @@ class WorkerCreateSerializer(serializers.Serializer):
         min_length=2,
         max_length=3,
     )
-    address = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    address = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
 
 
 class WorkerUpdateSerializer(serializers.Serializer):
@@ -38,7 +45,7 @@ class WorkerUpdateSerializer(serializers.Serializer):
         max_length=3,
         required=False,
     )
-    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    address = StrictCharField(max_length=255, required=False, allow_blank=True)
 
 
 class ConsentSerializer(serializers.Serializer):

@@ -52,6 +52,7 @@ class WorkerScopedView(APIView):
     },
     methods=["post"],
 )
+@domain_validation_errors({"page_size": ["invalid"]}, methods=["get"])
 class WorkerListCreateView(ListAPIView):
     serializer_class = WorkerSerializer
 

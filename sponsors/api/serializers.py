@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from core.api.fields import OtpCodeField, PhoneField
+from core.api.fields import CodedListField, OtpCodeField, PhoneField, StrictCharField, StrictEmailField
 from core.messages import message
 from sponsors.choices import Language, Platform, ReminderChannel
 from sponsors.models import Device, User
@@ -8,9 +8,9 @@ from sponsors.models import Device, User
 
 class SignupInputSerializer(serializers.Serializer):
     phone = PhoneField()
-    full_name = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    full_name = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
+    email = StrictEmailField(required=False, allow_blank=True, default="")
 
 
 class SignupOutputSerializer(serializers.ModelSerializer):
@@ -35,8 +35,8 @@ class PhoneInputSerializer(serializers.Serializer):
 
 
 class TokenInputSerializer(serializers.Serializer):
-    phone = serializers.CharField(max_length=32)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    phone = StrictCharField(max_length=32)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -45,14 +45,19 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class RefreshInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = StrictCharField()
 
 
 class MeSerializer(serializers.ModelSerializer):
     phone_verified = serializers.BooleanField(read_only=True)
     language = serializers.ChoiceField(choices=Language.choices, required=False)
-    reminder_channels = serializers.ListField(
-        child=serializers.ChoiceField(choices=ReminderChannel.choices), required=False, max_length=3
+    full_name = StrictCharField(max_length=150, required=False)
+    email = StrictEmailField(required=False, allow_blank=True)
+    reminder_channels = CodedListField(
+        domain_code="reminder_channels_invalid",
+        child=serializers.ChoiceField(choices=ReminderChannel.choices),
+        required=False,
+        max_length=3,
     )
 
     def update(self, instance, validated_data):  # pragma: no cover - views call the service instead
@@ -62,7 +67,6 @@ class MeSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "phone", "full_name", "email", "phone_verified", "language", "reminder_channels"]
         read_only_fields = ["id", "phone", "phone_verified"]
-        extra_kwargs = {"full_name": {"required": False}, "email": {"required": False}}
 
     def validate_reminder_channels(self, value):
         if len(set(value)) != len(value):
@@ -71,10 +75,10 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class DeviceSerializer(serializers.ModelSerializer):
+    token = StrictCharField(max_length=4096)
     platform = serializers.ChoiceField(choices=Platform.choices)
 
     class Meta:
         model = Device
         fields = ["id", "token", "platform", "created_at"]
         read_only_fields = ["id", "created_at"]
-        extra_kwargs = {"token": {"validators": []}}
