@@ -19,4 +19,15 @@ class CursorPagination(BaseCursorPagination):
             raise serializers.ValidationError(
                 {self.page_size_query_param: [serializers.ErrorDetail("A whole number from 1.", code="invalid")]}
             )
-        return min(int(raw), self.max_page_size)
+        if int(raw) > self.max_page_size:
+            raise serializers.ValidationError(
+                {self.page_size_query_param: [serializers.ErrorDetail(f"At most {self.max_page_size}.", code="invalid")]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters
