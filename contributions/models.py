@@ -275,6 +275,8 @@ class Reminder(models.Model):
     # False for an operator's explicit run for a date (send_reminders --date): it sends at once.
     respect_quiet_hours = models.BooleanField(default=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The Celery task that claimed the row: a redelivery of that same task may resume it.
+    claimed_by = models.CharField(max_length=64, blank=True)
     provider_message_id = models.CharField(max_length=128, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -113,8 +113,8 @@ channels (channel) AS (
 )
 INSERT INTO contributions_reminder
     (enrollment_id, user_id, kind, channel, month, due_date, status, respect_quiet_hours, attempts,
-     provider_message_id, last_error, created_at, updated_at)
-SELECT e.id, e.sponsor_id, r.kind, c.channel, r.month, r.due_date, 'planned', %s, 0, '', '', %s, %s
+     claimed_by, provider_message_id, last_error, created_at, updated_at)
+SELECT e.id, e.sponsor_id, r.kind, c.channel, r.month, r.due_date, 'planned', %s, 0, '', '', '', %s, %s
 FROM registration_enrollment e
 JOIN rules r
   ON e.paid_through = r.paid_through OR (e.paid_through IS NULL AND r.allow_never_paid)
@@ -218,46 +218,75 @@ def _still_true(reminder: Reminder) -> bool:
     return enrollment.paid_through is None or enrollment.paid_through < reminder.month
 
 
-def reminders_send(*, reminder_ids: list[int]) -> dict[str, int]:
-    """Send one batch. Claims rows (queued → sending, committed) before any provider is called."""
+# A `sending` row is resumed only by a redelivery of the task that claimed it (same task id: its
+# first run died, acks_late gave the message back), or by anyone once its sender must be dead (the
+# hard time limit kills any batch older than this). Two live copies of a batch never share a row.
+SENDING_LEASE = timedelta(minutes=5)
+
+
+def reminders_send(*, reminder_ids: list[int], claimant: str = "") -> dict[str, int]:
+    """Send one batch. Rows are claimed (→ sending, committed) before any provider is called, and
+    each row's result is committed right after its own send: a batch killed mid-way re-sends at most
+    the one row in flight (and providers get the reminder id as a de-duplication reference).
+    `claimant` is the Celery task id."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     now = timezone.now()
     with transaction.atomic():
-        # `sending` rows are claimed again too: a batch only reaches a second worker when the first
-        # died holding it (acks_late redelivery). Providers get the reminder id as their
-        # de-duplication reference, and the attempt cap ends a batch that keeps killing workers.
-        claimable = Reminder.objects.select_for_update(skip_locked=True).filter(
-            pk__in=reminder_ids,
-            status__in=[ReminderStatus.QUEUED, ReminderStatus.PLANNED, ReminderStatus.SENDING],
+        claimable = Reminder.objects.select_for_update(skip_locked=True).filter(pk__in=reminder_ids).filter(
+            Q(status__in=[ReminderStatus.QUEUED, ReminderStatus.PLANNED])
+            | Q(status=ReminderStatus.SENDING, updated_at__lt=now - SENDING_LEASE)
+            | (Q(status=ReminderStatus.SENDING, claimed_by=claimant) & ~Q(claimed_by=""))
         )
         claimable.filter(attempts__gte=MAX_ATTEMPTS).update(
             status=ReminderStatus.FAILED, last_error="attempt cap reached", updated_at=now
         )
         ids = list(claimable.filter(attempts__lt=MAX_ATTEMPTS).values_list("id", flat=True))
         Reminder.objects.filter(pk__in=ids).update(
-            status=ReminderStatus.SENDING, attempts=F("attempts") + 1, updated_at=now
+            status=ReminderStatus.SENDING, attempts=F("attempts") + 1, claimed_by=claimant, updated_at=now
         )
     if not ids:
         return {}
     reminders = list(Reminder.objects.filter(pk__in=ids).select_related("enrollment__occupation", "user").order_by("id"))
     outcome: dict[str, int] = defaultdict(int)
     pending_va = _pending_invoices([r.enrollment_id for r in reminders])
-    book = RateBook()
-    inbox_items: list[InboxItem] = []
-    done: list[Reminder] = []
     devices = _devices([r.user_id for r in reminders if r.channel == ReminderChannel.PUSH])
-    for reminder in reminders:
-        if not _still_true(reminder):
-            reminder.status = ReminderStatus.SKIPPED
-            done.append(reminder)
-            continue
-        if reminder.respect_quiet_hours and reminder.channel in QUIET_CHANNELS and is_quiet(now):
-            reminder.status = ReminderStatus.PLANNED
-            reminder.not_before = next_send_time(now)
-            done.append(reminder)
-            continue
-        text = _render(reminder, book, pending_va.get(reminder.enrollment_id))
+    book = RateBook()
+    done: set[int] = set()
+    try:
+        for reminder in reminders:
+            _send_one(reminder, book, pending_va.get(reminder.enrollment_id), devices)
+            done.add(reminder.pk)
+            outcome[reminder.status] += 1
+    except SoftTimeLimitExceeded:
+        # Out of time: what was not tried goes back to planned, without using up an attempt.
+        left = [r.pk for r in reminders if r.pk not in done]
+        Reminder.objects.filter(pk__in=left, status=ReminderStatus.SENDING).update(
+            status=ReminderStatus.PLANNED, attempts=F("attempts") - 1, updated_at=timezone.now()
+        )
+        logger.warning("reminder batch stopped by its time limit; %s rows back to planned", len(left))
+        raise
+    return dict(outcome)
+
+
+def _send_one(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None, devices) -> None:
+    now = timezone.now()
+    inbox_item = None
+    if not _still_true(reminder):
+        reminder.status = ReminderStatus.SKIPPED
+    elif reminder.respect_quiet_hours and reminder.channel in QUIET_CHANNELS and is_quiet(now):
+        # Deferred, not dropped; a deferral is not a delivery attempt.
+        reminder.status = ReminderStatus.PLANNED
+        reminder.not_before = next_send_time(now)
+        reminder.attempts -= 1
+    else:
+        text = _render(reminder, book, pending)
         try:
-            reminder.provider_message_id = _deliver(reminder, text, inbox_items, devices)
+            if reminder.channel == ReminderChannel.INBOX:
+                inbox_item = InboxItem(user_id=reminder.user_id, kind=text.inbox_kind, title=text.title, body=text.body)
+                reminder.provider_message_id = f"inbox-{reminder.pk}"
+            else:
+                reminder.provider_message_id = _deliver(reminder, text, devices)
             reminder.status = ReminderStatus.SENT
             reminder.sent_at = now
         except backends.TransientSendError as exc:
@@ -266,21 +295,22 @@ def reminders_send(*, reminder_ids: list[int]) -> dict[str, int]:
                 reminder.status = ReminderStatus.FAILED
             else:
                 reminder.status = ReminderStatus.PLANNED
-                reminder.not_before = now + timedelta(minutes=2 ** reminder.attempts)
+                reminder.not_before = now + timedelta(minutes=2**reminder.attempts)
         except backends.PermanentSendError as exc:
             reminder.last_error = str(exc)[:255]
             reminder.status = ReminderStatus.FAILED
-        done.append(reminder)
     with transaction.atomic():
-        InboxItem.objects.bulk_create(inbox_items)
-        for reminder in done:
-            reminder.updated_at = now
-            outcome[reminder.status] += 1
-        Reminder.objects.bulk_update(
-            done, ["status", "not_before", "provider_message_id", "last_error", "sent_at", "updated_at"],
-            batch_size=BATCH_SIZE,
+        if inbox_item is not None:
+            inbox_item.save()
+        Reminder.objects.filter(pk=reminder.pk, status=ReminderStatus.SENDING).update(
+            status=reminder.status,
+            not_before=reminder.not_before,
+            attempts=reminder.attempts,
+            provider_message_id=reminder.provider_message_id,
+            last_error=reminder.last_error,
+            sent_at=reminder.sent_at,
+            updated_at=now,
         )
-    return dict(outcome)
 
 
 def _pending_invoices(enrollment_ids: list[int]) -> dict[int, tuple[str, str]]:
@@ -339,22 +369,9 @@ def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None)
     return ReminderText(inbox_kind=inbox_kind, title=rendered.title, body=rendered.body)
 
 
-def _deliver(reminder: Reminder, text: ReminderText, inbox_items: list, devices: dict[int, list[str]]) -> str:
-    if reminder.channel == ReminderChannel.INBOX:
-        inbox_items.append(InboxItem(user_id=reminder.user_id, kind=text.inbox_kind, title=text.title, body=text.body))
-        return f"inbox-{reminder.pk}"
+def _deliver(reminder: Reminder, text: ReminderText, devices: dict[int, list[str]]) -> str:
     if reminder.channel == ReminderChannel.PUSH:
-        tokens = devices.get(reminder.user_id, [])
-        if not tokens:
-            raise backends.PermanentSendError("no registered device")
-        ids = [
-            backends.get_backend("push").send(
-                backends.OutgoingMessage(id=reminder.pk, channel="push", kind=text.inbox_kind, to=token,
-                                         body=text.body, title=text.title)
-            )
-            for token in tokens
-        ]
-        return ",".join(ids)[:128]
+        return _push_to_devices(reminder, text, devices.get(reminder.user_id, []))
     channel = "whatsapp" if reminder.channel == ReminderChannel.WHATSAPP else "sms"
     to = reminder.enrollment.phone if reminder.channel == ReminderChannel.WORKER_SMS else reminder.user.phone
     return backends.get_backend(channel).send(
@@ -363,6 +380,25 @@ def _deliver(reminder: Reminder, text: ReminderText, inbox_items: list, devices:
             template=f"reminder_{reminder.kind}",
         )
     )
+
+
+def _push_to_devices(reminder: Reminder, text: ReminderText, tokens: list[str]) -> str:
+    """Every device of the payer; a dead token (removed by the backend) does not stop the others."""
+    backend = backends.get_backend("push")
+    sent, errors = [], []
+    for token in tokens:
+        message = backends.OutgoingMessage(
+            id=reminder.pk, channel="push", kind=text.inbox_kind, to=token, body=text.body, title=text.title
+        )
+        try:
+            sent.append(backend.send(message))
+        except backends.PermanentSendError as exc:
+            errors.append(exc)
+    if sent:
+        return ",".join(sent)[:128]
+    if errors:
+        raise errors[0]
+    raise backends.PermanentSendError("no registered device")
 
 
 def daily_pass(*, day: datetime.date, respect_quiet_hours: bool = True) -> dict[str, int]:

@@ -3,10 +3,10 @@
 import logging
 
 from celery import shared_task
-from kombu.exceptions import OperationalError
 
 from contributions import services
 from contributions.gateways import GatewayError
+from core.queue import publish
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +24,8 @@ def process_notification(notification_id: int) -> None:
 
 
 def enqueue_notification(notification_id: int) -> None:
-    try:
-        process_notification.apply_async(args=[notification_id], queue="urgent", retry=False)
-    except OperationalError:
-        # The notification row is stored; reconciliation processes it once the broker is back.
-        logger.warning("broker unavailable; notification %s left for reconciliation", notification_id)
+    # The notification row is stored; reconciliation processes it if the broker is down.
+    publish(process_notification, args=[notification_id], queue="urgent")
 
 
 @shared_task(acks_late=True)
@@ -36,20 +33,15 @@ def reconcile_invoices() -> int:
     return services.invoices_reconcile()
 
 
-@shared_task(acks_late=True)
-def send_reminder_batch(reminder_ids: list[int]) -> dict:
+@shared_task(bind=True, acks_late=True, soft_time_limit=240, time_limit=270)
+def send_reminder_batch(self, reminder_ids: list[int]) -> dict:
     from contributions import reminders
 
-    return reminders.reminders_send(reminder_ids=reminder_ids)
+    return reminders.reminders_send(reminder_ids=reminder_ids, claimant=self.request.id or "")
 
 
 def enqueue_reminder_batch(reminder_ids: list[int]) -> bool:
-    try:
-        send_reminder_batch.apply_async(args=[reminder_ids], queue="bulk", retry=False)
-    except OperationalError:
-        logger.warning("broker unavailable; %s reminders stay planned", len(reminder_ids))
-        return False
-    return True
+    return publish(send_reminder_batch, args=[reminder_ids], queue="bulk")
 
 
 @shared_task(acks_late=True)

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from core.queue import publish
 from notifications.backends import OutgoingMessage, PermanentSendError, TransientSendError, get_backend
 from notifications.choices import Channel, MessageStatus
 from notifications.models import InboxItem, Message
@@ -32,16 +32,8 @@ DEFAULT_QUEUE = "default"
 def _enqueue(message_id: int, queue: str) -> None:
     from notifications.tasks import send_message
 
-    try:
-        send_message.apply_async(
-            args=[message_id],
-            queue=queue,
-            retry=True,
-            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
-        )
-    except OperationalError:
-        # The broker is down: the row is the source of truth and the relay will send it later.
-        logger.warning("broker unavailable; message %s left for the outbox relay", message_id)
+    # If the broker is down the row is the source of truth: the outbox relay sends it later.
+    publish(send_message, args=[message_id], queue=queue)
 
 
 def message_queue(

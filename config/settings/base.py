@@ -136,11 +136,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # Longer than any task may run (time limit) and far longer than any countdown we use.
-    "visibility_timeout": 3600,
+    # A task a dead worker held is delivered again after this. It must exceed the longest task
+    # (CELERY_TASK_TIME_LIMIT) plus the longest retry countdown (300 s), or a live task runs twice.
+    "visibility_timeout": 900,
     "socket_timeout": 5,
-    "socket_connect_timeout": 5,
-    "max_retries": 2,
+    "socket_connect_timeout": 3,
+    # Publishing gives up fast when Redis is down (work waits in the database, see core.queue).
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Urgent work (OTP, payments) never waits behind bulk work (reminders).
