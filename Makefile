@@ -71,10 +71,12 @@ define BANNER
    OpenAPI schema http://127.0.0.1:$(PORT)/api/schema/
    Admin          http://127.0.0.1:$(PORT)/admin/
 
- Demo logins (phone / password); the two back-office ones also sign in to the admin:
+ Demo logins (phone / password); the back-office ones also sign in to the admin:
    sponsor                  +6281100000001 / demo-sponsor-2026
    back-office reviewer     +6281100000002 / demo-reviewer-2026
    back-office admin        +6281100000003 / demo-admin-2026
+   back-office finance      +6281100000005 / demo-finance-2026
+   self-enrolled worker     +6281100000004 / demo-worker-2026
 
  Messages (OTP and consent codes included) are appended to:
    $(NOTIFY_FILE_PATH)

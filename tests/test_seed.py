@@ -66,7 +66,21 @@ def test_seed_demo_is_idempotent_and_covers_every_status():
     assert reviewer.is_staff
     assert reviewer.groups.filter(name="reviewer").exists()
     assert User.objects.get(phone=DEMO_ADMIN).groups.filter(name="admin").exists()
-    assert Group.objects.filter(name__in=["reviewer", "admin"]).count() == 2
+    assert User.objects.get(phone="+6281100000005").groups.filter(name="finance").exists()
+    assert Group.objects.filter(name__in=["reviewer", "admin", "finance"]).count() == 3
+
+
+def test_seed_demo_pays_a_first_month_through_the_simulator_once():
+    from contributions.models import CoverageMonth, Invoice, Payment
+
+    call_command("seed", "--demo")
+    call_command("seed", "--demo")
+    invoice = Invoice.objects.get()
+    assert invoice.status == "paid"
+    assert Payment.objects.filter(invoice=invoice, credited=True).count() == 1
+    siti = Enrollment.objects.get(full_name="Siti Aminah")
+    assert list(CoverageMonth.objects.values_list("enrollment_id", flat=True)) == [siti.pk]
+    assert siti.paid_through is not None
 
 
 def test_seed_demo_data_obeys_the_rules():

@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -80,9 +81,22 @@ class Command(BaseCommand):
                 phone_verified_at=timezone.now(),
             )
             sponsor = accounts.user_update(user=sponsor, reminder_channels=row["reminder_channels"])
-            for worker in row["workers"]:
-                self.seed_worker(sponsor, worker, reviewer)
+            made = [self.seed_worker(sponsor, worker, reviewer) for worker in row["workers"]]
+            if row.get("pays_first_month_for") and settings.PAYMENT_GATEWAY == "simulator":
+                self.seed_payment(sponsor, [e for e in made if e.full_name in row["pays_first_month_for"]])
         self.stdout.write("Demo data: sponsors, workers in each status, and staff accounts are in place.")
+
+    def seed_payment(self, sponsor: User, enrollments: list[Enrollment]) -> None:
+        """A paid invoice through the simulator, exactly as the app and the gateway would do it."""
+        from contributions import services as contributions
+        from contributions.gateways import get_gateway
+
+        invoice = contributions.invoice_create(
+            sponsor=sponsor, items=[{"worker": e.pk, "months": 1} for e in enrollments]
+        )
+        payload = get_gateway("simulator").pay(order_id=invoice.number)
+        notification = contributions.notification_receive(gateway_name="simulator", payload=payload)
+        contributions.notification_process(notification_id=notification.pk)
 
     def seed_worker(self, sponsor: User, worker: dict, reviewer: User) -> Enrollment:
         outcome = worker.pop("outcome")
