@@ -24,7 +24,7 @@ BEAT_SCHEDULE := var/celerybeat-schedule
 
 # Trying the app: SQLite unless DATABASE_URL is set, in-process tasks unless REDIS_URL is set
 # (config/settings/base.py), and every message (OTP codes included) appended to a file you can read.
-DEV_TARGETS := run web worker beat migrate seed schema shell
+DEV_TARGETS := run web worker beat migrate seed schema shell reminders
 $(DEV_TARGETS): export DJANGO_SETTINGS_MODULE ?= config.settings.local
 $(DEV_TARGETS): export NOTIFY_SMS_BACKEND ?= file
 $(DEV_TARGETS): export NOTIFY_FILE_PATH ?= $(CURDIR)/var/notifications.jsonl
@@ -46,6 +46,8 @@ check-deploy: export NIK_HASH_KEY ?= check-deploy-only-nik-hash-key
 check-deploy: export DATABASE_URL ?= postgres://root@127.0.0.1:5432/root
 check-deploy: export REDIS_URL ?= redis://127.0.0.1:6379/0
 check-deploy: export ALLOWED_HOSTS ?= api.example.id
+check-deploy: export MIDTRANS_SERVER_KEY ?= SB-Mid-server-check-deploy-only
+check-deploy: export SMS_GATEWAY_URL ?= https://sms.example.id/send
 
 # --- Virtualenv -----------------------------------------------------------------------------------
 
@@ -141,6 +143,12 @@ seed: venv
 .PHONY: shell
 shell: venv
 	$(VENV_PY) manage.py shell
+
+# The daily reminder pass for a date, with the same settings as `make run` (DATE=YYYY-MM-DD, default
+# today in WIB). With REDIS_URL set, the running worker sends what it plans.
+.PHONY: reminders
+reminders: venv
+	$(VENV_PY) manage.py send_reminders $(if $(DATE),--date $(DATE),)
 
 # --- Checks ---------------------------------------------------------------------------------------
 
