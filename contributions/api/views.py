@@ -1,7 +1,5 @@
 """Thin views for quotes, invoices, gateway notifications and the payment simulator."""
 
-import logging
-
 from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -13,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contributions import selectors, services
+from contributions import selectors, services, tasks
 from contributions.api.serializers import (
     GatewayNotificationSerializer,
     IncomeLevelSerializer,
@@ -25,14 +23,13 @@ from contributions.api.serializers import (
     StatusOkSerializer,
 )
 from contributions.choices import InvoiceStatus
-from contributions.gateways import GatewayError, get_gateway
+from contributions.gateways import get_gateway
 from contributions.idempotency import idempotent
 from contributions.models import Invoice
 from core.api.schema import client_error, domain_validation_errors, server_error_response
 from core.api.throttling import ScopedRateThrottle
 from core.exceptions import Conflict
 
-logger = logging.getLogger(__name__)
 
 
 class PublicView(APIView):
@@ -157,24 +154,11 @@ class InvoiceCancelView(InvoiceScopedView):
 # --- Gateways -------------------------------------------------------------------------------------
 
 
-def _process(notification_id: int, gateway_name: str) -> None:
-    """Settle inline when the gateway's truth is local (simulator), else hand it to a task."""
-    from contributions import tasks
-
-    if not get_gateway(gateway_name).confirms_locally:
-        tasks.enqueue_notification(notification_id)
-        return
-    try:
-        services.notification_process(notification_id=notification_id)
-    except GatewayError:
-        logger.warning("notification %s left for reconciliation", notification_id)
-
-
 @domain_validation_errors({None: ["notification_malformed"]})
 @extend_schema(parameters=[OpenApiParameter("gateway", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["simulator", "midtrans"])])
 class GatewayNotificationView(PublicView):
     """Gateway → us. Checks the signature, stores the raw payload, answers 200 fast; the status lookup
-    and the credit happen after (inline for the simulator, in a task for a real gateway)."""
+    and the credit happen in a task on the urgent queue (in-process when there is no broker)."""
 
     @extend_schema(
         tags=["payments"],
@@ -186,7 +170,7 @@ class GatewayNotificationView(PublicView):
         if gateway != settings.PAYMENT_GATEWAY:
             raise Http404
         notification = services.notification_receive(gateway_name=gateway, payload=request.data)
-        _process(notification.pk, gateway)
+        tasks.enqueue_notification(notification.pk)
         return Response({"status": "ok"})
 
 
@@ -213,5 +197,7 @@ class SimulatorPayView(APIView):
         if payload["transaction_status"] not in ("settlement", "capture"):
             raise Conflict("invoice_not_pending", status=invoice.status)
         notification = services.notification_receive(gateway_name="simulator", payload=payload)
-        _process(notification.pk, "simulator")
+        # The simulator is its own gateway: its ledger is local, so it settles before answering, and
+        # the app sees the invoice paid in this response.
+        services.notification_process(notification_id=notification.pk)
         return Response(invoice_data(invoice))

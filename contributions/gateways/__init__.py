@@ -45,9 +45,6 @@ class GatewayStatus:
 
 class PaymentGateway(Protocol):
     name: str
-    # True when the status lookup is local and instant (the simulator's own ledger): notifications
-    # are then settled within the request instead of by a task.
-    confirms_locally: bool
 
     def server_key(self) -> str: ...
 

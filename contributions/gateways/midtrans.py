@@ -18,7 +18,6 @@ TIMEOUT = (3.05, 10)  # connect, read (seconds)
 
 class MidtransGateway:
     name = "midtrans"
-    confirms_locally = False
 
     def __init__(self, *, base_url: str | None = None, server_key: str | None = None, bank: str = "bca"):
         self.base_url = (base_url or settings.MIDTRANS_BASE_URL).rstrip("/")

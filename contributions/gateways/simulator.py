@@ -15,7 +15,6 @@ from contributions.models import SimulatorTransaction
 
 class SimulatorGateway:
     name = "simulator"
-    confirms_locally = True
 
     def server_key(self) -> str:
         return settings.PAYMENT_SIMULATOR_SERVER_KEY
