@@ -60,6 +60,12 @@ class ContributionRate(BaseModel):
         until = self.valid_to.isoformat() if self.valid_to else "…"
         return f"{self.regulation} {self.get_kind_display()} {self.sector or 'all sectors'} {self.valid_from}–{until}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from contributions.pricing import RateBook
+
+        RateBook.forget()  # this process prices with the new row at once; others within a minute
+
     def clean(self) -> None:
         if self.valid_from is None:
             return  # the field's own "required" error says it

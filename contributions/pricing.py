@@ -7,11 +7,14 @@ rounded half up.
 """
 
 import datetime
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from contributions.choices import RateKind
+
+RATE_CACHE_SECONDS = 60
 from contributions.models import ContributionRate
 from core.exceptions import DomainError
 from registration import services as registration
@@ -45,10 +48,29 @@ def _percent_of(amount: int, percent: Decimal) -> int:
 
 
 class RateBook:
-    """All rate rows, loaded once (the table is tiny), answering any month and sector in memory."""
+    """All rate rows, loaded once (the table is tiny), answering any month and sector in memory.
+
+    `RateBook.current()` shares one book per process for RATE_CACHE_SECONDS: rates change by
+    regulation a few times a year, and a request should not pay a query (and ORM decoding) for them.
+    Saving a rate clears this process's copy; other processes see it within the TTL.
+    """
+
+    _shared: "RateBook | None" = None
+    _loaded_at = 0.0
 
     def __init__(self, rows: Iterable[ContributionRate] | None = None):
         self.rows = list(rows if rows is not None else ContributionRate.objects.all())
+
+    @classmethod
+    def current(cls) -> "RateBook":
+        now = time.monotonic()
+        if cls._shared is None or now - cls._loaded_at > RATE_CACHE_SECONDS:
+            cls._shared, cls._loaded_at = cls(), now
+        return cls._shared
+
+    @classmethod
+    def forget(cls) -> None:
+        cls._shared = None
 
     def rate_for(self, *, month: datetime.date, sector: str, normal_only: bool = False) -> ContributionRate:
         def applies(row: ContributionRate) -> bool:
@@ -75,12 +97,12 @@ class RateBook:
 
 
 def month_price(*, month: datetime.date, sector: str, income_level: int, jht: bool) -> MonthPrice:
-    return RateBook().price(month=month, sector=sector, income_level=income_level, jht=jht)
+    return RateBook.current().price(month=month, sector=sector, income_level=income_level, jht=jht)
 
 
 def monthly_contributions_normal(enrollments: Iterable) -> dict[int, int]:
     """The normal (unadjusted) monthly amount at today's rates, for each enrollment: one query."""
-    book = RateBook(ContributionRate.objects.filter(kind=RateKind.NORMAL))
+    book = RateBook.current()
     month = registration.today_wib().replace(day=1)
     return {
         enrollment.pk: book.price(

@@ -251,7 +251,7 @@ def reminders_send(*, reminder_ids: list[int], claimant: str = "") -> dict[str, 
     outcome: dict[str, int] = defaultdict(int)
     pending_va = _pending_invoices([r.enrollment_id for r in reminders])
     devices = _devices([r.user_id for r in reminders if r.channel == ReminderChannel.PUSH])
-    book = RateBook()
+    book = RateBook.current()
     done: set[int] = set()
     try:
         for reminder in reminders:

@@ -1,7 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
-from contributions.choices import RateKind
-from contributions.models import ContributionRate, Invoice, InvoiceMonth
+from contributions.models import Invoice, InvoiceMonth
 from contributions.pricing import RateBook
 from registration import selectors as registration
 from registration import services as registration_services
@@ -9,7 +8,7 @@ from registration import services as registration_services
 
 def income_levels_with_normal_rates() -> list[dict]:
     """Each active income level with its JKK, JKM and JHT at today's normal (unadjusted) rates."""
-    book = RateBook(ContributionRate.objects.filter(kind=RateKind.NORMAL))
+    book = RateBook.current()
     month = registration_services.today_wib().replace(day=1)
     rows = []
     for level in registration.income_level_list():

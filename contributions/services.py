@@ -56,7 +56,7 @@ def quote_months(
     sector = registration.occupation_require(occupation).sector
     count = months_require(months)
     first = start_month or registration.today_wib().replace(day=1)
-    book = RateBook()
+    book = RateBook.current()
     return [
         book.price(month=add_months(first, offset), sector=sector, income_level=level.amount, jht=jht)
         for offset in range(count)
@@ -119,7 +119,7 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
         if InvoiceMonth.objects.filter(enrollment__in=list(enrollments), invoice__status=InvoiceStatus.PENDING).exists():
             raise Conflict("pending_invoice_exists", attr="items")
 
-        book = RateBook()
+        book = RateBook.current()
         lines: list[InvoiceMonth] = []
         for worker_id in counts:  # the order the client listed them
             enrollment = enrollments[worker_id]

@@ -8,6 +8,16 @@ def enrollment_list_for_sponsor(*, sponsor) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(sponsor=sponsor).select_related("occupation").order_by("-id")
 
 
+# Columns a worker list never shows (the ciphertext is the widest).
+_NOT_LISTED = ("nik_encrypted", "nik_hash", "review_flags", "consent_method", "consent_notice_version",
+               "approved_at", "rejected_at", "ended_at", "reviewed_by", "updated_at", "coverage_started")
+
+
+def enrollment_page_for_sponsor(*, sponsor) -> QuerySet[Enrollment]:
+    """The caller's workers for a list page: what the worker resource shows, nothing more."""
+    return enrollment_list_for_sponsor(sponsor=sponsor).defer(*_NOT_LISTED)
+
+
 def enrollment_get_for_sponsor(*, sponsor, enrollment_id: int) -> Enrollment | None:
     return enrollment_list_for_sponsor(sponsor=sponsor).filter(pk=enrollment_id).first()
 

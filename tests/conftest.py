@@ -84,3 +84,13 @@ def notify_file(settings, tmp_path):
             raise AssertionError(f"no code sent to {to}")
 
     return Reader()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_book():
+    """The process-wide rate cache must not carry rows from another test's (rolled back) data."""
+    from contributions.pricing import RateBook
+
+    RateBook.forget()
+    yield
+    RateBook.forget()

@@ -76,7 +76,7 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
     # The embedded default must take concurrent writes too: WAL lets readers run beside a writer,
     # IMMEDIATE takes the write lock up front (no lock-upgrade deadlock), and writers queue for it.
     DATABASES["default"]["OPTIONS"] = {

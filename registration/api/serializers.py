@@ -13,7 +13,7 @@ from core.api.fields import (
 )
 from registration.choices import EnrollmentStatus, Programme, Relationship
 from registration.coverage import coverage_for
-from registration.models import Enrollment, Occupation
+from registration.models import Occupation
 from registration import services as registration_services
 
 
@@ -59,54 +59,47 @@ class CoverageSerializer(serializers.Serializer):
     arrears_months = serializers.IntegerField(min_value=0)
 
 
-class WorkerSerializer(serializers.ModelSerializer):
-    """The worker object of API.md. Expects `monthly_contributions` ({id: amount}) in the context."""
+class WorkerSerializer(serializers.Serializer):
+    """The worker object of API.md. Expects `monthly_contributions` ({id: amount}) in the context.
 
+    A plain Serializer with its fields spelled out: lists render many of them, and a ModelSerializer
+    would rebuild its fields from the model on every request."""
+
+    id = serializers.IntegerField(read_only=True)
+    full_name = serializers.CharField(read_only=True)
     nik_masked = serializers.CharField(read_only=True)
+    gender = serializers.ChoiceField(choices=[("M", "Male"), ("F", "Female")], read_only=True)
+    birth_date = serializers.DateField(read_only=True)
+    phone = serializers.CharField(read_only=True)
+    address = serializers.CharField(read_only=True)
     occupation = serializers.CharField(source="occupation_id", read_only=True)
+    relationship = serializers.ChoiceField(choices=Relationship.choices, read_only=True)
     income_level = serializers.IntegerField(source="income_level_id", read_only=True)
     programmes = serializers.ListField(child=serializers.ChoiceField(choices=Programme.choices), read_only=True)
+    status = serializers.ChoiceField(choices=EnrollmentStatus.choices, read_only=True)
+    kpj_number = serializers.CharField(read_only=True, allow_null=True)
+    rejection_reason = serializers.CharField(read_only=True)
     monthly_contribution = serializers.SerializerMethodField()
     coverage = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Enrollment
-        fields = [
-            "id",
-            "full_name",
-            "nik_masked",
-            "gender",
-            "birth_date",
-            "phone",
-            "address",
-            "occupation",
-            "relationship",
-            "income_level",
-            "programmes",
-            "status",
-            "kpj_number",
-            "rejection_reason",
-            "monthly_contribution",
-            "coverage",
-            "consented_at",
-            "created_at",
-        ]
-        read_only_fields = fields
+    consented_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
 
     def get_monthly_contribution(self, obj) -> int:
         return self.context["monthly_contributions"][obj.pk]
 
     @extend_schema_field(CoverageSerializer)
     def get_coverage(self, obj) -> dict:
+        if "today" not in self.context:
+            self.context["today"] = registration_services.today_wib()
         cover = coverage_for(
             paid_through=obj.paid_through,
-            today=registration_services.today_wib(),
+            today=self.context["today"],
             payable=obj.status == EnrollmentStatus.APPROVED,
         )
         return {
             "status": cover.status,
             "paid_through": cover.paid_through.strftime("%Y-%m") if cover.paid_through else None,
-            "next_due_date": cover.next_due_date,
+            "next_due_date": cover.next_due_date.isoformat() if cover.next_due_date else None,
             "arrears_months": cover.arrears_months,
         }
 

@@ -57,7 +57,7 @@ class WorkerListCreateView(ListAPIView):
     serializer_class = WorkerSerializer
 
     def get_queryset(self):
-        return selectors.enrollment_list_for_sponsor(sponsor=self.request.user)
+        return selectors.enrollment_page_for_sponsor(sponsor=self.request.user)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

@@ -850,6 +850,7 @@ def test_list_makes_a_constant_number_of_queries(auth_client, user, settings):
         assert response.status_code == 200
         return len(queries), len(response.json()["results"])
 
+    count()  # warms the per-process rate cache (RateBook.current), so both counts are like-for-like
     one, listed = count()
     assert listed == 1
     for index in range(11):
