@@ -40,9 +40,7 @@ def idempotent(*, user, key: str | None, data, run: Callable[[], tuple[int, dict
     if len(key) > MAX_KEY_LENGTH:
         raise DomainError("idempotency_key_required")
     fingerprint = _fingerprint(data)
-    existing = IdempotencyKey.objects.filter(user=user, key=key).first()
-    if existing is not None:
-        return _replay(existing, fingerprint)
+    # No read first: the insert itself finds a used key (IntegrityError) and waits for one in flight.
     try:
         with transaction.atomic():
             record = IdempotencyKey.objects.create(
@@ -54,7 +52,7 @@ def idempotent(*, user, key: str | None, data, run: Callable[[], tuple[int, dict
             record.response_body = body
             record.save(update_fields=["status_code", "response_body"])
     except IntegrityError:
-        # A concurrent request with this key committed first.
+        # The key was used before, or by a concurrent request that committed first.
         existing = IdempotencyKey.objects.filter(user=user, key=key).first()
         if existing is None:
             raise

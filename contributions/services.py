@@ -99,7 +99,8 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
     now = timezone.now()
     gateway = get_gateway()
 
-    with transaction.atomic():
+    # No savepoint: any error here must undo the whole enclosing transaction (the idempotency key too).
+    with transaction.atomic(savepoint=False):
         # Locking the workers (in id order, so two requests never deadlock) serialises invoice
         # creation per worker: the pending-invoice check below cannot race.
         enrollments = {
@@ -159,6 +160,8 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
         invoice.va_number = charge.va_number
         invoice.gateway_reference = charge.reference
         invoice.save(update_fields=["number", "va_number", "gateway_reference", "updated_at"])
+    # The caller renders the invoice with its lines without reading them back.
+    invoice._prefetched_objects_cache = {"lines": lines}
     return invoice
 
 

@@ -121,7 +121,7 @@ class InvoiceListCreateView(ListAPIView):
             data = InvoiceCreateSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             invoice = services.invoice_create(sponsor=request.user, items=data.validated_data["items"])
-            return status.HTTP_201_CREATED, invoice_data(invoice)
+            return status.HTTP_201_CREATED, InvoiceSerializer(invoice).data
 
         return idempotent(user=request.user, key=request.headers.get("Idempotency-Key"), data=request.data, run=run)
 

@@ -20,14 +20,11 @@ class SimulatorGateway:
         return settings.PAYMENT_SIMULATOR_SERVER_KEY
 
     def create_charge(self, *, order_id: str, gross_amount: int, expires_at: datetime) -> Charge:
-        va_number = "8808" + f"{secrets.randbelow(10**12):012d}"
-        row, _ = SimulatorTransaction.objects.get_or_create(
+        row = SimulatorTransaction.objects.create(
             order_id=order_id,
-            defaults={
-                "transaction_id": secrets.token_hex(16),
-                "va_number": va_number,
-                "gross_amount": gross_amount,
-            },
+            transaction_id=secrets.token_hex(16),
+            va_number="8808" + f"{secrets.randbelow(10**12):012d}",
+            gross_amount=gross_amount,
         )
         return Charge(va_number=row.va_number, reference=row.transaction_id, expires_at=expires_at)
 
