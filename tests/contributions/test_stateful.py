@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, event, settings as hsettings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from contributions import services
 from contributions.gateways import get_gateway

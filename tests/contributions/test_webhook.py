@@ -5,7 +5,6 @@ import datetime
 import threading
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connections
 from django.utils import timezone
 

@@ -911,7 +911,7 @@ def test_another_users_worker_is_404_before_validation(auth_client, other_client
 
 
 def test_a_consent_code_is_bound_to_its_worker(auth_client, notify_file, committed):
-    first = create(auth_client, committed, phone="0813-1000-2000")
+    create(auth_client, committed, phone="0813-1000-2000")
     second = create(auth_client, committed, phone="0813-3000-4000")
     code_of_first = notify_file.last_code("+6281310002000")
     if code_of_first == notify_file.last_code("+6281330004000"):

@@ -100,7 +100,7 @@ def test_queued_tasks_carry_ids_only(reference, settings, private_redis):
     assert "contributions.tasks.send_reminder_batch" in tasks
     assert {name for name, _ in messages} >= {"urgent", "bulk"}
 
-    for queue, envelope in messages:
+    for _queue, envelope in messages:
         args, kwargs, _embed = decoded_body(envelope)
         task = envelope["headers"]["task"]
         assert all(only_ids(arg) for arg in args), (task, args)
