@@ -1,0 +1,267 @@
+"""Figure 4: the API under gunicorn, 16 concurrent clients on loopback, against GET /api/v1/me.
+
+`gunicorn config.wsgi -w 2 --bind 127.0.0.1:<free port>`, settings local with DEBUG=false,
+API_THROTTLING=false, the benchmark's database and Redis db. Access tokens are minted directly
+(rest_framework_simplejwt AccessToken.for_user, 15-minute lifetime: longer than this phase).
+
+Endpoints, each warmed up, then measured for a fixed time (bounded in count too):
+- GET /api/v1/me (the baseline: authenticated, one query), measured before and after each of the
+  others; each endpoint's ratio is against the mean of the two baseline runs around it, so a drift
+  of the shared machine during the phase does not land on one endpoint;
+- PATCH /api/v1/me setting each account's own language (informational: the cheapest authenticated
+  write, one UPDATE and its commit; not a QUALITY.md target);
+- GET /api/v1/workers as sponsors holding 10 workers (200 sponsors, round robin);
+- POST /api/v1/invoices: every request a different approved worker without a pending invoice (of a
+  sponsor without one), 1, 3 or 6 months, a fresh Idempotency-Key;
+- POST /api/v1/payments/notifications/simulator: signed settlement notifications of the generated
+  pending invoices, paid in the simulator's ledger beforehand: each invoice's first delivery, and 32
+  requests later a repeat of it, alternating. The webhook stores each one and queues its processing
+  (contributions.tasks.process_notification); no worker runs in this phase, the queue is emptied
+  after it.
+"""
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import uuid
+
+from django.db import connection
+
+from bench import load
+from bench.common import ROOT, VENV_BIN, bench_env, figure, info, verdict, wait_until
+
+CLIENTS = 16
+WARMUP_SECONDS = 2.0
+REPEAT_LAG = 32
+P99_TARGET_MS = 100.0
+# Two baseline runs around an endpoint further apart than this: the machine was busy, say so.
+NOISE_LIMIT = 1.25
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, port: int, workers: int = 2):
+        self.port = port
+        self.log = open(ROOT / "var" / "bench" / "gunicorn.log", "w")
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "config.wsgi", "-w", str(workers), "--bind", f"127.0.0.1:{port}"],
+            cwd=ROOT, env=bench_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def ready(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError("gunicorn exited; see var/bench/gunicorn.log")
+        try:
+            return load.send(load.encode("GET", "/readyz", port=self.port), self.port, timeout=2)[0] == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+def _tokens(user_ids) -> tuple[dict[int, str], dict[int, str]]:
+    """Access tokens and languages of these accounts."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from sponsors.models import User
+
+    users = User.objects.in_bulk(list(set(user_ids)))
+    return ({uid: str(AccessToken.for_user(user)) for uid, user in users.items()},
+            {uid: user.language for uid, user in users.items()})
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def prepare(port: int) -> dict[str, list[bytes]]:
+    """Every request of the phase, encoded before any clock starts."""
+    from contributions.gateways.simulator import SimulatorGateway
+    from contributions.models import SimulatorTransaction
+
+    rng = random.Random(4)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT sponsor_id FROM registration_enrollment GROUP BY sponsor_id HAVING count(*) = 10 "
+            "ORDER BY sponsor_id LIMIT 200"
+        )
+        ten = [row[0] for row in cur.fetchall()]
+        # One worker per sponsor, of sponsors with no pending invoice at all.
+        cur.execute(
+            "SELECT DISTINCT ON (e.sponsor_id) e.id, e.sponsor_id FROM registration_enrollment e "
+            "WHERE e.status = 'approved' AND mod(e.sponsor_id, 7) = 3 "
+            "AND NOT EXISTS (SELECT 1 FROM contributions_invoice i WHERE i.sponsor_id = e.sponsor_id "
+            "AND i.status = 'pending') ORDER BY e.sponsor_id, e.id LIMIT 6000"
+        )
+        billable = cur.fetchall()
+        # The generated pending invoices: paid in the simulator's ledger, as the bank would.
+        cur.execute(
+            "UPDATE contributions_simulatortransaction s SET transaction_status = 'settlement', updated_at = now() "
+            "FROM contributions_invoice i WHERE i.number = s.order_id AND i.status = 'pending'"
+        )
+    tokens, languages = _tokens(ten + [sponsor for _, sponsor in billable])
+    me = [load.encode("GET", "/api/v1/me", headers=_auth(tokens[s]), port=port) for s in ten]
+    # A trivial authenticated write (one UPDATE, one commit) that changes nothing: each its own language.
+    me_patch = [load.encode("PATCH", "/api/v1/me", headers=_auth(tokens[s]), body={"language": languages[s]}, port=port)
+                for s in ten]
+    workers = [load.encode("GET", "/api/v1/workers", headers=_auth(tokens[s]), port=port) for s in ten]
+    rng.shuffle(billable)
+    invoices = [
+        load.encode(
+            "POST", "/api/v1/invoices", port=port,
+            headers={**_auth(tokens[sponsor]), "Idempotency-Key": str(uuid.uuid4())},
+            body={"items": [{"worker": worker, "months": rng.choices([1, 3, 6], [6, 3, 1])[0]}]},
+        )
+        for worker, sponsor in billable
+    ]
+    simulator = SimulatorGateway()
+    rows = list(SimulatorTransaction.objects.filter(transaction_status="settlement").order_by("id"))
+    firsts = [
+        load.encode("POST", "/api/v1/payments/notifications/simulator", body=simulator.notification_for(row), port=port)
+        for row in rows
+    ]
+    webhook = []
+    for index, first in enumerate(firsts):
+        webhook.append(first)
+        if index >= REPEAT_LAG:
+            webhook.append(firsts[index - REPEAT_LAG])
+    return {"me": me, "me_patch": me_patch, "workers": workers, "invoices": invoices, "webhook": webhook}
+
+
+def _check_workers_page(requests: list[bytes], port: int) -> int:
+    import json
+
+    status, body = load.send(requests[0], port)
+    if status != 200:
+        raise RuntimeError(f"GET /api/v1/workers answered {status}: {body[:300]!r}")
+    return len(json.loads(body)["results"])
+
+
+def _measure(name: str, requests: list[bytes], *, port: int, expect: int, cycle: bool, seconds: float,
+             start: int = 0, warmup: float = WARMUP_SECONDS) -> tuple[load.Result, int]:
+    warm, start = load.run(requests, port=port, expect=expect, clients=CLIENTS, seconds=warmup,
+                           cycle=cycle, start=start)
+    if warm.unexpected:
+        info(f"{name}: warm-up answers {warm.statuses}")
+    result, start = load.run(requests, port=port, expect=expect, clients=CLIENTS, seconds=seconds, cycle=cycle,
+                             start=start)
+    info(f"{name}: {result.requests:,} requests in {result.seconds:.2f} s = {result.rps:,.0f} req/s, "
+         f"p50 {result.percentile(50):.1f} ms, p99 {result.percentile(99):.1f} ms, answers {result.statuses}, "
+         f"load generator CPU {result.client_cpu_seconds:.1f} s"
+         + (" (request list exhausted)" if result.exhausted else ""))
+    return result, start
+
+
+def _report(key: str, label: str, result: load.Result, base_rps: float, base: load.Result, expect: int) -> dict:
+    """Three figures: req/s (vs the baseline runs just before and after), p50, p99."""
+    ratio = result.rps / base_rps
+    p50, p99 = result.percentile(50), result.percentile(99)
+    errors = f"; {result.unexpected} answers other than {expect}: {result.statuses}" if result.unexpected else ""
+    figure(f"api_{key}_rps", result.rps, "req/s",
+           f"ratio {ratio:.2f} vs baseline {base_rps:,.0f} (runs before and after); {label}; {result.requests:,} "
+           f"requests in {result.seconds:.1f} s"
+           f"{errors}; target >= 0.50: {verdict(ratio >= 0.5 and not result.unexpected)}")
+    figure(f"api_{key}_p50", p50, "ms", f"ratio {p50 / base.percentile(50):.2f} vs baseline p50")
+    figure(f"api_{key}_p99", p99, "ms",
+           f"ratio {p99 / base.percentile(99):.2f} vs baseline p99; target < {P99_TARGET_MS:.0f} ms: "
+           f"{verdict(p99 < P99_TARGET_MS)}")
+    return {"rps": result.rps, "p50_ms": p50, "p99_ms": p99, "requests": result.requests, "seconds": result.seconds,
+            "statuses": result.statuses, "ratio": ratio}
+
+
+def run(*, seconds: float = 8.0, gunicorn_workers: int = 2) -> dict:
+    from bench.dispatch import redis_clean
+
+    connection.ensure_connection()
+    redis_clean()
+    port = _free_port()
+    requests = prepare(port)
+    info(f"{len(requests['invoices']):,} invoice requests and {len(requests['webhook']):,} notifications prepared")
+    server = Gunicorn(port, gunicorn_workers)
+    try:
+        wait_until(server.ready, timeout=60, interval=0.2, what="gunicorn to answer /readyz")
+        page = _check_workers_page(requests["workers"], port)
+        if page != 10:
+            raise RuntimeError(f"bench: a 10-worker sponsor's list shows {page} workers")
+        info(f"gunicorn on 127.0.0.1:{port}; a sponsor's worker list holds {page} workers")
+        baselines = []
+
+        def baseline(label: str) -> load.Result:
+            # The first run also warms the fresh gunicorn workers up: a longer warm-up.
+            result, _ = _measure(f"GET /me (baseline, {label})", requests["me"], port=port, expect=200, cycle=True,
+                                 seconds=seconds, warmup=WARMUP_SECONDS * (3 if not baselines else 1))
+            baselines.append(result)
+            return result
+
+        baseline("1")
+        patch, _ = _measure("PATCH /me (informational write baseline)", requests["me_patch"], port=port, expect=200,
+                            cycle=True, seconds=seconds)
+        workers, _ = _measure("GET /workers", requests["workers"], port=port, expect=200, cycle=True, seconds=seconds)
+        baseline("2")
+        invoices, _ = _measure("POST /invoices", requests["invoices"], port=port, expect=201, cycle=False,
+                               seconds=seconds)
+        baseline("3")
+        webhook, _ = _measure("POST /payments/notifications/simulator", requests["webhook"], port=port, expect=200,
+                              cycle=False, seconds=seconds)
+        baseline("4")
+    finally:
+        server.stop()
+        redis_clean()
+    base = _pooled(baselines)
+    base_rps = base.rps
+    figure("api_me_baseline_rps", base_rps, "req/s",
+           f"baseline; GET /api/v1/me, {CLIENTS} clients, gunicorn -w {gunicorn_workers}; runs "
+           + ", ".join(f"{b.rps:,.0f}" for b in baselines)
+           + (f"; {base.unexpected} answers other than 200: {base.statuses}" if base.unexpected else ""))
+    figure("api_me_baseline_p50", base.percentile(50), "ms", "baseline")
+    figure("api_me_baseline_p99", base.percentile(99), "ms",
+           f"baseline; target < {P99_TARGET_MS:.0f} ms: {verdict(base.percentile(99) < P99_TARGET_MS)}")
+    out = {"me": {"rps": base_rps, "p50_ms": base.percentile(50), "p99_ms": base.percentile(99),
+                  "runs_rps": [b.rps for b in baselines]}}
+    around = _pooled(baselines[0:2])
+    figure("api_me_patch_rps", patch.rps, "req/s",
+           f"ratio {patch.rps / around.rps:.2f} vs baseline; informational: PATCH /api/v1/me, one UPDATE and one "
+           f"commit, the floor of any write; p50 {patch.percentile(50):.1f} ms, p99 {patch.percentile(99):.1f} ms"
+           + (f"; {patch.unexpected} answers other than 200: {patch.statuses}" if patch.unexpected else ""))
+    out["me_patch"] = {"rps": patch.rps, "p50_ms": patch.percentile(50), "p99_ms": patch.percentile(99)}
+    for index, (key, label, result, expect) in enumerate([
+        ("workers_list", "GET /api/v1/workers, 10 workers a page", workers, 200),
+        ("invoice_create", "POST /api/v1/invoices, one worker each", invoices, 201),
+        ("webhook", "POST /api/v1/payments/notifications/simulator, 1 first : 1 repeat", webhook, 200),
+    ]):
+        pair = baselines[index:index + 2]
+        around = _pooled(pair)
+        spread = max(b.rps for b in pair) / max(min(b.rps for b in pair), 1e-9)
+        if spread > NOISE_LIMIT:
+            label += (f"; NOISY: the baseline runs around it differ ({pair[0].rps:,.0f} and {pair[1].rps:,.0f} req/s), "
+                      "other work shared the machine: rerun")
+        out[key] = _report(key, label, result, around.rps, around, expect)
+    return out
+
+
+def _pooled(results: list[load.Result]) -> load.Result:
+    """Several runs as one: mean rate (requests over time), all latencies."""
+    statuses: dict[int, int] = {}
+    for r in results:
+        for status, count in r.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return load.Result(
+        requests=sum(r.requests for r in results), seconds=sum(r.seconds for r in results),
+        latencies_ms=[ms for r in results for ms in r.latencies_ms], statuses=statuses,
+        unexpected=sum(r.unexpected for r in results),
+    )
