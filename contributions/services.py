@@ -160,8 +160,11 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
         invoice.va_number = charge.va_number
         invoice.gateway_reference = charge.reference
         invoice.save(update_fields=["number", "va_number", "gateway_reference", "updated_at"])
-    # The caller renders the invoice with its lines without reading them back.
-    invoice._prefetched_objects_cache = {"lines": lines}
+    # The caller renders the invoice with its lines without reading them back: fill the relation's
+    # cache the way prefetch_related does (a queryset whose results are already known).
+    known = invoice.lines.all()
+    known._result_cache, known._prefetch_done = lines, True
+    invoice._prefetched_objects_cache = {"lines": known}
     return invoice
 
 
