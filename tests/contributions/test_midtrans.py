@@ -5,10 +5,9 @@ import base64
 import datetime
 import json
 import socket
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.utils import timezone
@@ -17,13 +16,14 @@ from contributions import services
 from contributions.models import CoverageMonth, GatewayNotification, IdempotencyKey, Invoice, InvoiceMonth, Payment
 from tests.contributions.conftest import first_error, invoice_post, notify, signed
 from tests.factories import enrollment
+from tests.fakeserver import LocalHttpServer, reply_json
 
 pytestmark = pytest.mark.usefixtures("reference", "december", "no_throttle")
 
 SERVER_KEY = "SB-test"
 
 
-class FakeMidtrans:
+class FakeMidtrans(LocalHttpServer):
     """Implements POST /v2/charge, GET /v2/{order_id}/status and POST /v2/{order_id}/cancel.
 
     `mode` is "ok", "500", "404" or "slow" (sleeps `slow_seconds` before answering); `status_mode`
@@ -42,13 +42,8 @@ class FakeMidtrans:
                 pass
 
             def _answer(self, status: int, body: dict):
-                data = json.dumps(body).encode()
                 try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    reply_json(self, body, status)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout)
 
@@ -87,11 +82,8 @@ class FakeMidtrans:
             def do_POST(self):
                 self._handle("POST")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.serve(Handler)
+        self.url = self.base_url
 
     def charge(self, body: dict) -> dict:
         order_id = body["transaction_details"]["order_id"]
@@ -124,15 +116,12 @@ class FakeMidtrans:
 
 @pytest.fixture
 def midtrans(settings, monkeypatch):
-    fake = FakeMidtrans()
-    fake.thread.start()
-    settings.PAYMENT_GATEWAY = "midtrans"
-    settings.MIDTRANS_BASE_URL = fake.url
-    settings.MIDTRANS_SERVER_KEY = SERVER_KEY
-    monkeypatch.setattr("contributions.gateways.midtrans.TIMEOUT", (0.5, 0.5))
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    with FakeMidtrans() as fake:
+        settings.PAYMENT_GATEWAY = "midtrans"
+        settings.MIDTRANS_BASE_URL = fake.url
+        settings.MIDTRANS_SERVER_KEY = SERVER_KEY
+        monkeypatch.setattr("contributions.gateways.midtrans.TIMEOUT", (0.5, 0.5))
+        yield fake
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from notifications.models import Message
 from tests.factories import UserFactory, enrollment
 from tests.reliability.conftest import celery_publishing_to, free_port, read_jsonl, wait_for, worker_env
 from tests.reminders.helpers import month, worker
+from tests.fakeserver import LocalHttpServer, reply_json
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -132,13 +133,11 @@ def test_a_reminder_pass_with_the_broker_down_keeps_its_rows_and_sends_them_when
 # --- a Midtrans payment notification while Redis is down ------------------------------------------
 
 
-class MidtransStatus:
+class MidtransStatus(LocalHttpServer):
     """Midtrans' status API (GET /v2/{order_id}/status), answering `settlement` for known orders."""
 
     def __init__(self):
-        import json
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import BaseHTTPRequestHandler
 
         self.orders: dict[str, int] = {}
         self.lookups: list[str] = []
@@ -154,28 +153,13 @@ class MidtransStatus:
                             "fraud_status": "accept"}
                 else:
                     body = {"status_code": "404"}
-                payload = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                reply_json(self, body)
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
+        self.url = self.base_url
 
 
 @pytest.fixture

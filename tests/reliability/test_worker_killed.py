@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.utils import timezone
@@ -33,12 +33,13 @@ from notifications import backends
 from notifications.models import InboxItem
 from tests.reliability.conftest import celery_publishing_to, wait_for, worker_env
 from tests.reminders.helpers import month, worker
+from tests.fakeserver import LocalHttpServer, reply_json
 
 DAY = datetime.date(2026, 12, 8)
 SLOW_SECONDS = 6
 
 
-class DedupingSmsGateway:
+class DedupingSmsGateway(LocalHttpServer):
     """An SMS gateway that de-duplicates by `reference` (as real gateways do with a client reference):
     a reference it has accepted once is answered again but never delivered twice. Its first request
     is slow, so a worker can be killed while it waits."""
@@ -70,35 +71,20 @@ class DedupingSmsGateway:
                 if slow:
                     gateway.in_slow_call.set()
                     time.sleep(SLOW_SECONDS)
-                payload = json.dumps({"id": f"gw-{reference}"}).encode()
                 try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
+                    reply_json(self, {"id": f"gw-{reference}"})
                 except OSError:
                     pass  # the caller was killed
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        return f"{self.base_url}/sms"
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -279,7 +265,7 @@ def test_a_batch_lost_with_its_message_is_swept_back_and_sent(reference, countin
 # --- what a killed or interrupted batch had already delivered --------------------------------------
 
 
-class WhatsAppCloud:
+class WhatsAppCloud(LocalHttpServer):
     """WhatsApp Cloud API: no client reference, no de-duplication. Counts messages per recipient."""
 
     def __init__(self):
@@ -290,32 +276,17 @@ class WhatsAppCloud:
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.to.append(body["to"])
-                payload = json.dumps({"messages": [{"id": f"wamid.{len(fake.to)}"}]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                reply_json(self, {"messages": [{"id": f"wamid.{len(fake.to)}"}]})
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v19.0/123/messages"
+        return f"{self.base_url}/v19.0/123/messages"
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _whatsapp_payers(count: int) -> list:

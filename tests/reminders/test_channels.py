@@ -8,10 +8,9 @@ Only the outside providers are fake: the backends, the reminder services and the
 import datetime
 import json
 import sys
-import threading
 import time
 import types
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.utils import timezone
@@ -29,13 +28,14 @@ from notifications.backends import (
 from sponsors.models import Device
 from tests.factories import UserFactory
 from tests.reminders.helpers import month, worker
+from tests.fakeserver import LocalHttpServer, reply_json
 
 pytestmark = pytest.mark.django_db
 
 PHONE = "+6281234567890"
 
 
-class FakeProvider:
+class FakeProvider(LocalHttpServer):
     """A local HTTP server that records each request and answers what `reply` says."""
 
     def __init__(self):
@@ -57,35 +57,20 @@ class FakeProvider:
                 status, body, delay = provider.reply(request)
                 if delay:
                     time.sleep(delay)
-                payload = json.dumps(body).encode()
                 try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
+                    reply_json(self, body, status)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
 
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.server.block_on_close = False
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.base_url
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
