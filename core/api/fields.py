@@ -7,11 +7,14 @@ from core.phones import InvalidPhone, normalize_phone
 
 
 class StrictCharField(serializers.CharField):
-    """A string, and only a string: DRF would otherwise turn `0` or `true` into "0" / "True"."""
+    """A string, and only a string: DRF would otherwise turn `0` or `true` into "0" / "True".
+    Its length is checked as sent (the documented maxLength), before whitespace is trimmed."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

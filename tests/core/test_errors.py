@@ -226,3 +226,16 @@ def test_other_client_errors_share_the_shape(make, status, code):
     assert body["type"] == "client_error"
     assert [set(e) for e in body["errors"]] == [{"code", "detail", "attr"}]
     assert body["errors"][0]["code"] == code
+
+
+def test_a_strict_string_is_measured_before_trimming():
+    """The schema's maxLength applies to the value as sent: padding cannot smuggle a longer one in."""
+    from rest_framework import serializers as drf
+
+    from core.api.fields import StrictCharField
+
+    class Shape(drf.Serializer):
+        token = StrictCharField(max_length=5)
+
+    assert Shape(data={"token": "  abc  "}).is_valid() is False
+    assert Shape(data={"token": "abcde"}).is_valid() is True
