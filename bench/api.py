@@ -30,7 +30,7 @@ import uuid
 from django.db import connection
 
 from bench import load
-from bench.common import ROOT, VENV_BIN, bench_env, figure, info, verdict, wait_until
+from bench.common import ROOT, VENV_BIN, bench_env, figure, info, log_file, verdict, wait_until
 
 CLIENTS = 16
 WARMUP_SECONDS = 2.0
@@ -49,7 +49,7 @@ def _free_port() -> int:
 class Gunicorn:
     def __init__(self, port: int, workers: int = 2):
         self.port = port
-        self.log = open(ROOT / "var" / "bench" / "gunicorn.log", "w")
+        self.log = log_file("gunicorn.log")
         self.process = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "config.wsgi", "-w", str(workers), "--bind", f"127.0.0.1:{port}"],
             cwd=ROOT, env=bench_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,

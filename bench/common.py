@@ -25,7 +25,8 @@ for _url in (BENCH_DATABASE_URL, BENCH_REDIS_URL):
         raise SystemExit(f"bench: only loopback services are allowed, not {_url}")
 
 CACHE_KEY_PREFIX = "bpu-bench"
-RESULTS_FILE = ROOT / "var" / "bench" / "latest.json"
+BENCH_DIR = ROOT / "var" / "bench"
+RESULTS_FILE = BENCH_DIR / "latest.json"
 
 
 def bench_env() -> dict[str, str]:
@@ -121,3 +122,9 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.1, what: str = 
         if time.monotonic() > deadline:
             raise TimeoutError(f"bench: gave up waiting for {what} after {timeout:.0f} s")
         time.sleep(interval)
+
+
+def log_file(name: str):
+    """A log file of a process the benchmark starts, under var/bench/ (created on first use)."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    return open(BENCH_DIR / name, "w")

@@ -22,7 +22,7 @@ import time
 
 from django.db import connection
 
-from bench.common import ROOT, VENV_BIN, bench_env, figure, info, verdict, wait_until
+from bench.common import ROOT, VENV_BIN, bench_env, figure, info, log_file, verdict, wait_until
 
 NOOP_TASKS = 20_000
 REMINDERS = 50_000
@@ -53,7 +53,7 @@ class Worker:
     def __init__(self):
         env = bench_env()
         env["PYTHONPATH"] = str(ROOT)
-        self.log = open(ROOT / "var" / "bench" / "celery-worker.log", "w")
+        self.log = log_file("celery-worker.log")
         self.name = f"bench-{os.getpid()}@{socket.gethostname()}"
         self.process = subprocess.Popen(
             [str(VENV_BIN / "celery"), "-A", "bench.celery_app", "worker", "--pool", "prefork", "--concurrency", "2",
