@@ -1,6 +1,5 @@
 """Shapes of the worker resource. Rules live in registration.services."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.fields import (
@@ -60,10 +59,11 @@ class CoverageSerializer(serializers.Serializer):
 
 
 class WorkerSerializer(serializers.Serializer):
-    """The worker object of API.md. Expects `monthly_contributions` ({id: amount}) in the context.
+    """A worker registered by the caller, with its coverage."""
 
-    A plain Serializer with its fields spelled out: lists render many of them, and a ModelSerializer
-    would rebuild its fields from the model on every request."""
+    # Expects `monthly_contributions` ({id: amount}) in the context. The fields below are the
+    # schema; `worker_data` renders them (a list renders many workers, and DRF's field-by-field walk
+    # cost more than the list's query).
 
     id = serializers.IntegerField(read_only=True)
     full_name = serializers.CharField(read_only=True)
@@ -79,29 +79,48 @@ class WorkerSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=EnrollmentStatus.choices, read_only=True)
     kpj_number = serializers.CharField(read_only=True, allow_null=True)
     rejection_reason = serializers.CharField(read_only=True)
-    monthly_contribution = serializers.SerializerMethodField()
-    coverage = serializers.SerializerMethodField()
+    monthly_contribution = serializers.IntegerField(read_only=True)
+    coverage = CoverageSerializer(read_only=True)
     consented_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
 
-    def get_monthly_contribution(self, obj) -> int:
-        return self.context["monthly_contributions"][obj.pk]
-
-    @extend_schema_field(CoverageSerializer)
-    def get_coverage(self, obj) -> dict:
+    def to_representation(self, instance) -> dict:
         if "today" not in self.context:
             self.context["today"] = registration_services.today_wib()
-        cover = coverage_for(
-            paid_through=obj.paid_through,
-            today=self.context["today"],
-            payable=obj.status == EnrollmentStatus.APPROVED,
-        )
-        return {
+        return worker_data(instance, monthly=self.context["monthly_contributions"][instance.pk], today=self.context["today"])
+
+
+_DATETIME = serializers.DateTimeField()  # DRF's own formatting: the current time zone, ISO 8601
+
+
+def worker_data(obj, *, monthly: int, today) -> dict:
+    """The worker object of API.md, as WorkerSerializer declares it."""
+    cover = coverage_for(paid_through=obj.paid_through, today=today, payable=obj.status == EnrollmentStatus.APPROVED)
+    return {
+        "id": obj.pk,
+        "full_name": obj.full_name,
+        "nik_masked": obj.nik_masked,
+        "gender": obj.gender,
+        "birth_date": obj.birth_date.isoformat(),
+        "phone": obj.phone,
+        "address": obj.address,
+        "occupation": obj.occupation_id,
+        "relationship": obj.relationship,
+        "income_level": obj.income_level_id,
+        "programmes": obj.programmes,
+        "status": obj.status,
+        "kpj_number": obj.kpj_number,
+        "rejection_reason": obj.rejection_reason,
+        "monthly_contribution": monthly,
+        "coverage": {
             "status": cover.status,
             "paid_through": cover.paid_through.strftime("%Y-%m") if cover.paid_through else None,
             "next_due_date": cover.next_due_date.isoformat() if cover.next_due_date else None,
             "arrears_months": cover.arrears_months,
-        }
+        },
+        "consented_at": _DATETIME.to_representation(obj.consented_at) if obj.consented_at else None,
+        "created_at": _DATETIME.to_representation(obj.created_at),
+    }
 
 
 class OccupationSerializer(serializers.ModelSerializer):

@@ -131,6 +131,25 @@ def test_create_answers_201_with_the_worker_object(auth_client, user, notify_fil
     assert consented.status_code == 200, consented.content
 
 
+def test_worker_object_has_exactly_the_schema_fields_in_the_current_time_zone(auth_client, user):
+    """The worker object is rendered by one function, not field by field: it must still be what
+    WorkerSerializer (the schema) declares, with DRF's time formatting."""
+    from registration.api.serializers import CoverageSerializer, WorkerSerializer
+
+    made = enrollment(sponsor=user)
+    listed = auth_client.get(WORKERS).json()["results"][0]
+    shown = auth_client.get(url(made.pk)).json()
+
+    assert listed == shown
+    assert set(shown) == set(WorkerSerializer().fields)
+    assert set(shown["coverage"]) == set(CoverageSerializer().fields)
+    made.refresh_from_db()
+    for name in ("consented_at", "created_at"):
+        moment = datetime.datetime.fromisoformat(shown[name])
+        assert moment == getattr(made, name)
+        assert moment.utcoffset() == datetime.timedelta(hours=7)  # TIME_ZONE Asia/Jakarta
+
+
 @pytest.mark.parametrize("female, gender", [(True, "F"), (False, "M")])
 def test_gender_is_derived_from_the_nik_day(auth_client, female, gender):
     birth = datetime.date(1988, 3, 12)
