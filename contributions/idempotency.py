@@ -1,9 +1,13 @@
 """`Idempotency-Key` for POST /invoices (API.md): the same key and body replay the first response;
 the same key with another body is refused (422); no key is refused (400).
 
-The key row is written in the same transaction as the work, first: a concurrent request with the same
-key blocks on the unique index until the first commits, then finds the row and replays it. If the work
-fails, the key goes with it, so a retry runs again.
+The key row is written last, with the response, in the same transaction as the work (one statement
+instead of a placeholder row and its update). Two requests with the same key:
+- the same body: the second waits on the first's row locks (the same workers), then finds their
+  pending invoice; before answering that conflict it looks the key up, finds it and replays it;
+- another body: the second's key insert waits on the unique index until the first commits, fails,
+  and its own work is rolled back; the key is found with another fingerprint: 422.
+If the work fails, nothing is stored, so a retry runs again.
 """
 
 import hashlib
@@ -11,7 +15,8 @@ import json
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 
 from contributions.models import IdempotencyKey
@@ -40,21 +45,22 @@ def idempotent(*, user, key: str | None, data, run: Callable[[], tuple[int, dict
     if len(key) > MAX_KEY_LENGTH:
         raise DomainError("idempotency_key_required")
     fingerprint = _fingerprint(data)
-    # No read first: the insert itself finds a used key (IntegrityError) and waits for one in flight.
     try:
         with transaction.atomic():
-            record = IdempotencyKey.objects.create(
-                user=user, key=key, request_hash=fingerprint, status_code=0, response_body=""
-            )
             status_code, data_out = run()
             body = JSONRenderer().render(data_out).decode()
-            record.status_code = status_code
-            record.response_body = body
-            record.save(update_fields=["status_code", "response_body"])
-    except IntegrityError:
-        # The key was used before, or by a concurrent request that committed first.
-        existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+            IdempotencyKey.objects.create(
+                user=user, key=key, request_hash=fingerprint, status_code=status_code, response_body=body
+            )
+    except (IntegrityError, APIException, Http404):
+        # The key was used before, or by a concurrent request that committed first (its work then
+        # made ours fail: the workers have a pending invoice). Otherwise the error stands.
+        existing = _stored(user, key)
         if existing is None:
             raise
         return _replay(existing, fingerprint)
     return _response(status_code, body)
+
+
+def _stored(user, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(user=user, key=key).first()

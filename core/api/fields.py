@@ -112,3 +112,11 @@ class CodedIntegerField(DomainCodeMixin, StrictIntegerField):
 
 class CodedListField(DomainCodeMixin, serializers.ListField):
     pass
+
+
+_DATETIME = serializers.DateTimeField()
+
+
+def datetime_representation(value) -> str | None:
+    """A datetime as DRF renders it (ISO 8601 in the current time zone), for plain rendering functions."""
+    return None if value is None else _DATETIME.to_representation(value)

@@ -9,6 +9,7 @@ from core.api.fields import (
     OtpCodeField,
     PhoneField,
     StrictCharField,
+    datetime_representation,
 )
 from registration.choices import EnrollmentStatus, Programme, Relationship
 from registration.coverage import coverage_for
@@ -90,9 +91,6 @@ class WorkerSerializer(serializers.Serializer):
         return worker_data(instance, monthly=self.context["monthly_contributions"][instance.pk], today=self.context["today"])
 
 
-_DATETIME = serializers.DateTimeField()  # DRF's own formatting: the current time zone, ISO 8601
-
-
 def worker_data(obj, *, monthly: int, today) -> dict:
     """The worker object of API.md, as WorkerSerializer declares it."""
     cover = coverage_for(paid_through=obj.paid_through, today=today, payable=obj.status == EnrollmentStatus.APPROVED)
@@ -118,8 +116,8 @@ def worker_data(obj, *, monthly: int, today) -> dict:
             "next_due_date": cover.next_due_date.isoformat() if cover.next_due_date else None,
             "arrears_months": cover.arrears_months,
         },
-        "consented_at": _DATETIME.to_representation(obj.consented_at) if obj.consented_at else None,
-        "created_at": _DATETIME.to_representation(obj.created_at),
+        "consented_at": datetime_representation(obj.consented_at),
+        "created_at": datetime_representation(obj.created_at),
     }
 
 

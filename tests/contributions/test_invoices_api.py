@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from contributions import services
+from contributions.api.serializers import InvoiceSerializer, MonthPriceSerializer, PaymentInfoSerializer
 from contributions.models import IdempotencyKey, Invoice, InvoiceMonth
 from tests.contributions.conftest import client_for, first_error, invoice_post
 from tests.factories import enrollment
@@ -36,6 +37,10 @@ def test_create_answers_the_documented_shape(auth_client, workers):
     assert response.status_code == 201, response.content
     body = response.json()
     assert set(body) == {"id", "number", "status", "total", "items", "payment", "created_at", "paid_at"}
+    # Rendered by one plain function: still exactly what the schema's serializers declare.
+    assert set(body) == set(InvoiceSerializer().fields)
+    assert set(body["payment"]) == set(PaymentInfoSerializer().fields)
+    assert all(set(month) == set(MonthPriceSerializer().fields) for item in body["items"] for month in item["months"])
     invoice = Invoice.objects.get()
     assert body["id"] == invoice.pk
     assert re.fullmatch(r"INV-\d{6}-\d{6}", body["number"])
