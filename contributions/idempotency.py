@@ -8,6 +8,11 @@ instead of a placeholder row and its update). Two requests with the same key:
 - another body: the second's key insert waits on the unique index until the first commits, fails,
   and its own work is rolled back; the key is found with another fingerprint: 422.
 If the work fails, nothing is stored, so a retry runs again.
+
+The price of writing the key last: a replay that arrives after the first invoice stopped being
+pending (paid, expired) runs the work again before the key insert refuses it and rolls it back. With
+Midtrans that opens a VA for an order that never existed in our database; nobody is shown its number,
+and it expires. Retries come seconds after the first request, while its invoice is still pending.
 """
 
 import hashlib
