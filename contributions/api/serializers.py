@@ -95,6 +95,7 @@ class InvoiceSerializer(serializers.Serializer):
 
 
 def invoice_representation(invoice) -> dict:
+    """The invoice of API.md, as InvoiceSerializer declares it: its lines grouped by worker."""
     items: dict[int, list[dict]] = {}
     for line in invoice.lines.all():
         items.setdefault(line.enrollment_id, []).append(

@@ -88,7 +88,8 @@ class WorkerSerializer(serializers.Serializer):
     def to_representation(self, instance) -> dict:
         if "today" not in self.context:
             self.context["today"] = registration_services.today_wib()
-        return worker_data(instance, monthly=self.context["monthly_contributions"][instance.pk], today=self.context["today"])
+        monthly = self.context["monthly_contributions"][instance.pk]
+        return worker_data(instance, monthly=monthly, today=self.context["today"])
 
 
 def worker_data(obj, *, monthly: int, today) -> dict:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.crypto import blind_index
 from notifications.models import InboxItem, Message
 from registration import services
+from registration.api.serializers import CoverageSerializer, WorkerSerializer
 from registration.kpj import kpj_is_valid
 from registration.models import Enrollment, IncomeLevel, Occupation
 from sponsors.choices import OtpPurpose
@@ -134,8 +135,6 @@ def test_create_answers_201_with_the_worker_object(auth_client, user, notify_fil
 def test_worker_object_has_exactly_the_schema_fields_in_the_current_time_zone(auth_client, user):
     """The worker object is rendered by one function, not field by field: it must still be what
     WorkerSerializer (the schema) declares, with DRF's time formatting."""
-    from registration.api.serializers import CoverageSerializer, WorkerSerializer
-
     made = enrollment(sponsor=user)
     listed = auth_client.get(WORKERS).json()["results"][0]
     shown = auth_client.get(url(made.pk)).json()
