@@ -102,10 +102,12 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
     # No savepoint: any error here must undo the whole enclosing transaction (the idempotency key too).
     with transaction.atomic(savepoint=False):
         # Locking the workers (in id order, so two requests never deadlock) serialises invoice
-        # creation per worker: the pending-invoice check below cannot race.
+        # creation per worker: the pending-invoice check below cannot race. FOR NO KEY UPDATE, like
+        # every row lock here: it does not wait for the foreign-key checks of the reminder pass,
+        # which hold the workers it reminds FOR KEY SHARE until it commits (tests/reminders/test_pass_locks.py).
         enrollments = {
             e.pk: e
-            for e in Enrollment.objects.select_for_update()
+            for e in Enrollment.objects.select_for_update(no_key=True)
             .select_related("occupation")
             .filter(sponsor=sponsor, pk__in=counts)
             .order_by("pk")
@@ -170,7 +172,7 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
 
 def invoice_cancel(*, invoice: Invoice) -> Invoice:
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.status != InvoiceStatus.PENDING:
             raise Conflict("invoice_not_pending", status=invoice.status)
         _transition(invoice, InvoiceStatus.CANCELLED, cancelled_at=timezone.now())
@@ -190,7 +192,7 @@ def invoice_mark_refunded(*, invoice: Invoice, actor, note: str) -> Invoice:
     if not note:
         raise DomainError("refund_note_required", attr="note")
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.status != InvoiceStatus.NEEDS_REVIEW or invoice.refunded_at is not None:
             raise Conflict("invoice_not_refundable", status=invoice.status)
         invoice.refunded_at = timezone.now()
@@ -256,7 +258,7 @@ def invoice_sync(*, invoice: Invoice) -> Invoice:
     if status is None:
         return invoice
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if status.settled:
             return _credit(invoice, status)
         if status.transaction_status in CLOSING_STATUSES and invoice.status == InvoiceStatus.PENDING:
@@ -311,7 +313,7 @@ def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
             by_enrollment: dict[int, list[datetime.date]] = defaultdict(list)
             for line in lines:
                 by_enrollment[line.enrollment_id].append(line.month)
-            for enrollment in Enrollment.objects.select_for_update().filter(pk__in=by_enrollment).order_by("pk"):
+            for enrollment in Enrollment.objects.select_for_update(no_key=True).filter(pk__in=by_enrollment).order_by("pk"):
                 registration.enrollment_coverage_extend(enrollment=enrollment, months=by_enrollment[enrollment.pk])
     except IntegrityError:
         # Another payment covered one of these months first: take the money in for review (refund).
@@ -377,7 +379,7 @@ def invoice_expire_if_stale(*, invoice: Invoice) -> Invoice:
     if invoice.status != InvoiceStatus.PENDING:
         return invoice
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.status == InvoiceStatus.PENDING:
             _transition(invoice, InvoiceStatus.EXPIRED, expired_at=now)
     gateway = get_gateway(invoice.gateway)

@@ -101,7 +101,7 @@ def _transition(enrollment: Enrollment, target: str, **fields) -> Enrollment:
 
 
 def _lock(enrollment: Enrollment) -> Enrollment:
-    return Enrollment.objects.select_for_update().select_related("occupation", "sponsor").get(pk=enrollment.pk)
+    return Enrollment.objects.select_for_update(no_key=True).select_related("occupation", "sponsor").get(pk=enrollment.pk)
 
 
 # --- Registration ---------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def enrollment_create(
 
     with transaction.atomic():
         # The sponsor's row is the lock that serialises their limit checks.
-        User.objects.select_for_update().only("pk").get(pk=sponsor.pk)
+        User.objects.select_for_update(no_key=True).only("pk").get(pk=sponsor.pk)
         open_enrollments = Enrollment.objects.filter(sponsor=sponsor, status__in=OPEN_STATUSES)
         if relationship == Relationship.SELF and open_enrollments.filter(relationship=Relationship.SELF).exists():
             raise Conflict("self_already_registered", attr="relationship")

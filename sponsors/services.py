@@ -106,7 +106,7 @@ def user_signup(*, phone: str, full_name: str, password: str, email: str = "", l
     typo or a squatter cannot lock the real owner out.
     """
     with transaction.atomic():
-        existing = User.objects.select_for_update().filter(phone=phone).first()
+        existing = User.objects.select_for_update(no_key=True).filter(phone=phone).first()
         if existing is not None and existing.phone_verified:
             raise Conflict("phone_taken", attr="phone")
         user = existing or User(phone=phone)
