@@ -17,7 +17,13 @@ Endpoints, each warmed up, then measured for a fixed time (bounded in count too)
   pending invoices, paid in the simulator's ledger beforehand: each invoice's first delivery, and 32
   requests later a repeat of it, alternating. The webhook stores each one and queues its processing
   (contributions.tasks.process_notification); no worker runs in this phase, the queue is emptied
-  after it.
+  after it;
+- POST /api/v1/invoices again, for the whole of a daily reminder pass (`reminders_plan` for the pass
+  day, from an emptied reminder table) running in another connection. The pass's foreign-key checks
+  run at its commit and hold every worker it reminds FOR KEY SHARE until the commit ends; about half
+  of the invoiced workers are among them. The figure is the longest request: an app lock that
+  conflicts with those checks waits out the commit (13.8 s at 1 M enrollments, before the app's row
+  locks became FOR NO KEY UPDATE).
 """
 
 import os
@@ -25,6 +31,8 @@ import random
 import signal
 import socket
 import subprocess
+import threading
+import time
 import uuid
 
 from django.db import connection
@@ -36,6 +44,9 @@ CLIENTS = 16
 WARMUP_SECONDS = 2.0
 REPEAT_LAG = 32
 P99_TARGET_MS = 100.0
+# During the reminder pass: no request may wait for the pass's commit (which lasts tens of seconds).
+PASS_STALL_LIMIT_MS = 2000.0
+PASS_TIME_LIMIT_SECONDS = 900.0
 # Two baseline runs around an endpoint further apart than this: the machine was busy, say so.
 NOISE_LIMIT = 1.25
 
@@ -106,7 +117,7 @@ def prepare(port: int) -> dict[str, list[bytes]]:
             "SELECT DISTINCT ON (e.sponsor_id) e.id, e.sponsor_id FROM registration_enrollment e "
             "WHERE e.status = 'approved' AND mod(e.sponsor_id, 7) = 3 "
             "AND NOT EXISTS (SELECT 1 FROM contributions_invoice i WHERE i.sponsor_id = e.sponsor_id "
-            "AND i.status = 'pending') ORDER BY e.sponsor_id, e.id LIMIT 6000"
+            "AND i.status = 'pending') ORDER BY e.sponsor_id, e.id LIMIT 20000"
         )
         billable = cur.fetchall()
         # The generated pending invoices: paid in the simulator's ledger, as the bank would.
@@ -140,7 +151,8 @@ def prepare(port: int) -> dict[str, list[bytes]]:
         webhook.append(first)
         if index >= REPEAT_LAG:
             webhook.append(firsts[index - REPEAT_LAG])
-    return {"me": me, "me_patch": me_patch, "workers": workers, "invoices": invoices, "webhook": webhook}
+    return {"me": me, "me_patch": me_patch, "workers": workers, "invoices": invoices, "webhook": webhook,
+            "invoice_workers": [worker for worker, _ in billable]}
 
 
 def _check_workers_page(requests: list[bytes], port: int) -> int:
@@ -184,7 +196,43 @@ def _report(key: str, label: str, result: load.Result, base_rps: float, base: lo
             "statuses": result.statuses, "ratio": ratio}
 
 
-def run(*, seconds: float = 8.0, gunicorn_workers: int = 2) -> dict:
+def _during_reminder_pass(requests: list[bytes], workers: list[int], *, port: int, start: int, day) -> dict:
+    """POST /invoices (16 clients) from the start to the end of a reminder pass in another connection."""
+    from contributions.reminders import reminders_plan
+
+    with connection.cursor() as cur:
+        cur.execute("TRUNCATE contributions_reminder")  # a first pass of the day: every due row inserted
+    outcome: dict = {}
+
+    def reminder_pass() -> None:
+        began = time.perf_counter()
+        try:
+            outcome["rows"] = reminders_plan(day=day)
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            outcome["error"] = exc
+        finally:
+            outcome["seconds"] = time.perf_counter() - began
+            connection.close()
+
+    thread = threading.Thread(target=reminder_pass, daemon=True)
+    thread.start()
+    result, end = load.run(requests, port=port, expect=201, clients=CLIENTS, seconds=PASS_TIME_LIMIT_SECONDS,
+                           cycle=False, start=start, until=lambda: not thread.is_alive())
+    thread.join(timeout=PASS_TIME_LIMIT_SECONDS)
+    if thread.is_alive() or "error" in outcome:
+        raise RuntimeError(f"bench: the reminder pass did not finish: {outcome.get('error', 'time limit')}")
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(DISTINCT enrollment_id) FROM contributions_reminder WHERE enrollment_id = ANY(%s)",
+                    [workers[start:end]])
+        reminded = cur.fetchone()[0]
+    info(f"POST /invoices during the reminder pass: {result.requests:,} requests in {result.seconds:.1f} s, "
+         f"{reminded:,} for workers the pass reminded; max {max(result.latencies_ms, default=0):.0f} ms; "
+         f"answers {result.statuses}; the pass planned {outcome['rows']:,} rows in {outcome['seconds']:.1f} s"
+         + (" (request list exhausted)" if result.exhausted else ""))
+    return {"result": result, "reminded": reminded, "rows": outcome["rows"], "pass_seconds": outcome["seconds"]}
+
+
+def run(*, day, seconds: float = 8.0, gunicorn_workers: int = 2) -> dict:
     from bench.dispatch import redis_clean
 
     connection.ensure_connection()
@@ -213,12 +261,14 @@ def run(*, seconds: float = 8.0, gunicorn_workers: int = 2) -> dict:
                             cycle=True, seconds=seconds)
         workers, _ = _measure("GET /workers", requests["workers"], port=port, expect=200, cycle=True, seconds=seconds)
         baseline("2")
-        invoices, _ = _measure("POST /invoices", requests["invoices"], port=port, expect=201, cycle=False,
-                               seconds=seconds)
+        invoices, next_invoice = _measure("POST /invoices", requests["invoices"], port=port, expect=201,
+                                          cycle=False, seconds=seconds)
         baseline("3")
         webhook, _ = _measure("POST /payments/notifications/simulator", requests["webhook"], port=port, expect=200,
                               cycle=False, seconds=seconds)
         baseline("4")
+        during = _during_reminder_pass(requests["invoices"], requests["invoice_workers"], port=port,
+                                       start=next_invoice, day=day)
     finally:
         server.stop()
         redis_clean()
@@ -251,6 +301,19 @@ def run(*, seconds: float = 8.0, gunicorn_workers: int = 2) -> dict:
             label += (f"; NOISY: the baseline runs around it differ ({pair[0].rps:,.0f} and {pair[1].rps:,.0f} req/s), "
                       "other work shared the machine: rerun")
         out[key] = _report(key, label, result, around.rps, around, expect)
+    result = during["result"]
+    longest = max(result.latencies_ms, default=float("nan"))
+    errors = f"; {result.unexpected} answers other than 201: {result.statuses}" if result.unexpected else ""
+    figure("api_invoice_during_pass_max", longest, "ms",
+           f"the longest POST /api/v1/invoices of {result.requests:,} sent while the daily reminder pass planned "
+           f"{during['rows']:,} rows in {during['pass_seconds']:.1f} s; {during['reminded']:,} of them for workers "
+           f"that pass reminded; p50 {result.percentile(50):.1f} ms, p99 {result.percentile(99):.1f} ms, "
+           f"{result.rps:,.0f} req/s{errors}; target: none waits for the pass's commit "
+           f"(< {PASS_STALL_LIMIT_MS:.0f} ms): {verdict(longest < PASS_STALL_LIMIT_MS and not result.unexpected)}")
+    out["invoice_during_pass"] = {"max_ms": longest, "p50_ms": result.percentile(50), "p99_ms": result.percentile(99),
+                                  "rps": result.rps, "requests": result.requests, "reminded": during["reminded"],
+                                  "pass_rows": during["rows"], "pass_seconds": during["pass_seconds"],
+                                  "statuses": result.statuses}
     return out
 
 

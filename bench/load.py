@@ -65,10 +65,10 @@ class Result:
 
 
 def run(requests: list[bytes], *, port: int, expect: int, clients: int, seconds: float, cycle: bool,
-        start: int = 0, max_requests: int = 100_000) -> tuple[Result, int]:
+        start: int = 0, max_requests: int = 100_000, until=None) -> tuple[Result, int]:
     """Send `requests` (in order, from index `start`; round and round if `cycle`) with `clients`
-    threads for `seconds` or until `max_requests` or the list runs out. Returns the result and the
-    next unused index."""
+    threads for `seconds` or until `max_requests` or the list runs out, or `until()` is true. Returns
+    the result and the next unused index."""
     counter = itertools.count(start)
     limit = start + max_requests if cycle else min(len(requests), start + max_requests)
     lock = threading.Lock()
@@ -78,7 +78,7 @@ def run(requests: list[bytes], *, port: int, expect: int, clients: int, seconds:
 
     def client() -> None:
         latencies, statuses, unexpected = [], {}, 0
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and not (until and until()):
             index = next(counter)
             if index >= limit:
                 result.exhausted = not cycle

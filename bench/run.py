@@ -111,7 +111,7 @@ def main() -> int:
             from bench import api
 
             info("phase: API under gunicorn (figure 4)")
-            results["api"] = api.run(seconds=args.api_seconds, gunicorn_workers=args.gunicorn_workers)
+            results["api"] = api.run(day=day, seconds=args.api_seconds, gunicorn_workers=args.gunicorn_workers)
     finally:
         info("resetting the data set for the next run")
         from django.db import connections
