@@ -313,7 +313,8 @@ def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
             by_enrollment: dict[int, list[datetime.date]] = defaultdict(list)
             for line in lines:
                 by_enrollment[line.enrollment_id].append(line.month)
-            for enrollment in Enrollment.objects.select_for_update(no_key=True).filter(pk__in=by_enrollment).order_by("pk"):
+            locked = Enrollment.objects.select_for_update(no_key=True).filter(pk__in=by_enrollment).order_by("pk")
+            for enrollment in locked:
                 registration.enrollment_coverage_extend(enrollment=enrollment, months=by_enrollment[enrollment.pk])
     except IntegrityError:
         # Another payment covered one of these months first: take the money in for review (refund).

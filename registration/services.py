@@ -101,7 +101,8 @@ def _transition(enrollment: Enrollment, target: str, **fields) -> Enrollment:
 
 
 def _lock(enrollment: Enrollment) -> Enrollment:
-    return Enrollment.objects.select_for_update(no_key=True).select_related("occupation", "sponsor").get(pk=enrollment.pk)
+    locked = Enrollment.objects.select_for_update(no_key=True).select_related("occupation", "sponsor")
+    return locked.get(pk=enrollment.pk)
 
 
 # --- Registration ---------------------------------------------------------------------------------
