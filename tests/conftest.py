@@ -1,5 +1,7 @@
 """Fixtures shared by the whole suite. Tests run on PostgreSQL and Redis (config.settings.test)."""
 
+import datetime
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -11,6 +13,33 @@ def _clean_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+PROJECT_PACKAGES = ("registration", "contributions", "notifications", "sponsors", "core")
+
+
+@pytest.fixture
+def pin_today(monkeypatch):
+    """pin_today(date) makes every business-date reader answer `date` (WIB): the function on
+    `registration.services`, and any project module that imported it by name."""
+    import sys
+
+    import registration.services
+
+    known = [registration.services.today_wib]  # the real function, then each fake we installed
+
+    def pin(day: datetime.date) -> datetime.date:
+        fake = lambda: day  # noqa: E731
+        monkeypatch.setattr(registration.services, "today_wib", fake)
+        for name, module in list(sys.modules.items()):
+            if name.split(".")[0] in PROJECT_PACKAGES and any(
+                getattr(module, "today_wib", None) is f for f in known
+            ):
+                monkeypatch.setattr(module, "today_wib", fake)
+        known.append(fake)
+        return day
+
+    return pin
 
 
 @pytest.fixture

@@ -5,35 +5,8 @@ import datetime
 import pytest
 from django.conf import settings as django_settings
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from contributions.gateways import signature_for
-
-PROJECT_PACKAGES = ("registration", "contributions", "notifications", "sponsors", "core")
-
-
-@pytest.fixture
-def pin_today(monkeypatch):
-    """pin_today(date) makes every business-date reader answer `date` (WIB): the function on
-    `registration.services`, and any project module that imported it by name."""
-    import sys
-
-    import registration.services
-
-    known = [registration.services.today_wib]  # the real function, then each fake we installed
-
-    def pin(day: datetime.date) -> datetime.date:
-        fake = lambda: day  # noqa: E731
-        monkeypatch.setattr(registration.services, "today_wib", fake)
-        for name, module in list(sys.modules.items()):
-            if name.split(".")[0] in PROJECT_PACKAGES and any(
-                getattr(module, "today_wib", None) is f for f in known
-            ):
-                monkeypatch.setattr(module, "today_wib", fake)
-        known.append(fake)
-        return day
-
-    return pin
 
 
 @pytest.fixture
@@ -45,25 +18,6 @@ def december(pin_today):
 @pytest.fixture
 def no_throttle(settings):
     settings.API_THROTTLING = False
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
-def first_error(response) -> tuple[str, str | None]:
-    """(code, attr) of the first error, after checking the error envelope of API.md."""
-    body = response.json()
-    assert set(body) >= {"type", "errors"}, body
-    status = response.status_code
-    expected_type = "validation_error" if status == 400 else "server_error" if status >= 500 else "client_error"
-    assert body["type"] == expected_type, body
-    assert body["errors"], body
-    error = body["errors"][0]
-    assert set(error) >= {"code", "detail", "attr"}, error
-    return error["code"], error["attr"]
 
 
 STATUS_CODES = {"settlement": "200", "capture": "200", "pending": "201"}

@@ -13,7 +13,8 @@ from django.utils.dateparse import parse_datetime
 from contributions import services
 from contributions.api.serializers import InvoiceSerializer, MonthPriceSerializer, PaymentInfoSerializer
 from contributions.models import IdempotencyKey, Invoice, InvoiceMonth
-from tests.contributions.conftest import client_for, first_error, invoice_post
+from tests.api import client_for, first_error
+from tests.contributions.conftest import invoice_post
 from tests.factories import enrollment
 
 pytestmark = pytest.mark.usefixtures("reference", "december", "no_throttle")

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from contributions import services
 from contributions.models import CoverageMonth, GatewayNotification, IdempotencyKey, Invoice, InvoiceMonth, Payment
-from tests.contributions.conftest import first_error, invoice_post, notify, signed
+from tests.api import first_error
+from tests.contributions.conftest import invoice_post, notify, signed
 from tests.factories import enrollment
 from tests.fakeserver import LocalHttpServer, reply_json
 

@@ -10,7 +10,8 @@ from contributions.models import Invoice
 from core.exceptions import DomainError
 from registration.coverage import coverage_for
 from registration.models import Enrollment
-from tests.contributions.conftest import client_for, first_error, invoice_post
+from tests.api import client_for, first_error
+from tests.contributions.conftest import invoice_post
 from tests.factories import enrollment
 
 pytestmark = pytest.mark.usefixtures("reference")

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from contributions import services
 from contributions.models import ContributionRate
 from contributions.pricing import RateBook, month_price
-from tests.contributions.conftest import first_error
+from tests.api import first_error
 
 pytestmark = pytest.mark.usefixtures("reference")
 

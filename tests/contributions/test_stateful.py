@@ -13,7 +13,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from contributions import services
 from contributions.gateways import get_gateway
 from contributions.models import CoverageMonth, Invoice, Payment, SimulatorTransaction
-from tests.contributions.conftest import client_for, notify, signed
+from tests.api import client_for
+from tests.contributions.conftest import notify, signed
 from tests.factories import UserFactory, enrollment
 
 EVENTS = ["pending", "settlement", "expire", "cancel", "deny"]

@@ -13,7 +13,8 @@ from contributions.gateways import get_gateway
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, Payment, SimulatorTransaction
 from notifications.models import InboxItem, Message
 from registration.models import Enrollment
-from tests.contributions.conftest import client_for, first_error, notify, signed
+from tests.api import client_for, first_error
+from tests.contributions.conftest import notify, signed
 from tests.factories import UserFactory, enrollment
 
 pytestmark = pytest.mark.usefixtures("reference", "december", "no_throttle")

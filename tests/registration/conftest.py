@@ -4,29 +4,8 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from registration.models import Enrollment
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
-def first_error(response) -> tuple[str, str | None]:
-    """(code, attr) of the first error, after checking the error envelope of API.md."""
-    body = response.json()
-    assert set(body) >= {"type", "errors"}, body
-    expected_type = "validation_error" if response.status_code == 400 else "client_error"
-    assert body["type"] == expected_type, body
-    assert body["errors"], body
-    error = body["errors"][0]
-    assert set(error) >= {"code", "detail", "attr"}, error
-    assert isinstance(error["detail"], str) and error["detail"], error
-    return error["code"], error["attr"]
 
 
 def years_ago(years: int, *, plus_days: int = 0) -> datetime.date:

@@ -8,7 +8,7 @@ from django.db import connection
 from core.crypto import blind_index, decrypt_text
 from registration.models import Enrollment
 from tests.factories import UserFactory, make_nik, worker_payload
-from tests.registration.conftest import client_for, first_error
+from tests.api import client_for, first_error
 
 WORKERS = "/api/v1/workers"
 

@@ -18,7 +18,8 @@ from registration.models import Enrollment, IncomeLevel, Occupation
 from sponsors.choices import OtpPurpose
 from sponsors.models import OtpChallenge
 from tests.factories import UserFactory, enrollment, make_nik, worker_payload
-from tests.registration.conftest import client_for, db_row, first_error, years_ago
+from tests.api import client_for, first_error
+from tests.registration.conftest import db_row, years_ago
 
 pytestmark = pytest.mark.usefixtures("reference")
 

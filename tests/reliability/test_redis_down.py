@@ -11,10 +11,10 @@ import time
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from notifications import services as notifications
 from notifications.models import Message
+from tests.api import client_for
 from tests.factories import UserFactory, enrollment
 from tests.reliability.conftest import celery_publishing_to, free_port, read_jsonl, wait_for, worker_env
 from tests.reminders.helpers import month, worker
@@ -23,12 +23,6 @@ from tests.fakeserver import LocalHttpServer, reply_json
 pytestmark = pytest.mark.timeout(120)
 
 PHONE = "+6281277770001"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 @pytest.mark.slow

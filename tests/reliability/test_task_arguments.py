@@ -11,12 +11,12 @@ import re
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from contributions import reminders
 from notifications import services as notifications
 from notifications.models import Message
 from registration.models import Enrollment
+from tests.api import client_for
 from tests.factories import UserFactory, enrollment, worker_payload
 from tests.reliability.conftest import celery_publishing_to
 from tests.reminders.helpers import month
@@ -62,8 +62,7 @@ def only_ids(value) -> bool:
 def test_queued_tasks_carry_ids_only(reference, settings, private_redis):
     settings.API_THROTTLING = False
     sponsor = UserFactory()
-    sponsor_client = APIClient()
-    sponsor_client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(sponsor).access_token}")
+    sponsor_client = client_for(sponsor)
     redis = private_redis.client()
     nik_values, phones = [], [sponsor.phone]
 

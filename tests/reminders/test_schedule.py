@@ -23,6 +23,7 @@ from notifications.models import InboxItem
 from registration import services as registration
 from registration.models import Enrollment
 from sponsors.models import Device, User
+from tests.api import client_for
 from tests.factories import UserFactory
 from tests.factories import enrollment as make_enrollment
 from tests.reminders.helpers import invoice_for, month, pay_invoice, pay_through, rows, statuses, wib, worker
@@ -690,14 +691,12 @@ def test_the_beat_task_runs_the_pass_for_today_in_jakarta(reference, notify_file
 # --- the acceptance story, through the API --------------------------------------------------------
 
 
-def test_a_worker_paid_through_last_month_gets_one_reminder_on_the_8th(reference, notify_file, api_client):
-    from rest_framework_simplejwt.tokens import RefreshToken
-
+def test_a_worker_paid_through_last_month_gets_one_reminder_on_the_8th(reference, notify_file):
     today = registration.today_wib()
     this_month = today.replace(day=1)
     enrollment = worker(paid_through=shift(this_month, -1), full_name="Budi Santoso")
     sponsor = enrollment.sponsor
-    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(sponsor).access_token}")
+    api_client = client_for(sponsor)
     before = [m for m in notify_file.messages() if m["channel"] == "sms" and m["to"] == sponsor.phone]
 
     call_command("send_reminders", "--date", this_month.replace(day=8).isoformat())
