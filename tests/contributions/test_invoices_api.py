@@ -2,10 +2,9 @@
 
 import datetime
 import re
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -14,6 +13,7 @@ from contributions import services
 from contributions.api.serializers import InvoiceSerializer, MonthPriceSerializer, PaymentInfoSerializer
 from contributions.models import IdempotencyKey, Invoice, InvoiceMonth
 from tests.api import client_for, first_error
+from tests.concurrency import run_together
 from tests.contributions.conftest import invoice_post
 from tests.factories import enrollment
 
@@ -129,23 +129,13 @@ def test_concurrent_requests_with_the_same_key_make_one_invoice(reference, decem
     sponsor = UserFactory()
     worker = enrollment(sponsor=sponsor)
     items = [{"worker": worker.pk, "months": 3}]
-    barrier = threading.Barrier(5)
-    results: list = []
+    clients = [client_for(sponsor) for _ in range(5)]
 
-    def run():
-        try:
-            client = client_for(sponsor)
-            barrier.wait()
-            response = invoice_post(client, items, key="race-key")
-            results.append((response.status_code, response.json()))
-        finally:
-            connections.close_all()
+    def post(n):
+        response = invoice_post(clients[n], items, key="race-key")
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=run) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = run_together(post, 5)
     assert len(results) == 5
     assert {status for status, _ in results} == {201}
     assert all(body == results[0][1] for _, body in results)
@@ -160,23 +150,13 @@ def test_concurrent_requests_with_different_keys_make_one_pending_invoice(refere
 
     sponsor = UserFactory()
     worker = enrollment(sponsor=sponsor)
-    barrier = threading.Barrier(4)
-    results: list = []
+    clients = [client_for(sponsor) for _ in range(4)]
 
-    def run(n):
-        try:
-            client = client_for(sponsor)
-            barrier.wait()
-            response = invoice_post(client, [{"worker": worker.pk, "months": 1}], key=f"key-{n}")
-            results.append((response.status_code, response.json()))
-        finally:
-            connections.close_all()
+    def post(n):
+        response = invoice_post(clients[n], [{"worker": worker.pk, "months": 1}], key=f"key-{n}")
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = run_together(post, 4)
     assert sorted(status for status, _ in results) == [201, 409, 409, 409]
     assert {body["errors"][0]["code"] for status, body in results if status == 409} == {"pending_invoice_exists"}
     assert Invoice.objects.count() == 1

@@ -2,10 +2,8 @@
 order, amount, double coverage (QUALITY.md, Payments 1–6)."""
 
 import datetime
-import threading
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from contributions import services
@@ -14,6 +12,7 @@ from contributions.models import CoverageMonth, GatewayNotification, Invoice, Pa
 from notifications.models import InboxItem, Message
 from registration.models import Enrollment
 from tests.api import client_for, first_error
+from tests.concurrency import run_together
 from tests.contributions.conftest import notify, signed
 from tests.factories import UserFactory, enrollment
 
@@ -368,22 +367,9 @@ def test_five_concurrent_deliveries_credit_once(reference, december, settings, n
     invoice = services.invoice_create(sponsor=sponsor, items=[{"worker": w.pk, "months": 3} for w in workers])
     payload = ledger_settles(invoice)
     already = len(notify_file.messages())  # the approval messages
-    barrier = threading.Barrier(5)
-    results: list = []
+    clients = [client_for(sponsor) for _ in range(5)]
 
-    def deliver():
-        try:
-            client = client_for(sponsor)
-            barrier.wait()
-            results.append(notify(client, payload).status_code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=deliver) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = run_together(lambda n: notify(clients[n], payload).status_code, 5)
     assert results == [200] * 5
     invoice.refresh_from_db()
     assert invoice.status == "paid"

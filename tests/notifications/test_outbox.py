@@ -22,6 +22,7 @@ from notifications import backends, services
 from notifications.backends import FileBackend, OutgoingMessage, PermanentSendError, TransientSendError
 from notifications.models import Message
 from sponsors.models import User
+from tests.concurrency import run_together
 from tests.factories import random_mobile
 
 pytestmark = pytest.mark.django_db
@@ -232,25 +233,9 @@ def test_the_send_task_twice_sends_once(notify_file):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sends_of_one_message_send_it_once(notify_file):
     message = make_message()
-    barrier = threading.Barrier(6)
-    errors = []
 
-    def send():
-        try:
-            barrier.wait()
-            services.message_send(message_id=message.pk)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    run_together(lambda n: services.message_send(message_id=message.pk), 6)
 
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     assert len(notify_file.messages()) == 1
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 1)
@@ -423,27 +408,16 @@ def test_file_backend_writes_one_json_object_per_line(tmp_path):
 def test_concurrent_file_sends_never_interleave_lines(tmp_path):
     path = tmp_path / "out.jsonl"
     threads_count, per_thread = 8, 40
-    barrier = threading.Barrier(threads_count)
-    errors = []
+    backends_by_worker = [FileBackend(str(path)) for _ in range(threads_count)]
 
     def send(worker: int):
-        backend = FileBackend(str(path))
-        try:
-            barrier.wait()
-            for i in range(per_thread):
-                body = f"{worker}-{i}:" + chr(ord("a") + worker) * 20_000
-                backend.send(OutgoingMessage(id=worker * 1000 + i, channel="sms", kind="otp_phone",
-                                             to="+6281244445555", body=body))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for i in range(per_thread):
+            body = f"{worker}-{i}:" + chr(ord("a") + worker) * 20_000
+            backends_by_worker[worker].send(OutgoingMessage(id=worker * 1000 + i, channel="sms", kind="otp_phone",
+                                                            to="+6281244445555", body=body))
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_together(send, threads_count)
 
-    assert errors == []
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(records) == threads_count * per_thread
     for record in records:

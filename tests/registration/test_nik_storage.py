@@ -1,14 +1,13 @@
 """The NIK at rest (QUALITY.md, Security 2) and the one-open-enrollment-per-NIK rule under concurrency."""
 
-import threading
-
 import pytest
 from django.db import connection
 
 from core.crypto import blind_index, decrypt_text
 from registration.models import Enrollment
-from tests.factories import UserFactory, make_nik, worker_payload
 from tests.api import client_for, first_error
+from tests.concurrency import run_together
+from tests.factories import UserFactory, make_nik, worker_payload
 
 WORKERS = "/api/v1/workers"
 
@@ -81,27 +80,7 @@ def test_blind_index_is_keyed(reference, settings, user):
 
 def race(requests: list[tuple]) -> list:
     """Run (client, payload) POSTs to /workers at the same moment, one thread each."""
-    barrier = threading.Barrier(len(requests))
-    results: list = [None] * len(requests)
-
-    def run(index: int, client, payload) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = client.post(WORKERS, payload)
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, *request)) for i, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not [t for t in threads if t.is_alive()], "a request hung"
-    for result in results:
-        assert not isinstance(result, Exception), repr(result)
-    return results
+    return run_together(lambda n: requests[n][0].post(WORKERS, requests[n][1]), len(requests))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -7,13 +7,12 @@ application's `rules_for`, and compared with what `reminders_plan` writes for ev
 
 import calendar
 import datetime
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from contributions import reminders
 from contributions.models import Reminder
@@ -24,6 +23,7 @@ from registration import services as registration
 from registration.models import Enrollment
 from sponsors.models import Device, User
 from tests.api import client_for
+from tests.concurrency import run_together
 from tests.factories import UserFactory
 from tests.factories import enrollment as make_enrollment
 from tests.reminders.helpers import invoice_for, month, pay_invoice, pay_through, rows, statuses, wib, worker
@@ -475,27 +475,15 @@ def test_sending_a_batch_again_sends_nothing(reference, notify_file):
 def test_two_concurrent_passes_plan_each_reminder_once(reference):
     _population()
     day = datetime.date(2026, 12, 8)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
 
-    def plan():
-        try:
-            barrier.wait(timeout=10)
-            with transaction.atomic():
-                results.append(reminders.reminders_plan(day=day, respect_quiet_hours=False))
-                time.sleep(0.3)  # hold the inserted rows uncommitted while the other pass runs
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def plan(n):
+        with transaction.atomic():
+            planned = reminders.reminders_plan(day=day, respect_quiet_hours=False)
+            time.sleep(0.3)  # hold the inserted rows uncommitted while the other pass runs
+        return planned
 
-    threads = [threading.Thread(target=plan) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = run_together(plan, 2, timeout=30)
 
-    assert errors == []
     total = Reminder.objects.count()
     # What one pass plans: due_d7 (sms, whatsapp, push, inbox for the rich payer; sms + inbox for the
     # never-paid worker), two arrears (sms + inbox each), a final warning (sms + inbox).
