@@ -26,11 +26,8 @@ Endpoints, each warmed up, then measured for a fixed time (bounded in count too)
   locks became FOR NO KEY UPDATE).
 """
 
-import os
 import random
-import signal
 import socket
-import subprocess
 import threading
 import time
 import uuid
@@ -38,7 +35,7 @@ import uuid
 from django.db import connection
 
 from bench import load
-from bench.common import ROOT, VENV_BIN, bench_env, figure, info, log_file, verdict, wait_until
+from bench.common import VENV_BIN, Subprocess, figure, info, verdict, wait_until
 
 CLIENTS = 16
 WARMUP_SECONDS = 2.0
@@ -57,13 +54,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-class Gunicorn:
+class Gunicorn(Subprocess):
     def __init__(self, port: int, workers: int = 2):
         self.port = port
-        self.log = log_file("gunicorn.log")
-        self.process = subprocess.Popen(
+        super().__init__(
             [str(VENV_BIN / "gunicorn"), "config.wsgi", "-w", str(workers), "--bind", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=bench_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            log_name="gunicorn.log",
         )
 
     def ready(self) -> bool:
@@ -73,16 +69,6 @@ class Gunicorn:
             return load.send(load.encode("GET", "/readyz", port=self.port), self.port, timeout=2)[0] == 200
         except OSError:
             return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
 
 
 def _tokens(user_ids) -> tuple[dict[int, str], dict[int, str]]:

@@ -8,6 +8,7 @@ never touch the development or test data.
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -128,3 +129,25 @@ def log_file(name: str):
     """A log file of a process the benchmark starts, under var/bench/ (created on first use)."""
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     return open(BENCH_DIR / name, "w")
+
+
+class Subprocess:
+    """A process the benchmark starts (gunicorn, the Celery worker): in its own process group, its
+    output in var/bench/<log_name>, stopped by its own id: SIGTERM (a warm shutdown for both), then
+    SIGKILL to its group after 30 s."""
+
+    def __init__(self, args: list[str], *, log_name: str, env: dict[str, str] | None = None):
+        self.log = log_file(log_name)
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, env=env or bench_env(), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()

@@ -15,14 +15,12 @@ it is part of sending. A warm-up (200 no-ops, then 1,000 reminders) runs first.
 """
 
 import os
-import signal
 import socket
-import subprocess
 import time
 
 from django.db import connection
 
-from bench.common import ROOT, VENV_BIN, bench_env, figure, info, log_file, verdict, wait_until
+from bench.common import ROOT, VENV_BIN, Subprocess, bench_env, figure, info, verdict, wait_until
 
 NOOP_TASKS = 20_000
 REMINDERS = 50_000
@@ -47,29 +45,18 @@ def redis_clean() -> None:
         client.delete(*names)
 
 
-class Worker:
-    """The Celery worker as a subprocess in its own process group, stopped by its own id."""
+class Worker(Subprocess):
+    """The Celery worker (prefork, 2 processes)."""
 
     def __init__(self):
         env = bench_env()
         env["PYTHONPATH"] = str(ROOT)
-        self.log = log_file("celery-worker.log")
         self.name = f"bench-{os.getpid()}@{socket.gethostname()}"
-        self.process = subprocess.Popen(
+        super().__init__(
             [str(VENV_BIN / "celery"), "-A", "bench.celery_app", "worker", "--pool", "prefork", "--concurrency", "2",
              "--loglevel", "WARNING", "-n", self.name],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            log_name="celery-worker.log", env=env,
         )
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # warm shutdown
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self.log.close()
 
     def check(self) -> None:
         if self.process.poll() is not None:
