@@ -14,6 +14,13 @@ def reply_json(handler: BaseHTTPRequestHandler, body: dict, status: int = 200) -
     handler.wfile.write(payload)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A fake's request handler that keeps the test output clean (no access log on stderr)."""
+
+    def log_message(self, *args):
+        pass
+
+
 class LocalHttpServer:
     """Base of a fake: call `serve(Handler)` in `__init__`, then use it as a context manager."""
 

@@ -7,7 +7,6 @@ import json
 import socket
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.utils import timezone
@@ -17,7 +16,7 @@ from contributions.models import CoverageMonth, GatewayNotification, Idempotency
 from tests.api import first_error
 from tests.contributions.conftest import invoice_post, notify, signed
 from tests.factories import enrollment
-from tests.fakeserver import LocalHttpServer, reply_json
+from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
 pytestmark = pytest.mark.usefixtures("reference", "december", "no_throttle")
 
@@ -38,10 +37,7 @@ class FakeMidtrans(LocalHttpServer):
         self.orders: dict[str, dict] = {}
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _answer(self, status: int, body: dict):
                 try:
                     reply_json(self, body, status)

@@ -18,7 +18,7 @@ from tests.api import client_for
 from tests.factories import UserFactory, enrollment
 from tests.reliability.conftest import celery_publishing_to, free_port, read_jsonl, wait_for, worker_env
 from tests.reminders.helpers import month, worker
-from tests.fakeserver import LocalHttpServer, reply_json
+from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -131,13 +131,11 @@ class MidtransStatus(LocalHttpServer):
     """Midtrans' status API (GET /v2/{order_id}/status), answering `settlement` for known orders."""
 
     def __init__(self):
-        from http.server import BaseHTTPRequestHandler
-
         self.orders: dict[str, int] = {}
         self.lookups: list[str] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):  # noqa: N802
                 order_id = self.path.split("/")[2]
                 fake.lookups.append(order_id)
@@ -148,9 +146,6 @@ class MidtransStatus(LocalHttpServer):
                 else:
                     body = {"status_code": "404"}
                 reply_json(self, body)
-
-            def log_message(self, *args):
-                pass
 
         self.serve(Handler)
         self.url = self.base_url

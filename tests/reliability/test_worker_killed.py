@@ -21,7 +21,6 @@ import signal
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.utils import timezone
@@ -33,7 +32,7 @@ from notifications import backends
 from notifications.models import InboxItem
 from tests.reliability.conftest import celery_publishing_to, wait_for, worker_env
 from tests.reminders.helpers import month, worker
-from tests.fakeserver import LocalHttpServer, reply_json
+from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
 DAY = datetime.date(2026, 12, 8)
 SLOW_SECONDS = 6
@@ -54,7 +53,7 @@ class DedupingSmsGateway(LocalHttpServer):
         self.slowed = False
         gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 reference = body["reference"]
@@ -75,9 +74,6 @@ class DedupingSmsGateway(LocalHttpServer):
                     reply_json(self, {"id": f"gw-{reference}"})
                 except OSError:
                     pass  # the caller was killed
-
-            def log_message(self, *args):
-                pass
 
         self.serve(Handler)
 
@@ -272,14 +268,11 @@ class WhatsAppCloud(LocalHttpServer):
         self.to: list[str] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):  # noqa: N802
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.to.append(body["to"])
                 reply_json(self, {"messages": [{"id": f"wamid.{len(fake.to)}"}]})
-
-            def log_message(self, *args):
-                pass
 
         self.serve(Handler)
 

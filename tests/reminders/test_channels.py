@@ -10,7 +10,6 @@ import json
 import sys
 import time
 import types
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from django.utils import timezone
@@ -28,7 +27,7 @@ from notifications.backends import (
 from sponsors.models import Device
 from tests.factories import UserFactory
 from tests.reminders.helpers import month, worker
-from tests.fakeserver import LocalHttpServer, reply_json
+from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +42,7 @@ class FakeProvider(LocalHttpServer):
         self.reply = lambda request: (200, {"id": "provider-1"}, 0.0)
         provider = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
@@ -61,9 +60,6 @@ class FakeProvider(LocalHttpServer):
                     reply_json(self, body, status)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (timeout test)
-
-            def log_message(self, *args):
-                pass
 
         self.serve(Handler)
 
