@@ -16,9 +16,9 @@ from notifications import services as notifications
 from notifications.models import Message
 from tests.api import client_for
 from tests.factories import UserFactory, enrollment
+from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 from tests.reliability.conftest import celery_publishing_to, free_port, read_jsonl, wait_for, worker_env
 from tests.reminders.helpers import month, worker
-from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
 pytestmark = pytest.mark.timeout(120)
 

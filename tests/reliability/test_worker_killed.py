@@ -25,14 +25,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.celery_app import app as celery_app
 from contributions import reminders
 from contributions.models import Reminder
 from notifications import backends
 from notifications.models import InboxItem
-from tests.reliability.conftest import celery_publishing_to, wait_for, worker_env
-from tests.reminders.helpers import month, worker
 from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
+from tests.reliability.conftest import age_unacked_deliveries, celery_publishing_to, wait_for, worker_env
+from tests.reminders.helpers import month, worker
 
 DAY = datetime.date(2026, 12, 8)
 SLOW_SECONDS = 6
@@ -127,11 +126,7 @@ def test_a_batch_killed_mid_send_is_redelivered_to_a_new_worker_and_each_sms_goe
         assert _queued_messages(redis) == 0
         assert redis.hlen("unacked") == 1, "with acks_late the killed batch must still be unacknowledged"
 
-        # Redis hands an unacknowledged message out again once the visibility timeout has passed;
-        # instead of waiting it out, age the delivery by that timeout (like backdating a row).
-        visibility = celery_app.conf.broker_transport_options["visibility_timeout"]
-        for tag, score in redis.zrange("unacked_index", 0, -1, withscores=True):
-            redis.zadd("unacked_index", {tag: score - visibility - 1})
+        age_unacked_deliveries(redis)
 
         workers("second", env=env)
         wait_for(lambda: set(Reminder.objects.values_list("status", flat=True)) == {"sent"}, timeout=30,
@@ -314,9 +309,7 @@ def test_a_whatsapp_reminder_delivered_before_the_kill_is_not_sent_again(referen
             assert gateway.in_slow_call.wait(timeout=30), "the worker never reached the last SMS"
             first.kill_group()
             assert len(whatsapp.to) == len(delivered_before_kill)
-            visibility = celery_app.conf.broker_transport_options["visibility_timeout"]
-            for tag, score in redis.zrange("unacked_index", 0, -1, withscores=True):
-                redis.zadd("unacked_index", {tag: score - visibility - 1})
+            age_unacked_deliveries(redis)
             workers("second", env=env)
             wait_for(lambda: set(Reminder.objects.values_list("status", flat=True)) == {"sent"}, timeout=30,
                      interval=0.25, what="the redelivered batch to be sent")
