@@ -190,7 +190,7 @@ def reminders_queue(*, limit: int = 100_000, enqueue=None) -> int:
     while queued < limit:
         with transaction.atomic():
             ids = list(
-                Reminder.objects.select_for_update(skip_locked=True)
+                Reminder.objects.select_for_update(skip_locked=True, no_key=True)
                 .filter(status=ReminderStatus.PLANNED)
                 .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
                 .order_by("id")
@@ -233,7 +233,7 @@ def reminders_send(*, reminder_ids: list[int], claimant: str = "") -> dict[str, 
 
     now = timezone.now()
     with transaction.atomic():
-        claimable = Reminder.objects.select_for_update(skip_locked=True).filter(pk__in=reminder_ids).filter(
+        claimable = Reminder.objects.select_for_update(skip_locked=True, no_key=True).filter(pk__in=reminder_ids).filter(
             Q(status__in=[ReminderStatus.QUEUED, ReminderStatus.PLANNED])
             | Q(status=ReminderStatus.SENDING, updated_at__lt=now - SENDING_LEASE)
             | (Q(status=ReminderStatus.SENDING, claimed_by=claimant) & ~Q(claimed_by=""))

@@ -58,7 +58,7 @@ def otp_verify(*, purpose: str, subject_id: int, code: str) -> OtpChallenge:
     error = None
     with transaction.atomic():
         challenge = (
-            OtpChallenge.objects.select_for_update()
+            OtpChallenge.objects.select_for_update(no_key=True)
             .filter(purpose=purpose, subject_id=subject_id, consumed_at__isnull=True, superseded_at__isnull=True)
             .order_by("-id")
             .first()

@@ -55,7 +55,7 @@ class SimulatorGateway:
     def pay(self, *, order_id: str, gross_amount: int | None = None) -> dict:
         """Record a payment in the ledger and return the signed `settlement` notification it sends."""
         with transaction.atomic():
-            row = SimulatorTransaction.objects.select_for_update().get(order_id=order_id)
+            row = SimulatorTransaction.objects.select_for_update(no_key=True).get(order_id=order_id)
             if row.transaction_status == "pending":
                 row.transaction_status = "settlement"
                 if gross_amount is not None:

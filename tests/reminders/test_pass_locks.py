@@ -3,8 +3,8 @@
 The pass is one INSERT … SELECT of up to millions of rows. Its foreign-key checks run at its commit
 (Django's foreign keys are deferred) and lock every referenced enrollment and payer `FOR KEY SHARE`
 until the commit ends: about half of the pass, tens of seconds at 1 M enrollments. A
-`SELECT … FOR UPDATE` of one of those rows waits all that time. So every lock the app takes on an
-enrollment, an account or an invoice is `FOR NO KEY UPDATE`, which still serialises the app's own
+`SELECT … FOR UPDATE` of one of those rows waits all that time. So every row lock the app takes is
+`FOR NO KEY UPDATE` (tests/test_row_locks.py keeps it so), which still serialises the app's own
 writers but does not conflict with a foreign-key check.
 
 Each test holds a finished pass uncommitted, as a pass in progress would, and runs one of the app's
