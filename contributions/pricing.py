@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from contributions.choices import RateKind
-
-RATE_CACHE_SECONDS = 60
 from contributions.models import ContributionRate
 from core.exceptions import DomainError
 from registration import services as registration
+
+RATE_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,8 @@ def month_price(*, month: datetime.date, sector: str, income_level: int, jht: bo
 
 
 def monthly_contributions_normal(enrollments: Iterable) -> dict[int, int]:
-    """The normal (unadjusted) monthly amount at today's rates, for each enrollment: one query."""
+    """The normal (unadjusted) monthly amount at today's rates, for each enrollment (the shared rate book:
+    no query while it is fresh)."""
     book = RateBook.current()
     month = registration.today_wib().replace(day=1)
     return {

@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from contributions.choices import (
@@ -113,8 +114,6 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
             .order_by("pk")
         }
         if len(enrollments) != len(counts):
-            from django.http import Http404
-
             raise Http404
         for enrollment in enrollments.values():
             if enrollment.status != EnrollmentStatus.APPROVED:
@@ -226,8 +225,6 @@ def notification_receive(*, gateway_name: str, payload) -> GatewayNotification:
         raise DomainError("signature_invalid", status_code=401, attr="signature_key")
     invoice = Invoice.objects.filter(number=payload["order_id"], gateway=gateway.name).only("pk").first()
     if invoice is None:
-        from django.http import Http404
-
         raise Http404
     return GatewayNotification.objects.create(
         gateway=gateway.name,

@@ -31,7 +31,6 @@ from core.api.throttling import ScopedRateThrottle
 from core.exceptions import Conflict
 
 
-
 class PublicView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
