@@ -91,8 +91,11 @@ class Invoice(BaseModel):
     sector), so later rate or profile changes never alter what was billed.
     """
 
-    sponsor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
-    number = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    # No single-column index on sponsor: contrib_invoice_sponsor_idx (sponsor, -id) serves it.
+    sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices", db_index=False
+    )
+    number = models.CharField(max_length=32, null=True, blank=True)
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING)
     total = models.PositiveBigIntegerField()
     gateway = models.CharField(max_length=16, choices=Gateway.choices)
@@ -113,6 +116,7 @@ class Invoice(BaseModel):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(total__gt=0), name="%(app_label)s_%(class)s_total_positive"),
+            models.UniqueConstraint(fields=["number"], name="%(app_label)s_%(class)s_number_uniq"),
         ]
         indexes = [
             models.Index(fields=["sponsor", "-id"], name="contrib_invoice_sponsor_idx"),
@@ -129,8 +133,9 @@ class Invoice(BaseModel):
 class InvoiceMonth(models.Model):
     """One billed contribution month of one worker on an invoice, priced when billed."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+")
+    # Both served by composite indexes below: (invoice, enrollment, month) and (enrollment, month).
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+", db_index=False)
     month = models.DateField(help_text="First day of the contribution month.")
     jkk = models.PositiveBigIntegerField()
     jkm = models.PositiveBigIntegerField()
@@ -163,7 +168,7 @@ class Payment(BaseModel):
     gateway = models.CharField(max_length=16, choices=Gateway.choices)
     transaction_id = models.CharField(max_length=100)
     gross_amount = models.PositiveBigIntegerField()
-    receipt_number = models.CharField(max_length=32, unique=True, null=True, blank=True)
+    receipt_number = models.CharField(max_length=32, null=True, blank=True)
     credited = models.BooleanField(help_text="Whether the payment covered months (else it awaits review).")
     confirmed_at = models.DateTimeField()
     confirmation = models.JSONField(default=dict, help_text="The gateway's status answer, as received.")
@@ -173,6 +178,7 @@ class Payment(BaseModel):
             models.UniqueConstraint(
                 fields=["gateway", "transaction_id"], name="%(app_label)s_%(class)s_once_per_transaction"
             ),
+            models.UniqueConstraint(fields=["receipt_number"], name="%(app_label)s_%(class)s_receipt_uniq"),
             models.CheckConstraint(condition=Q(gross_amount__gt=0), name="%(app_label)s_%(class)s_amount_positive"),
         ]
 
@@ -187,7 +193,10 @@ class CoverageMonth(models.Model):
     workers produce.
     """
 
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="coverage_months")
+    # Served by the (enrollment, month) unique constraint.
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="coverage_months", db_index=False
+    )
     month = models.DateField()
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="coverage_months")
@@ -209,7 +218,7 @@ class GatewayNotification(models.Model):
     """Every notification a gateway sent, stored raw before it is acted on (audit and replay)."""
 
     gateway = models.CharField(max_length=16, choices=Gateway.choices)
-    order_id = models.CharField(max_length=64, db_index=True)
+    order_id = models.CharField(max_length=64)
     transaction_status = models.CharField(max_length=32, blank=True)
     transaction_id = models.CharField(max_length=100, blank=True)
     payload = models.JSONField()
@@ -219,7 +228,8 @@ class GatewayNotification(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="contrib_notif_todo_idx")
+            models.Index(fields=["order_id"], name="contrib_notif_order_idx"),
+            models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="contrib_notif_todo_idx"),
         ]
 
     def __str__(self) -> str:
@@ -229,13 +239,19 @@ class GatewayNotification(models.Model):
 class SimulatorTransaction(models.Model):
     """The payment simulator's own ledger: what a real gateway would know about a VA payment."""
 
-    order_id = models.CharField(max_length=64, unique=True)
-    transaction_id = models.CharField(max_length=64, unique=True)
+    order_id = models.CharField(max_length=64)
+    transaction_id = models.CharField(max_length=64)
     va_number = models.CharField(max_length=40)
     gross_amount = models.PositiveBigIntegerField()
     transaction_status = models.CharField(max_length=16, default="pending")
     updated_at = models.DateTimeField(auto_now=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order_id"], name="%(app_label)s_%(class)s_order_uniq"),
+            models.UniqueConstraint(fields=["transaction_id"], name="%(app_label)s_%(class)s_transaction_uniq"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.transaction_status}"
@@ -248,7 +264,8 @@ class IdempotencyKey(models.Model):
     concurrent request with the same key waits on the unique index, then replays the stored response.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Served by the (user, key) unique constraint.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
@@ -269,7 +286,8 @@ class Reminder(models.Model):
     paid, the enrollment ended) is skipped, not sent.
     """
 
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+")
+    # Served by the (enrollment, due_date, kind, channel) unique constraint.
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     channel = models.CharField(max_length=12, choices=ReminderChannel.choices)

@@ -20,7 +20,7 @@ class AuditLog(models.Model):
     """
 
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=40, db_index=True)
+    action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=40)
     detail = models.TextField(blank=True)
@@ -28,7 +28,10 @@ class AuditLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id"], name="core_audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="core_audit_object_idx"),
+            models.Index(fields=["action"], name="core_audit_action_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}#{self.object_id}"

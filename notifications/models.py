@@ -48,7 +48,8 @@ class Message(BaseModel):
 class InboxItem(models.Model):
     """A message in the app's inbox (`GET /notifications`)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox")
+    # Served by notifications_inbox_user_idx (user, -id).
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox", db_index=False)
     kind = models.CharField(max_length=32, choices=Kind.choices)
     title = models.CharField(max_length=200)
     body = models.TextField()

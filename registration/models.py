@@ -62,14 +62,17 @@ class Enrollment(BaseModel):
     found by a blind index; at most one enrollment per NIK is open at a time.
     """
 
-    sponsor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments")
+    # No single-column index on sponsor: registration_enr_sponsor_idx (sponsor, -id) serves it.
+    sponsor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments", db_index=False
+    )
     relationship = models.CharField(max_length=20, choices=Relationship.choices)
     status = models.CharField(
         max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.AWAITING_CONSENT
     )
 
     nik_encrypted = models.TextField()
-    nik_hash = models.CharField("NIK blind index", max_length=64, db_index=True)
+    nik_hash = models.CharField("NIK blind index", max_length=64)
     nik_last4 = models.CharField(max_length=4)
     nik_first4 = models.CharField(max_length=4)
     province = models.CharField(max_length=2, choices=sorted(PROVINCES.items()))
@@ -78,7 +81,7 @@ class Enrollment(BaseModel):
     gender = models.CharField(max_length=1, choices=[("M", "Male"), ("F", "Female")])
     phone = models.CharField(max_length=16)
     address = models.CharField(max_length=255, blank=True)
-    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+")
+    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+", db_index=False)
     income_level = models.ForeignKey(IncomeLevel, on_delete=models.PROTECT, related_name="+")
     jht = models.BooleanField("JHT (old-age savings) included", default=True)
 
@@ -94,7 +97,7 @@ class Enrollment(BaseModel):
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
-    kpj_number = models.CharField("KPJ number", max_length=11, null=True, blank=True, unique=True)
+    kpj_number = models.CharField("KPJ number", max_length=11, null=True, blank=True)
 
     # Summary of the coverage ledger, kept by the contributions app in the same transaction as the
     # ledger rows: the last paid month (first of month), and the first month of the current period.
@@ -104,6 +107,7 @@ class Enrollment(BaseModel):
     class Meta:
         permissions = [("reveal_nik", "Can reveal a worker's full NIK")]
         constraints = [
+            models.UniqueConstraint(fields=["kpj_number"], name="%(app_label)s_%(class)s_kpj_uniq"),
             models.UniqueConstraint(
                 fields=["nik_hash"],
                 condition=Q(status__in=OPEN_STATUSES),
@@ -127,6 +131,9 @@ class Enrollment(BaseModel):
         indexes = [
             models.Index(fields=["sponsor", "-id"], name="registration_enr_sponsor_idx"),
             models.Index(fields=["status", "created_at"], name="registration_enr_status_idx"),
+            # Back-office NIK search, whatever the status (the unique constraint covers open ones only).
+            models.Index(fields=["nik_hash"], name="registration_enr_nik_idx"),
+            models.Index(fields=["occupation"], name="registration_enr_occup_idx"),
             models.Index(
                 fields=["phone"], condition=Q(status__in=OPEN_STATUSES), name="registration_enr_phone_idx"
             ),

@@ -31,7 +31,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     The login is the E.164 mobile number, verified by an SMS code before the first token is issued.
     """
 
-    phone = models.CharField(max_length=16, unique=True)
+    phone = models.CharField(max_length=16)
     full_name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     phone_verified_at = models.DateTimeField(null=True, blank=True)
@@ -54,6 +54,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         verbose_name = "account"
+        constraints = [models.UniqueConstraint(fields=["phone"], name="%(app_label)s_%(class)s_phone_uniq")]
 
     def __str__(self) -> str:
         return self.full_name or self.phone
