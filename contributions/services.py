@@ -106,9 +106,10 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
         # creation per worker: the pending-invoice check below cannot race. FOR NO KEY UPDATE, like
         # every row lock here: it does not wait for the foreign-key checks of the reminder pass,
         # which hold the workers it reminds FOR KEY SHARE until it commits (tests/reminders/test_pass_locks.py).
+        # of=("self",): the workers' rows only, not the joined occupation's (tests/test_lock_scope.py).
         enrollments = {
             e.pk: e
-            for e in Enrollment.objects.select_for_update(no_key=True)
+            for e in Enrollment.objects.select_for_update(no_key=True, of=("self",))
             .select_related("occupation")
             .filter(sponsor=sponsor, pk__in=counts)
             .order_by("pk")

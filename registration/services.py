@@ -101,7 +101,9 @@ def _transition(enrollment: Enrollment, target: str, **fields) -> Enrollment:
 
 
 def _lock(enrollment: Enrollment) -> Enrollment:
-    locked = Enrollment.objects.select_for_update(no_key=True).select_related("occupation", "sponsor")
+    # of=("self",): only the enrollment's row. Without it PostgreSQL also locks the joined occupation
+    # (every worker of that occupation, nationwide) and the sponsor's account (tests/test_lock_scope.py).
+    locked = Enrollment.objects.select_for_update(no_key=True, of=("self",)).select_related("occupation", "sponsor")
     return locked.get(pk=enrollment.pk)
 
 
