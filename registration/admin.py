@@ -66,10 +66,12 @@ class EnrollmentAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["status", "occupation", SectorFilter, ProvinceFilter, ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["full_name", "kpj_number"]
-    search_help_text = "Name, KPJ number, phone (any format) or an exact 16-digit NIK."
+    # Identifiers are matched exactly, on their indexes; only a name is searched inside (get_search_results).
+    search_fields = ["full_name"]
+    search_help_text = "Part of a name, or an exact KPJ number, phone (any format) or 16-digit NIK."
     list_select_related = ["occupation", "sponsor"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its year links are a DISTINCT over every row shown (0.7 s at 1 M enrollments,
+    # a minute at 70 M); the created_at list filter narrows by date on the index instead.
     ordering = ["-id"]
     show_full_result_count = False
     actions = ["approve_selected", "reject_selected"]
@@ -123,9 +125,16 @@ class EnrollmentAdmin(admin.ModelAdmin):
         if len(term) == 16 and term.isdigit():
             return queryset.filter(nik_hash=blind_index(term)), False
         phone = normalize_phone_or_none(term)
-        if phone:
-            # An 11-digit KPJ can also read as a mobile number (81234567899): look for both.
-            return queryset.filter(Q(phone=phone) | Q(kpj_number=term)), False
+        kpj = term if len(term) == 11 and term.isdigit() else None
+        if phone or kpj:
+            # Exact matches on indexed columns. An 11-digit KPJ can also read as a mobile number
+            # (81234567899): look for both.
+            wanted = Q()
+            if phone:
+                wanted |= Q(phone=phone)
+            if kpj:
+                wanted |= Q(kpj_number=kpj)
+            return queryset.filter(wanted), False
         return super().get_search_results(request, queryset, search_term)
 
     # --- actions --------------------------------------------------------------------------------

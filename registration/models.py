@@ -134,9 +134,8 @@ class Enrollment(BaseModel):
             # Back-office NIK search, whatever the status (the unique constraint covers open ones only).
             models.Index(fields=["nik_hash"], name="registration_enr_nik_idx"),
             models.Index(fields=["occupation"], name="registration_enr_occup_idx"),
-            models.Index(
-                fields=["phone"], condition=Q(status__in=OPEN_STATUSES), name="registration_enr_phone_idx"
-            ),
+            # Consent lookups (open enrollments) and the back-office phone search (any status).
+            models.Index(fields=["phone"], name="registration_enr_phone_all_idx"),
             # The daily reminder pass selects approved enrollments by their last paid month.
             models.Index(
                 fields=["paid_through"],

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from core.phones import normalize_phone_or_none
 from sponsors.models import Device, User
 
 
@@ -9,7 +10,10 @@ class UserAdmin(BaseUserAdmin):
     ordering = ["-id"]
     list_display = ["phone", "full_name", "phone_verified", "is_staff", "date_joined"]
     list_filter = ["is_staff", "is_active", "groups"]
-    search_fields = ["phone", "full_name", "email"]
+    # A phone is matched exactly, on its unique index; a name or an e-mail address inside (a full scan).
+    search_fields = ["full_name", "email"]
+    search_help_text = "A phone (any format), or part of a name or an e-mail address."
+    show_full_result_count = False  # a search's "n of N" would count the whole table again
     readonly_fields = ["date_joined", "last_login", "phone_verified_at", "whatsapp_opt_in_at"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
@@ -26,6 +30,12 @@ class UserAdmin(BaseUserAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        phone = normalize_phone_or_none(search_term.strip())
+        if phone:
+            return queryset.filter(phone=phone), False
+        return super().get_search_results(request, queryset, search_term)
 
 
 @admin.register(Device)
