@@ -7,6 +7,7 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -15,8 +16,10 @@ from django.utils import timezone
 from contributions import services
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from core.exceptions import DomainError
+from core.phones import normalize_phone_or_none
 from registration.admin import EnrollmentAdmin
 from registration.models import Enrollment
+from sponsors.models import User
 
 
 class ReadOnlyMixin:
@@ -63,11 +66,27 @@ class RefundForm(forms.Form):
 class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["number", "sponsor", "status", "total", "review_reason", "refunded_at", "created_at", "paid_at"]
     list_filter = ["status", "review_reason", "gateway", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["number", "va_number", "sponsor__phone"]
+    search_fields = ["number"]  # shows the search box; get_search_results decides what a term matches
+    search_help_text = "An exact invoice number, VA number, or the sponsor's phone (any format)."
     list_select_related = ["sponsor"]
     show_full_result_count = False
     ordering = ["-id"]
     inlines = [InvoiceMonthInline, PaymentInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact matches on indexed columns only: the invoice table is the largest one (a row per
+        # payer per month at national scale), where a LIKE '%...%' would read all of it.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        wanted = Q(number=term.upper())
+        if term.isdigit():
+            wanted |= Q(va_number=term)
+        phone = normalize_phone_or_none(term)
+        sponsor_id = User.objects.filter(phone=phone).values_list("pk", flat=True).first() if phone else None
+        if sponsor_id is not None:
+            wanted |= Q(sponsor_id=sponsor_id)
+        return queryset.filter(wanted), False
     actions = ["mark_refunded"]
     readonly_fields = [
         "number", "sponsor", "status", "total", "gateway", "va_number", "gateway_reference", "expires_at",

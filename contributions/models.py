@@ -124,6 +124,8 @@ class Invoice(BaseModel):
                 fields=["expires_at"], condition=Q(status="pending"), name="contrib_invoice_pending_idx"
             ),
             models.Index(fields=["status", "needs_review_at"], name="contrib_invoice_review_idx"),
+            # Finance finds an invoice by the VA number a payer quotes (the admin search).
+            models.Index(fields=["va_number"], name="contrib_invoice_va_idx"),
         ]
 
     def __str__(self) -> str:

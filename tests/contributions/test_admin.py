@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import formats, timezone, translation
 
 from contributions import services
@@ -84,6 +86,21 @@ def test_finance_lists_and_filters_invoices(finance_client, review_invoice, paid
     assert review_invoice.number in queue.text
     assert paid_invoice.number not in queue.text
     assert finance_client.get(f"{INVOICES}{review_invoice.pk}/change/").status_code == 200
+
+
+def test_finance_finds_an_invoice_by_number_va_or_sponsor_phone_exactly(finance_client, paid_invoice):
+    other = new_invoice()
+    sponsor_phone = paid_invoice.sponsor.phone  # +62…
+    local_format = "0" + sponsor_phone[3:]
+
+    for term in [paid_invoice.number, paid_invoice.number.lower(), paid_invoice.va_number, local_format]:
+        with CaptureQueriesContext(connection) as queries:
+            response = finance_client.get(INVOICES, {"q": term})
+        assert response.status_code == 200
+        assert {obj.pk for obj in response.context["cl"].result_list} == {paid_invoice.pk}, term
+        # Exact matches on indexes: the invoice table is the largest; a LIKE '%…%' reads all of it.
+        assert not [q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"].upper()], term
+    assert other.pk not in {obj.pk for obj in finance_client.get(INVOICES, {"q": "INV-"}).context["cl"].result_list}
 
 
 def test_mark_refunded_asks_for_a_note_then_records_it(finance_client, finance, review_invoice):
