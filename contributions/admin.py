@@ -16,6 +16,7 @@ from django.utils import timezone
 from contributions import services
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from core.exceptions import DomainError
+from core.paginator import EstimatedCountPaginator
 from core.phones import normalize_phone_or_none
 from registration.admin import EnrollmentAdmin
 from registration.models import Enrollment
@@ -70,6 +71,7 @@ class InvoiceAdmin(admin.ModelAdmin):
     search_help_text = "An exact invoice number, VA number, or the sponsor's phone (any format)."
     list_select_related = ["sponsor"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     ordering = ["-id"]
     inlines = [InvoiceMonthInline, PaymentInline]
 
@@ -148,6 +150,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["receipt_number", "transaction_id", "invoice__number"]
     list_select_related = ["invoice"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     ordering = ["-id"]
 
     def get_urls(self):
@@ -197,6 +200,7 @@ class CoverageMonthAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["enrollment__kpj_number", "invoice__number"]
     list_select_related = ["enrollment", "invoice"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
 
 @admin.register(GatewayNotification)
@@ -205,6 +209,7 @@ class GatewayNotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["gateway", "transaction_status", "outcome"]
     search_fields = ["order_id", "transaction_id"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
 
 class CoverageMonthInline(ReadOnlyMixin, admin.TabularInline):

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from core.models import AuditLog
+from core.paginator import EstimatedCountPaginator
 
 
 @admin.register(AuditLog)
@@ -11,6 +12,8 @@ class AuditLogAdmin(admin.ModelAdmin):
     list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
     search_fields = ["object_id", "actor__phone", "actor__full_name"]
     list_select_related = ["actor"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False

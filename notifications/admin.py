@@ -1,9 +1,13 @@
 from django.contrib import admin
 
+from core.paginator import EstimatedCountPaginator
 from notifications.models import InboxItem, Message
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
     def has_add_permission(self, request):
         return False
 

@@ -12,6 +12,7 @@ from django.urls import path
 from core.crypto import blind_index
 from core.exceptions import DomainError
 from core.nik import PROVINCES
+from core.paginator import EstimatedCountPaginator
 from core.phones import normalize_phone_or_none
 from registration import services
 from registration.models import Enrollment, IncomeLevel, Occupation
@@ -74,6 +75,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
     # a minute at 70 M); the created_at list filter narrows by date on the index instead.
     ordering = ["-id"]
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = ["approve_selected", "reject_selected"]
     fieldsets = [
         ("Worker", {"fields": ["full_name", "nik_display", "gender", "birth_date", "province_name", "phone", "address"]}),

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from core.paginator import EstimatedCountPaginator
 from core.phones import normalize_phone_or_none
 from sponsors.models import Device, User
 
@@ -14,6 +15,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["full_name", "email"]
     search_help_text = "A phone (any format), or part of a name or an e-mail address."
     show_full_result_count = False  # a search's "n of N" would count the whole table again
+    paginator = EstimatedCountPaginator
     readonly_fields = ["date_joined", "last_login", "phone_verified_at", "whatsapp_opt_in_at"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
