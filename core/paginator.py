@@ -32,7 +32,9 @@ class EstimatedCountPaginator(Paginator):
         if connection.vendor != "postgresql":
             return None
         with connection.cursor() as cursor:
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [queryset.model._meta.db_table])
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [queryset.model._meta.db_table]
+            )
             row = cursor.fetchone()
         # -1: never vacuumed nor analyzed, so no estimate yet.
         return row[0] if row and row[0] >= 0 else None

@@ -64,7 +64,8 @@ def redundant(indexes: list[dict]) -> list[str]:
         if ix["unique"]:
             continue
         for other in plain:
-            if other is not ix and other["table"] == ix["table"] and other["columns"][: len(ix["columns"])] == ix["columns"]:
+            leads = other["columns"][: len(ix["columns"])] == ix["columns"]
+            if other is not ix and other["table"] == ix["table"] and leads:
                 found.append(f"{ix['name']} (covered by {other['name']})")
                 break
     return sorted(found)
