@@ -6,6 +6,10 @@ enrollments, about 20 s at 70 M). A GIN index of trigrams on the same expression
 benchmark set, a full name with 1,495 matches takes 16 ms to count, a name nobody has 0.2 ms
 (docs/benchmarks.md).
 
+Its cost: an enrollment row rewritten outside a HOT update (a credit moves the indexed
+`paid_through`) also adds its trigrams to the GIN index; with GIN's pending list (fastupdate, on by
+default) that is a cheap append, merged by vacuum.
+
 Not declared in Meta.indexes: Django has no index that exists on PostgreSQL only, and the embedded
 SQLite default needs none. pg_trgm ships with PostgreSQL and is a trusted extension (the database
 owner may create it). If it cannot be created, the search still works, by reading the table, and
