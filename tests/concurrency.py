@@ -1,8 +1,9 @@
-"""Races: the same call in several threads at the same moment, each on its own database connection."""
+"""Races: the same call in several threads at the same moment, each on its own database connection;
+and one write while another connection holds its transaction open."""
 
 import threading
 
-from django.db import connections
+from django.db import connection, connections, transaction
 
 
 def run_together(call, count: int, *, timeout: float = 60) -> list:
@@ -31,3 +32,41 @@ def run_together(call, count: int, *, timeout: float = 60) -> list:
     assert not [thread for thread in threads if thread.is_alive()], "a thread hung"
     assert errors == [], errors
     return results
+
+
+def while_held(hold, write, *, lock_timeout: str = "2s", timeout: float = 30):
+    """Run `hold()` in a transaction of another connection and keep it open while `write()` runs in a
+    transaction with `lock_timeout`: a write that waits for hold's locks fails instead of hanging.
+
+    Returns what `hold()` returned. Fails the test if hold raises or its thread hangs.
+    """
+    held, release = threading.Event(), threading.Event()
+    outcome: dict = {}
+
+    def holder():
+        try:
+            with transaction.atomic():
+                outcome["result"] = hold()
+                held.set()
+                release.wait(timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["error"] = exc
+            held.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert held.wait(timeout=timeout)
+        assert "error" not in outcome, outcome
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{lock_timeout}'")
+            write()
+    finally:
+        release.set()
+        thread.join(timeout=timeout)
+    assert not thread.is_alive()
+    assert "error" not in outcome, outcome
+    return outcome["result"]

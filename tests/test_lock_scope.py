@@ -11,51 +11,16 @@ Each test holds one write open in another connection and runs a second, unrelate
 2-second lock timeout: the second must not wait at all.
 """
 
-import threading
-
 import pytest
-from django.db import connection, transaction
 
 from registration import services as registration
 from registration.models import Enrollment
 from sponsors import services as accounts
 from sponsors.models import User
+from tests.concurrency import while_held
 from tests.reminders.helpers import invoice_for, worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _while_held(hold, write) -> None:
-    """Run `hold()` in a transaction of another connection and keep it open while `write()` runs."""
-    held, release = threading.Event(), threading.Event()
-    outcome: dict = {}
-
-    def holder():
-        try:
-            with transaction.atomic():
-                hold()
-                held.set()
-                release.wait(timeout=30)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["error"] = exc
-            held.set()
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    try:
-        assert held.wait(timeout=30)
-        assert "error" not in outcome, outcome
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            write()
-    finally:
-        release.set()
-        thread.join(timeout=30)
-    assert not thread.is_alive()
-    assert "error" not in outcome, outcome
 
 
 @pytest.fixture
@@ -71,7 +36,7 @@ def test_invoices_for_two_workers_of_the_same_occupation_do_not_wait_for_each_ot
     first, second = two_helpers
     made = {}
 
-    _while_held(lambda: invoice_for(first, 1), lambda: made.update(invoice=invoice_for(second, 1)))
+    while_held(lambda: invoice_for(first, 1), lambda: made.update(invoice=invoice_for(second, 1)))
 
     assert made["invoice"].sponsor_id == second.sponsor_id
     assert made["invoice"].status == "pending"
@@ -80,7 +45,7 @@ def test_invoices_for_two_workers_of_the_same_occupation_do_not_wait_for_each_ot
 def test_changing_a_worker_does_not_hold_other_workers_of_its_occupation(two_helpers):
     first, second = two_helpers
 
-    _while_held(
+    while_held(
         lambda: registration.enrollment_update(enrollment=first, address="Jl. Mawar 1, Depok"),
         lambda: registration.enrollment_end(enrollment=second),
     )
@@ -93,7 +58,7 @@ def test_changing_a_worker_does_not_hold_the_sponsors_account(two_helpers):
     first, _ = two_helpers
     sponsor = User.objects.get(pk=first.sponsor_id)
 
-    _while_held(
+    while_held(
         lambda: registration.enrollment_update(enrollment=first, address="Jl. Mawar 1, Depok"),
         lambda: accounts.user_update(user=sponsor, language="en"),
     )

@@ -12,15 +12,15 @@ writes on that day's due worker with a 2-second lock timeout: the write must not
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from contributions import reminders
 from contributions.models import Reminder
 from registration import services as registration
 from registration.models import Enrollment
+from tests.concurrency import while_held
 from tests.factories import enrollment as make_enrollment
 from tests.reminders.helpers import invoice_for, month, pay_invoice, worker
 
@@ -31,40 +31,18 @@ DAY = datetime.date(2026, 12, 8)  # due_d7 for December: workers paid through No
 
 def _during_a_pass(write) -> None:
     """Run `write()` while another connection holds a reminder pass on DAY open (not committed)."""
-    planned, release = threading.Event(), threading.Event()
-    outcome: dict = {}
 
     def reminder_pass():
-        try:
-            with transaction.atomic():
-                # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: a pass in autocommit checks
-                # them at its commit, the long tail of its run. Checking them now and holding the
-                # transaction open freezes the pass in that tail.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                outcome["planned"] = reminders.reminders_plan(day=DAY, respect_quiet_hours=False)
-                planned.set()
-                release.wait(timeout=30)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            outcome["error"] = exc
-            planned.set()
-        finally:
-            connection.close()
+        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: a pass in autocommit checks them at
+        # its commit, the long tail of its run. Checking them now and holding the transaction open
+        # freezes the pass in that tail.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        planned = reminders.reminders_plan(day=DAY, respect_quiet_hours=False)
+        assert planned > 0  # the pass locked the due worker's row and the payer's
+        return planned
 
-    thread = threading.Thread(target=reminder_pass)
-    thread.start()
-    try:
-        assert planned.wait(timeout=30)
-        assert "error" not in outcome, outcome
-        assert outcome["planned"] > 0  # the pass locked the due worker's row and the payer's
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '2s'")
-            write()
-    finally:
-        release.set()
-        thread.join(timeout=30)
-    assert not thread.is_alive()
+    while_held(reminder_pass, write)
 
 
 @pytest.fixture
