@@ -16,7 +16,7 @@ from django.utils import timezone
 from contributions import services
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from core.exceptions import DomainError
-from core.paginator import EstimatedCountPaginator
+from core.paginator import LargeTableAdmin
 from core.phones import normalize_phone_or_none
 from registration.admin import EnrollmentAdmin
 from registration.models import Enrollment
@@ -64,16 +64,26 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(admin.ModelAdmin):
+class InvoiceAdmin(LargeTableAdmin, admin.ModelAdmin):
     list_display = ["number", "sponsor", "status", "total", "review_reason", "refunded_at", "created_at", "paid_at"]
     list_filter = ["status", "review_reason", "gateway", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["number"]  # shows the search box; get_search_results decides what a term matches
     search_help_text = "An exact invoice number, VA number, or the sponsor's phone (any format)."
     list_select_related = ["sponsor"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     ordering = ["-id"]
     inlines = [InvoiceMonthInline, PaymentInline]
+    actions = ["mark_refunded"]
+    readonly_fields = [
+        "number", "sponsor", "status", "total", "gateway", "va_number", "gateway_reference", "expires_at",
+        "paid_at", "expired_at", "cancelled_at", "needs_review_at", "review_reason", "refunded_at",
+        "refund_note", "refunded_by", "created_at", "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_search_results(self, request, queryset, search_term):
         # Exact matches on indexed columns only: the invoice table is the largest one (a row per
@@ -89,18 +99,6 @@ class InvoiceAdmin(admin.ModelAdmin):
         if sponsor_id is not None:
             wanted |= Q(sponsor_id=sponsor_id)
         return queryset.filter(wanted), False
-    actions = ["mark_refunded"]
-    readonly_fields = [
-        "number", "sponsor", "status", "total", "gateway", "va_number", "gateway_reference", "expires_at",
-        "paid_at", "expired_at", "cancelled_at", "needs_review_at", "review_reason", "refunded_at",
-        "refund_note", "refunded_by", "created_at", "updated_at",
-    ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Mark as refunded (needs_review only)…", permissions=["change"])
     def mark_refunded(self, request, queryset):
@@ -144,13 +142,11 @@ class _Echo:
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = ["receipt_number", "invoice", "gateway", "gross_amount", "credited", "confirmed_at"]
     list_filter = ["credited", "gateway", ("confirmed_at", admin.DateFieldListFilter)]
     search_fields = ["receipt_number", "transaction_id", "invoice__number"]
     list_select_related = ["invoice"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     ordering = ["-id"]
 
     def get_urls(self):
@@ -194,22 +190,18 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(CoverageMonth)
-class CoverageMonthAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class CoverageMonthAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = ["enrollment", "month", "total", "invoice", "created_at"]
     list_filter = [("month", admin.DateFieldListFilter)]
     search_fields = ["enrollment__kpj_number", "invoice__number"]
     list_select_related = ["enrollment", "invoice"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
 
 @admin.register(GatewayNotification)
-class GatewayNotificationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class GatewayNotificationAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = ["received_at", "gateway", "order_id", "transaction_status", "processed_at", "outcome"]
     list_filter = ["gateway", "transaction_status", "outcome"]
     search_fields = ["order_id", "transaction_id"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
 
 class CoverageMonthInline(ReadOnlyMixin, admin.TabularInline):

@@ -1,19 +1,17 @@
 from django.contrib import admin
 
 from core.models import AuditLog
-from core.paginator import EstimatedCountPaginator
+from core.paginator import LargeTableAdmin
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(LargeTableAdmin, admin.ModelAdmin):
     """Read-only: audit rows are written by services, never edited or deleted."""
 
     list_display = ["at", "actor", "action", "object_type", "object_id", "detail"]
     list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
     search_fields = ["object_id", "actor__phone", "actor__full_name"]
     list_select_related = ["actor"]
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
 
     def has_add_permission(self, request):
         return False

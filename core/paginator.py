@@ -38,3 +38,11 @@ class EstimatedCountPaginator(Paginator):
             row = cursor.fetchone()
         # -1: never vacuumed nor analyzed, so no estimate yet.
         return row[0] if row and row[0] >= 0 else None
+
+
+class LargeTableAdmin:
+    """For a ModelAdmin over a table that grows with the participants: its list pages never count the
+    whole table (no "n of N" total for a search, the estimate when unfiltered)."""
+
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator

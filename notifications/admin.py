@@ -1,13 +1,10 @@
 from django.contrib import admin
 
-from core.paginator import EstimatedCountPaginator
+from core.paginator import LargeTableAdmin
 from notifications.models import InboxItem, Message
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
-
+class ReadOnlyAdmin(LargeTableAdmin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

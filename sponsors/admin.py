@@ -1,21 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from core.paginator import EstimatedCountPaginator
+from core.paginator import LargeTableAdmin
 from core.phones import normalize_phone_or_none
 from sponsors.models import Device, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(LargeTableAdmin, BaseUserAdmin):
     ordering = ["-id"]
     list_display = ["phone", "full_name", "phone_verified", "is_staff", "date_joined"]
     list_filter = ["is_staff", "is_active", "groups"]
     # A phone is matched exactly, on its unique index; a name or an e-mail address inside (a full scan).
     search_fields = ["full_name", "email"]
     search_help_text = "A phone (any format), or part of a name or an e-mail address."
-    show_full_result_count = False  # a search's "n of N" would count the whole table again
-    paginator = EstimatedCountPaginator
     readonly_fields = ["date_joined", "last_login", "phone_verified_at", "whatsapp_opt_in_at"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
