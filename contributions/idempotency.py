@@ -25,6 +25,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 
 from contributions.models import IdempotencyKey
+from core.db import insert_rows
 from core.exceptions import DomainError
 
 MAX_KEY_LENGTH = 255
@@ -54,8 +55,8 @@ def idempotent(*, user, key: str | None, data, run: Callable[[], tuple[int, dict
         with transaction.atomic():
             status_code, data_out = run()
             body = JSONRenderer().render(data_out).decode()
-            IdempotencyKey.objects.create(
-                user=user, key=key, request_hash=fingerprint, status_code=status_code, response_body=body
+            insert_rows(
+                [IdempotencyKey(user=user, key=key, request_hash=fingerprint, status_code=status_code, response_body=body)]
             )
     except (IntegrityError, APIException, Http404):
         # The key was used before, or by a concurrent request that committed first (its work then

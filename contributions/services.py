@@ -11,8 +11,9 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from contributions.choices import (
 from contributions.gateways import GatewayError, GatewayStatus, get_gateway, signature_valid
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from contributions.pricing import MonthPrice, RateBook
+from core.db import insert_rows
 from core.exceptions import Conflict, DomainError
 from notifications import services as notifications
 from registration import services as registration
@@ -67,7 +69,7 @@ def quote_months(
 # --- Invoices -------------------------------------------------------------------------------------
 
 
-def billable_months(*, enrollment: Enrollment, count: int, today: datetime.date) -> list[datetime.date]:
+def billable_months(*, enrollment: "Enrollment | LockedWorker", count: int, today: datetime.date) -> list[datetime.date]:
     """The months a new payment for this worker covers: the oldest payable arrears first, else the
     month after `paid_through`, else the current month; never more than 12 months ahead."""
     cover = coverage_for(paid_through=enrollment.paid_through, today=today, payable=True)
@@ -87,6 +89,71 @@ def _transition(invoice: Invoice, target: str, **fields) -> Invoice:
     return invoice
 
 
+# Invoice creation is the API's busiest write, so its statements are written by hand (see core/db.py
+# for what the ORM costs there); each one is the query the ORM version made, for PostgreSQL and SQLite.
+
+
+class LockedWorker(NamedTuple):
+    id: int
+    status: str
+    full_name: str
+    paid_through: datetime.date | None
+    income_level_id: int
+    jht: bool
+    sector: str
+
+
+def _workers_lock(*, sponsor_id: int, worker_ids: list[int]) -> list[LockedWorker]:
+    """The sponsor's listed workers, locked in id order (two requests never deadlock).
+
+    FOR NO KEY UPDATE, like every row lock here: it does not wait for the foreign-key checks of the
+    reminder pass, which hold the workers it reminds FOR KEY SHARE until it commits
+    (tests/reminders/test_pass_locks.py). OF e: the workers' rows only, not the occupation's, which
+    every worker of that occupation shares (tests/test_lock_scope.py)."""
+    lock = ""
+    if connection.features.has_select_for_update:
+        lock = " " + connection.ops.for_update_sql(of=("e",), no_key=connection.features.has_select_for_no_key_update)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.id, e.status, e.full_name, e.paid_through, e.income_level_id, e.jht, o.sector "
+            "FROM registration_enrollment e JOIN registration_occupation o ON o.code = e.occupation_id "
+            f"WHERE e.sponsor_id = %s AND e.id IN ({', '.join(['%s'] * len(worker_ids))}) ORDER BY e.id{lock}",
+            [sponsor_id, *worker_ids],
+        )
+        return [LockedWorker(*row) for row in cursor.fetchall()]
+
+
+def _pending_invoice_exists(*, worker_ids: list[int]) -> bool:
+    """Whether a listed worker is on a pending invoice. A statement of its own, after the lock: in
+    READ COMMITTED it sees what a request that held the lock before us committed (in the locking
+    statement itself it would not, since locking a row that was not updated re-evaluates nothing)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM contributions_invoicemonth m "
+            "JOIN contributions_invoice i ON i.id = m.invoice_id "
+            f"WHERE m.enrollment_id IN ({', '.join(['%s'] * len(worker_ids))}) AND i.status = %s)",
+            [*worker_ids, InvoiceStatus.PENDING],
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def _invoice_id_reserve() -> int:
+    """The id of the invoice about to be made, so its number is known before the gateway opens the
+    VA and the row is written once, complete (an UPDATE of a new invoice rewrites all its indexes)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('contributions_invoice', 'id'))")
+        else:
+            # SQLite: the transaction holds the database's write lock from its start (IMMEDIATE, in
+            # settings), so no other writer can take the same id; AUTOINCREMENT's counter keeps ids
+            # of deleted rows unused.
+            cursor.execute(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'contributions_invoice'), 0), "
+                "COALESCE((SELECT MAX(id) FROM contributions_invoice), 0)) + 1"
+            )
+        return cursor.fetchone()[0]
+
+
 def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
     """Bill 1, 3, 6 or 12 months for each listed worker of the sponsor, and open a VA for the total."""
     if not items:
@@ -102,40 +169,26 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
 
     # No savepoint: any error here must undo the whole enclosing transaction (the idempotency key too).
     with transaction.atomic(savepoint=False):
-        # Locking the workers (in id order, so two requests never deadlock) serialises invoice
-        # creation per worker: the pending-invoice check below cannot race. FOR NO KEY UPDATE, like
-        # every row lock here: it does not wait for the foreign-key checks of the reminder pass,
-        # which hold the workers it reminds FOR KEY SHARE until it commits (tests/reminders/test_pass_locks.py).
-        # of=("self",): the workers' rows only, not the joined occupation's (tests/test_lock_scope.py).
-        enrollments = {
-            e.pk: e
-            for e in Enrollment.objects.select_for_update(no_key=True, of=("self",))
-            .select_related("occupation")
-            .filter(sponsor=sponsor, pk__in=counts)
-            .order_by("pk")
-        }
-        if len(enrollments) != len(counts):
+        # The lock serialises invoice creation per worker: the pending-invoice check cannot race.
+        worker_ids = sorted(counts)
+        workers = {worker.id: worker for worker in _workers_lock(sponsor_id=sponsor.pk, worker_ids=worker_ids)}
+        if len(workers) != len(counts):
             raise Http404
-        for enrollment in enrollments.values():
-            if enrollment.status != EnrollmentStatus.APPROVED:
-                raise Conflict("worker_not_approved", attr="items", name=enrollment.full_name)
-        if InvoiceMonth.objects.filter(enrollment__in=list(enrollments), invoice__status=InvoiceStatus.PENDING).exists():
+        for worker in workers.values():
+            if worker.status != EnrollmentStatus.APPROVED:
+                raise Conflict("worker_not_approved", attr="items", name=worker.full_name)
+        if _pending_invoice_exists(worker_ids=worker_ids):
             raise Conflict("pending_invoice_exists", attr="items")
 
         book = RateBook.current()
         lines: list[InvoiceMonth] = []
         for worker_id in counts:  # the order the client listed them
-            enrollment = enrollments[worker_id]
-            for month in billable_months(enrollment=enrollment, count=counts[worker_id], today=today):
-                price = book.price(
-                    month=month,
-                    sector=enrollment.occupation.sector,
-                    income_level=enrollment.income_level_id,
-                    jht=enrollment.jht,
-                )
+            worker = workers[worker_id]
+            for month in billable_months(enrollment=worker, count=counts[worker_id], today=today):
+                price = book.price(month=month, sector=worker.sector, income_level=worker.income_level_id, jht=worker.jht)
                 lines.append(
                     InvoiceMonth(
-                        enrollment=enrollment,
+                        enrollment_id=worker_id,
                         month=month,
                         jkk=price.jkk,
                         jkm=price.jkm,
@@ -144,16 +197,15 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
                         adjustment=price.adjustment or "",
                     )
                 )
-        invoice = Invoice.objects.create(
+        invoice_id = _invoice_id_reserve()
+        invoice = Invoice(
+            pk=invoice_id,
             sponsor=sponsor,
+            number=f"INV-{timezone.localtime(now):%Y%m}-{invoice_id:06d}",
             total=sum(line.total for line in lines),
             gateway=gateway.name,
             expires_at=now + VA_LIFETIME,
         )
-        invoice.number = f"INV-{timezone.localtime(now):%Y%m}-{invoice.pk:06d}"
-        for line in lines:
-            line.invoice = invoice
-        InvoiceMonth.objects.bulk_create(lines)
         try:
             charge = gateway.create_charge(order_id=invoice.number, gross_amount=invoice.total, expires_at=invoice.expires_at)
         except GatewayError as exc:
@@ -161,7 +213,10 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
             raise DomainError("gateway_unavailable", status_code=503) from exc
         invoice.va_number = charge.va_number
         invoice.gateway_reference = charge.reference
-        invoice.save(update_fields=["number", "va_number", "gateway_reference", "updated_at"])
+        insert_rows([invoice])
+        for line in lines:
+            line.invoice = invoice
+        insert_rows(lines)
     # The caller renders the invoice with its lines without reading them back: fill the relation's
     # cache the way prefetch_related does (a queryset whose results are already known).
     known = invoice.lines.all()

@@ -19,14 +19,27 @@ def _keyword(call: ast.Call, name: str):
 
 def _row_locks() -> list[dict]:
     """Every `.select_for_update(...)` call in the app's code: where, its no_key and of arguments, and
-    whether the statement it is in also calls select_related (a join)."""
+    whether the statement it is in also calls select_related (a join). And every lock clause of a
+    hand-written statement (`connection.ops.for_update_sql(...)`), counted as a join: its no_key may be
+    the backend's feature flag (SQLite has no such lock), but must not be left out or False."""
     found = []
     for package in APP_PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             statements = [node for node in ast.walk(tree) if isinstance(node, ast.stmt)]
             for node in ast.walk(tree):
-                if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "select_for_update"):
+                if not isinstance(node, ast.Call):
+                    continue
+                if getattr(node.func, "attr", None) == "for_update_sql":
+                    no_key = _keyword(node, "no_key")
+                    found.append({
+                        "where": f"{path.relative_to(ROOT)}:{node.lineno}",
+                        "no_key": no_key is not None and not (isinstance(no_key, ast.Constant) and not no_key.value),
+                        "of": _keyword(node, "of") is not None,
+                        "joins": True,
+                    })
+                    continue
+                if getattr(node.func, "attr", None) != "select_for_update":
                     continue
                 # The innermost statement holding the call: the whole queryset chain.
                 statement = min(

@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 from contributions import services
 from contributions.api.serializers import InvoiceSerializer, MonthPriceSerializer, PaymentInfoSerializer
 from contributions.models import IdempotencyKey, Invoice, InvoiceMonth
+from contributions.pricing import RateBook
 from tests.api import client_for, first_error
 from tests.concurrency import run_together
 from tests.contributions.conftest import invoice_post
@@ -328,3 +329,36 @@ def test_list_query_count_does_not_grow(auth_client, user, settings):
     services.invoice_create(sponsor=user, items=[{"worker": second.pk, "months": 3}])
     assert len(auth_client.get("/api/v1/invoices").json()["results"]) == 11
     assert count_queries(auth_client) == one
+
+
+def _writes(queries: list[dict]) -> list[str]:
+    """The data-changing statements, as "VERB table"."""
+    found = []
+    for query in queries:
+        match = re.match(r'\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', query["sql"], re.IGNORECASE)
+        if match:
+            found.append(f"{match.group(1).split()[0].upper()} {match.group(2)}")
+    return found
+
+
+def test_create_writes_each_row_once_in_a_fixed_number_of_statements(auth_client, workers):
+    """Invoice creation is the API's busiest write: its number is known before the row is written,
+    so the invoice is inserted complete (no UPDATE rewriting every index of a new row), all its
+    lines in one statement, and the statements do not grow with the months or the workers."""
+    RateBook.current()  # priced from this process's cache in both requests
+    counts = []
+    for key, items in (("one", [{"worker": workers[0].pk, "months": 1}]), ("two", [{"worker": workers[1].pk, "months": 12}])):
+        with CaptureQueriesContext(connection) as ctx:
+            response = invoice_post(auth_client, items, key=key)
+        assert response.status_code == 201, response.content
+        assert sorted(_writes(ctx.captured_queries)) == [
+            "INSERT contributions_idempotencykey",
+            "INSERT contributions_invoice",
+            "INSERT contributions_invoicemonth",
+            "INSERT contributions_simulatortransaction",
+        ]
+        invoice = Invoice.objects.get(pk=response.json()["id"])
+        assert invoice.number == f"INV-{timezone.localtime(invoice.created_at):%Y%m}-{invoice.pk:06d}"
+        assert invoice.lines.count() == items[0]["months"]
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
