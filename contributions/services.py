@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
@@ -225,18 +226,39 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
     return invoice
 
 
+def _gateway_cancel(invoice: Invoice) -> None:
+    """Close the VA of an invoice cancelled here (after the commit: the cancellation stands anyway)."""
+    try:
+        get_gateway(invoice.gateway).cancel(order_id=invoice.number)
+    except GatewayError:
+        # The VA dies at its expiry anyway; a payment that still arrives is credited or reviewed.
+        logger.warning("gateway could not cancel %s; it will expire on its own", invoice.number)
+
+
 def invoice_cancel(*, invoice: Invoice) -> Invoice:
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.status != InvoiceStatus.PENDING:
             raise Conflict("invoice_not_pending", status=invoice.status)
         _transition(invoice, InvoiceStatus.CANCELLED, cancelled_at=timezone.now())
-    try:
-        get_gateway(invoice.gateway).cancel(order_id=invoice.number)
-    except GatewayError:
-        # The VA dies at its expiry anyway; a payment that still arrives is credited or reviewed.
-        logger.warning("gateway could not cancel %s; it will expire on its own", invoice.number)
+    _gateway_cancel(invoice)
     return invoice
+
+
+def invoices_cancel_for_worker(*, enrollment_id: int) -> list[Invoice]:
+    """Cancel the pending invoices that bill this worker, whose sponsorship ends: each invoice whole (its
+    VA is paid in full or not at all; the sponsor bills their other workers again), here now and at the
+    gateway after the commit. Runs inside the caller's transaction (registration's enrollment_end)."""
+    billing = InvoiceMonth.objects.filter(enrollment_id=enrollment_id, invoice__status=InvoiceStatus.PENDING)
+    cancelled = []
+    now = timezone.now()
+    locked = Invoice.objects.select_for_update(no_key=True).filter(pk__in=billing.values("invoice_id")).order_by("pk")
+    for invoice in locked:
+        if invoice.status != InvoiceStatus.PENDING:  # paid or closed while we waited for its lock
+            continue
+        cancelled.append(_transition(invoice, InvoiceStatus.CANCELLED, cancelled_at=now))
+        transaction.on_commit(partial(_gateway_cancel, invoice))
+    return cancelled
 
 
 def invoice_mark_refunded(*, invoice: Invoice, actor, note: str) -> Invoice:

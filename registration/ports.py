@@ -22,3 +22,21 @@ def monthly_contributions(enrollments: Iterable) -> dict[int, int]:
     if _monthly_pricer is None:
         raise RuntimeError("No monthly pricer registered: is the contributions app installed?")
     return _monthly_pricer(enrollments)
+
+
+# Ending a worker stops their billing: contributions registers what that means for its invoices.
+BillingStopper = Callable[[int], None]
+
+_billing_stopper: BillingStopper | None = None
+
+
+def register_billing_stopper(stopper: BillingStopper) -> None:
+    global _billing_stopper
+    _billing_stopper = stopper
+
+
+def billing_stop(enrollment_id: int) -> None:
+    """Close what still bills this worker. Runs inside the caller's transaction."""
+    if _billing_stopper is None:
+        raise RuntimeError("No billing stopper registered: is the contributions app installed?")
+    _billing_stopper(enrollment_id)

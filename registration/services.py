@@ -12,7 +12,7 @@ from core.crypto import blind_index, decrypt_text, encrypt_text
 from core.exceptions import Conflict, DomainError
 from core.nik import InvalidNik, parse_nik
 from notifications import services as notifications
-from registration import registry, selectors
+from registration import ports, registry, selectors
 from registration.choices import (
     ENROLLMENT_TRANSITIONS,
     OPEN_STATUSES,
@@ -350,10 +350,15 @@ def enrollment_reveal_nik(*, enrollment: Enrollment, actor: User) -> str:
 
 
 def enrollment_end(*, enrollment: Enrollment) -> Enrollment:
-    """End the sponsorship (or withdraw a registration). Paid months stay covered; reminders stop."""
+    """End the sponsorship (or withdraw a registration). Paid months stay covered; reminders stop;
+    pending invoices that bill the worker are cancelled, so no stale VA is paid for an ended worker."""
     with transaction.atomic():
+        # The invoices first, then the worker: the order a payment's credit locks them in, so the two
+        # cannot deadlock. Again once the worker is locked: an invoice made while we waited for it.
+        ports.billing_stop(enrollment.pk)
         enrollment = _lock(enrollment)
         _transition(enrollment, EnrollmentStatus.ENDED, ended_at=timezone.now())
+        ports.billing_stop(enrollment.pk)
     return enrollment
 
 

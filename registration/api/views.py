@@ -130,7 +130,13 @@ class WorkerResendConsentCodeView(WorkerScopedView):
 
 
 class WorkerEndView(WorkerScopedView):
-    @extend_schema(tags=TAG, request=None, responses={200: WorkerSerializer, 409: INVALID_STATUS})
+    @extend_schema(
+        tags=TAG,
+        request=None,
+        responses={200: WorkerSerializer, 409: INVALID_STATUS},
+        description="End the sponsorship. Paid months stay covered, reminders stop, and a pending invoice "
+        "that bills this worker is cancelled whole (its VA closed); bill the other workers again.",
+    )
     def post(self, request, pk: int):
         return render_workers(services.enrollment_end(enrollment=self.get_worker(pk)))
 

@@ -362,3 +362,115 @@ def test_create_writes_each_row_once_in_a_fixed_number_of_statements(auth_client
         assert invoice.lines.count() == items[0]["months"]
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+# --- Ending a worker stops their billing -------------------------------------------------------------
+
+
+def test_ending_a_worker_cancels_the_pending_invoice_that_bills_them_whole(
+    auth_client, user, workers, django_capture_on_commit_callbacks
+):
+    a, b = workers
+    both = invoice_post(auth_client, [{"worker": a.pk, "months": 3}, {"worker": b.pk, "months": 1}], key="both").json()
+    with django_capture_on_commit_callbacks(execute=True) as after_commit:
+        ended = auth_client.post(f"/api/v1/workers/{a.pk}/end")
+    assert len(after_commit) == 1  # the gateway's cancel, once the end is committed
+    assert ended.status_code == 200, ended.content
+    assert ended.json()["status"] == "ended"
+
+    invoice = Invoice.objects.get(pk=both["id"])
+    assert invoice.status == "cancelled" and invoice.cancelled_at is not None
+    assert auth_client.get(f"/api/v1/invoices/{invoice.pk}").json()["status"] == "cancelled"
+    # Its VA is closed at the gateway: paying it now is refused and covers nothing.
+    paid = auth_client.post("/api/v1/payments/simulator/pay", {"number": invoice.number}, format="json")
+    assert paid.status_code == 409
+    assert Invoice.objects.get(pk=invoice.pk).status == "cancelled"
+    assert not a.coverage_months.exists() and not b.coverage_months.exists()
+    # The other worker is billed again at once; the ended one is not billable.
+    assert invoice_post(auth_client, [{"worker": b.pk, "months": 1}], key="b-again").status_code == 201
+    again = invoice_post(auth_client, [{"worker": a.pk, "months": 1}], key="a-again")
+    assert (again.status_code, first_error(again)[0]) == (409, "worker_not_approved")
+
+
+def test_ending_a_worker_keeps_paid_invoices_and_their_coverage(auth_client, user, workers):
+    a, b = workers
+    paid = invoice_post(auth_client, [{"worker": a.pk, "months": 1}], key="paid").json()
+    assert auth_client.post("/api/v1/payments/simulator/pay", {"number": paid["number"]}, format="json").status_code == 200
+    other = invoice_post(auth_client, [{"worker": b.pk, "months": 1}], key="other").json()
+
+    assert auth_client.post(f"/api/v1/workers/{a.pk}/end").status_code == 200
+
+    assert Invoice.objects.get(pk=paid["id"]).status == "paid"
+    assert a.coverage_months.count() == 1
+    assert Invoice.objects.get(pk=other["id"]).status == "pending"  # another worker's invoice is untouched
+
+
+def test_a_refused_end_cancels_nothing(auth_client, user, workers):
+    a, _ = workers
+    pending = invoice_post(auth_client, [{"worker": a.pk, "months": 1}], key="k").json()
+    assert auth_client.post(f"/api/v1/workers/{a.pk}/end").status_code == 200
+    # Ending again is refused (409); the invoice cancelled by the first end stays as it was.
+    Invoice.objects.filter(pk=pending["id"]).update(status="pending", cancelled_at=None)  # as if made since
+    again = auth_client.post(f"/api/v1/workers/{a.pk}/end")
+    assert again.status_code == 409
+    assert Invoice.objects.get(pk=pending["id"]).status == "pending"
+
+
+def test_the_gateway_refusing_to_cancel_does_not_undo_the_end(
+    auth_client, user, workers, monkeypatch, django_capture_on_commit_callbacks
+):
+    from contributions.gateways import GatewayError
+    from contributions.gateways.simulator import SimulatorGateway
+
+    a, _ = workers
+    pending = invoice_post(auth_client, [{"worker": a.pk, "months": 1}], key="k").json()
+
+    def unreachable(self, *, order_id):
+        raise GatewayError("timeout")
+
+    monkeypatch.setattr(SimulatorGateway, "cancel", unreachable)
+    with django_capture_on_commit_callbacks(execute=True) as after_commit:
+        assert auth_client.post(f"/api/v1/workers/{a.pk}/end").status_code == 200
+    assert len(after_commit) == 1
+    assert Invoice.objects.get(pk=pending["id"]).status == "cancelled"  # the VA expires on its own
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_and_billing_a_worker_at_once_leaves_no_pending_invoice_for_an_ended_worker(user, workers):
+    a, _ = workers
+    for round_ in range(3):
+        if round_:
+            Invoice.objects.filter(status="pending").update(status="cancelled")
+            a.__class__.objects.filter(pk=a.pk).update(status="approved", ended_at=None)
+
+        def call(n):
+            client = client_for(user)
+            if n == 0:
+                return client.post(f"/api/v1/workers/{a.pk}/end").status_code
+            return invoice_post(client, [{"worker": a.pk, "months": 1}], key=f"race-{round_}").status_code
+
+        statuses = run_together(call, 2)
+        assert statuses[0] == 200 and statuses[1] in (201, 409), statuses
+        assert not Invoice.objects.filter(status="pending", lines__enrollment=a).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_a_worker_while_their_invoice_is_paid_neither_deadlocks_nor_loses_the_money(user, workers):
+    """The end locks the invoice before the worker, like the payment's credit: one waits for the other."""
+    for round_ in range(3):
+        worker = enrollment(sponsor=user)
+        invoice = services.invoice_create(sponsor=user, items=[{"worker": worker.pk, "months": 1}])
+
+        def call(n):
+            client = client_for(user)
+            if n == 0:
+                return client.post(f"/api/v1/workers/{worker.pk}/end").status_code
+            return client.post("/api/v1/payments/simulator/pay", {"number": invoice.number}, format="json").status_code
+
+        statuses = run_together(call, 2)
+        invoice.refresh_from_db()
+        assert statuses[0] == 200, statuses
+        if statuses[1] == 200:  # paid first: credited, and the end leaves it paid
+            assert invoice.status == "paid" and worker.coverage_months.count() == 1
+        else:  # cancelled first: the simulator's VA was closed, the payment refused
+            assert (statuses[1], invoice.status, worker.coverage_months.count()) == (409, "cancelled", 0)
