@@ -114,15 +114,26 @@ STORAGES = {
 
 REDIS_URL = env("REDIS_URL", default="")
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="bpu"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
-        }
+
+def redis_cache(url: str, key_prefix: str) -> dict:
+    """The cache holds only the API's throttle counters. django-redis keeps one client per process
+    (Django's own Redis backend builds a client for every call: ~0.25 ms of a request's throttle
+    check, docs/benchmarks.md), and with IGNORE_EXCEPTIONS a Redis outage makes the throttles let
+    requests through instead of failing every request with a 500 (tests/reliability/test_redis_down.py).
+    OTP attempts are counted in the database, so they stay bounded meanwhile."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
     }
+
+
+# An ignored cache error is still logged (django_redis.cache, WARNING with the traceback).
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL, env("CACHE_KEY_PREFIX", default="bpu"))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

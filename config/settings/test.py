@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, validate_settings
+from .base import env, redis_cache, validate_settings
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-0123456789abcdef0123456789abcdef"
@@ -18,13 +18,7 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/9")
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "bpu-test",
-    }
-}
+CACHES = {"default": redis_cache(REDIS_URL, "bpu-test")}
 CELERY_BROKER_URL = REDIS_URL
 # Unit tests run tasks in-process; tests that need a real worker and broker start their own.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -229,3 +229,35 @@ def test_a_payment_notification_with_redis_down_answers_at_once(midtrans_invoice
 
     assert response.status_code == 200, response.content
     assert elapsed < 2, f"the webhook took {elapsed:.1f} s with Redis down"
+
+
+@pytest.mark.django_db
+def test_throttles_let_requests_through_while_redis_is_down_and_count_again_after(settings, private_redis, monkeypatch):
+    """Production throttles every request, and the throttle counters live in Redis: an outage must not
+    turn every request into a 500 (it did with Django's own Redis backend)."""
+    from django.core.cache import caches
+
+    from core.api.throttling import ScopedRateThrottle
+    from config.settings.base import redis_cache
+
+    settings.API_THROTTLING = True
+    settings.CACHES = {"default": redis_cache(private_redis.url, "outage-test")}
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "login": "2/min"})
+    sponsor = UserFactory(password="Sertakan#2026")
+    login = {"phone": sponsor.phone, "password": "Sertakan#2026"}
+
+    def sign_in():
+        return APIClient().post("/api/v1/auth/token", login, format="json").status_code
+
+    try:
+        private_redis.stop()
+        assert not private_redis.running()
+        # Redis down: the profile and logins answer; the login throttle cannot count, so it lets them in.
+        assert client_for(sponsor).get("/api/v1/me").status_code == 200
+        assert [sign_in() for _ in range(3)] == [200, 200, 200]
+
+        private_redis.start()
+        # Redis back: the throttle counts again (2 a minute).
+        assert [sign_in() for _ in range(3)] == [200, 200, 429]
+    finally:
+        caches["default"].close()
