@@ -111,6 +111,10 @@ def _workers_lock(*, sponsor_id: int, worker_ids: list[int]) -> list[LockedWorke
     reminder pass, which hold the workers it reminds FOR KEY SHARE until it commits
     (tests/reminders/test_pass_locks.py). OF e: the workers' rows only, not the occupation's, which
     every worker of that occupation shares (tests/test_lock_scope.py)."""
+    low, high = connection.ops.integer_field_range("BigAutoField")
+    worker_ids = [worker_id for worker_id in worker_ids if low <= worker_id <= high]  # others cannot exist
+    if not worker_ids:
+        return []
     lock = ""
     if connection.features.has_select_for_update:
         lock = " " + connection.ops.for_update_sql(of=("e",), no_key=connection.features.has_select_for_no_key_update)

@@ -196,6 +196,15 @@ def test_another_users_worker_is_404(auth_client, other_user, workers):
     assert Invoice.objects.count() == 0
 
 
+@pytest.mark.parametrize("worker", [2**63 - 1, 2**63, 10**20])
+def test_a_worker_id_no_row_can_have_is_404(auth_client, workers, worker):
+    """Beyond the id column's range too (SQLite's driver cannot even send such an integer)."""
+    response = invoice_post(auth_client, [{"worker": workers[0].pk, "months": 1}, {"worker": worker, "months": 1}])
+    assert response.status_code == 404
+    assert first_error(response)[0] == "not_found"
+    assert Invoice.objects.count() == 0
+
+
 def test_pending_invoice_exists(auth_client, workers):
     a, b = workers
     assert invoice_post(auth_client, [{"worker": a.pk, "months": 1}], key="1").status_code == 201
