@@ -97,7 +97,7 @@ run: venv
 	@mkdir -p var "$(dir $(NOTIFY_FILE_PATH))"
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py seed --demo
-	@# Nothing serves /static/ yet (no whitenoise, no static() route): collected for when it does.
+	@# The admin's CSS and JS, served by whitenoise from what collectstatic gathers.
 	$(VENV_PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "$$BANNER"
 	@set -euo pipefail; \
