@@ -14,6 +14,7 @@ from django.urls import path
 from django.utils import timezone
 
 from contributions import services
+from contributions.choices import Gateway
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from core.exceptions import DomainError
 from core.paginator import LargeTableAdmin
@@ -57,6 +58,16 @@ class PaymentInline(ReadOnlyMixin, admin.TabularInline):
     fields = ["receipt_number", "transaction_id", "gross_amount", "credited", "confirmed_at"]
     readonly_fields = fields
     extra = 0
+
+
+def _invoice_id(term: str) -> int | None:
+    """The invoice with this exact number (any case), by its unique index."""
+    return Invoice.objects.filter(number=term.upper()).values_list("pk", flat=True).first()
+
+
+def _transaction(term: str) -> Q:
+    """A payment's gateway transaction id, exactly: the unique (gateway, transaction_id) index."""
+    return Q(gateway__in=Gateway.values, transaction_id=term)
 
 
 class RefundForm(forms.Form):
@@ -145,9 +156,21 @@ class _Echo:
 class PaymentAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = ["receipt_number", "invoice", "gateway", "gross_amount", "credited", "confirmed_at"]
     list_filter = ["credited", "gateway", ("confirmed_at", admin.DateFieldListFilter)]
-    search_fields = ["receipt_number", "transaction_id", "invoice__number"]
+    search_fields = ["receipt_number"]  # shows the search box; get_search_results decides what a term matches
+    search_help_text = "An exact receipt number, gateway transaction id or invoice number."
     list_select_related = ["invoice"]
     ordering = ["-id"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact matches on indexes, like the invoices: a payment per paid invoice, nationally.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        wanted = Q(receipt_number=term.upper()) | _transaction(term)
+        invoice_id = _invoice_id(term)
+        if invoice_id is not None:
+            wanted |= Q(invoice_id=invoice_id)
+        return queryset.filter(wanted), False
 
     def get_urls(self):
         return [
@@ -193,15 +216,38 @@ class PaymentAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
 class CoverageMonthAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = ["enrollment", "month", "total", "invoice", "created_at"]
     list_filter = [("month", admin.DateFieldListFilter)]
-    search_fields = ["enrollment__kpj_number", "invoice__number"]
+    search_fields = ["invoice__number"]  # shows the search box; get_search_results decides what a term matches
+    search_help_text = "An exact KPJ number or invoice number."
     list_select_related = ["enrollment", "invoice"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # A row per worker per paid month: the largest table of all. Exact matches on indexes only.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        wanted = Q(pk__in=[])
+        if len(term) == 11 and term.isdigit():
+            wanted |= Q(enrollment_id__in=Enrollment.objects.filter(kpj_number=term).values("pk"))
+        invoice_id = _invoice_id(term)
+        if invoice_id is not None:
+            wanted |= Q(invoice_id=invoice_id)
+        return queryset.filter(wanted), False
 
 
 @admin.register(GatewayNotification)
 class GatewayNotificationAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
     list_display = ["received_at", "gateway", "order_id", "transaction_status", "processed_at", "outcome"]
     list_filter = ["gateway", "transaction_status", "outcome"]
-    search_fields = ["order_id", "transaction_id"]
+    search_fields = ["order_id"]  # shows the search box; get_search_results decides what a term matches
+    search_help_text = "An exact invoice number (the gateway's order id), or the transaction id of a payment."
+
+    def get_search_results(self, request, queryset, search_term):
+        # Exact matches on the order id's index; a transaction id is found through its payment.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        paid = Payment.objects.filter(_transaction(term)).values("invoice__number")
+        return queryset.filter(Q(order_id=term.upper()) | Q(order_id__in=paid)), False
 
 
 class CoverageMonthInline(ReadOnlyMixin, admin.TabularInline):

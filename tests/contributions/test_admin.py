@@ -15,7 +15,7 @@ from django.utils import formats, timezone, translation
 
 from contributions import services
 from contributions.gateways import get_gateway
-from contributions.models import ContributionRate, CoverageMonth, Invoice, Payment
+from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, Payment
 from core.models import AuditLog
 from tests.factories import UserFactory, enrollment
 
@@ -101,6 +101,57 @@ def test_finance_finds_an_invoice_by_number_va_or_sponsor_phone_exactly(finance_
         # Exact matches on indexes: the invoice table is the largest; a LIKE '%…%' reads all of it.
         assert not [q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"].upper()], term
     assert other.pk not in {obj.pk for obj in finance_client.get(INVOICES, {"q": "INV-"}).context["cl"].result_list}
+
+
+def _found_exactly(client, url: str, term: str) -> set[int]:
+    """The ids a changelist search finds, failing if it ran a LIKE (a read of the whole table)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"q": term})
+    assert response.status_code == 200, term
+    assert not [q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"].upper()], term
+    return {obj.pk for obj in response.context["cl"].result_list}
+
+
+def test_finance_finds_a_payment_by_receipt_transaction_or_invoice_number_exactly(finance_client, paid_invoice):
+    payment = paid_invoice.payments.get()
+    other = settle(new_invoice()).payments.get()
+
+    for term in [payment.receipt_number, payment.receipt_number.lower(), payment.transaction_id,
+                 paid_invoice.number, paid_invoice.number.lower()]:
+        assert _found_exactly(finance_client, PAYMENTS, term) == {payment.pk}, term
+    assert _found_exactly(finance_client, PAYMENTS, "RCP-") == set()  # no partial matches
+    assert _found_exactly(finance_client, PAYMENTS, other.receipt_number) == {other.pk}
+
+
+def test_coverage_months_are_found_by_kpj_or_invoice_number_exactly(finance_client, paid_invoice):
+    [covered] = CoverageMonth.objects.filter(invoice=paid_invoice)
+    settle(new_invoice())  # another worker's month
+
+    kpj = covered.enrollment.kpj_number
+    assert _found_exactly(finance_client, COVERAGE, kpj) == {covered.pk}
+    assert _found_exactly(finance_client, COVERAGE, paid_invoice.number) == {covered.pk}
+    assert _found_exactly(finance_client, COVERAGE, kpj[:6]) == set()
+
+
+def test_gateway_notifications_are_found_by_order_or_payment_transaction_exactly(finance_client, paid_invoice):
+    settle(new_invoice())
+    mine = set(GatewayNotification.objects.filter(order_id=paid_invoice.number).values_list("pk", flat=True))
+    assert mine
+    url = "/admin/contributions/gatewaynotification/"
+    assert _found_exactly(finance_client, url, paid_invoice.number.lower()) == mine
+    assert _found_exactly(finance_client, url, paid_invoice.payments.get().transaction_id) == mine
+    assert _found_exactly(finance_client, url, "INV-") == set()
+
+
+def test_the_audit_log_is_found_by_object_id_or_actor_phone_exactly(client, review_invoice):
+    admin_user = staff_in(None, is_superuser=True)
+    client.force_login(admin_user)
+    services.invoice_mark_refunded(invoice=review_invoice, actor=admin_user, note="Returned")
+    [row] = AuditLog.objects.filter(action="invoice_refund")
+    url = "/admin/core/auditlog/"
+    assert _found_exactly(client, url, str(review_invoice.pk)) == {row.pk}
+    assert _found_exactly(client, url, "0" + admin_user.phone[3:]) == {row.pk}
+    assert _found_exactly(client, url, admin_user.full_name) == set()  # names are not searched
 
 
 def test_mark_refunded_asks_for_a_note_then_records_it(finance_client, finance, review_invoice):
