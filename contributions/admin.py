@@ -17,7 +17,7 @@ from contributions import services
 from contributions.choices import Gateway
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from core.exceptions import DomainError
-from core.paginator import LargeTableAdmin
+from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
 from registration.admin import EnrollmentAdmin
 from registration.models import Enrollment
@@ -75,10 +75,10 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(LargeTableAdmin, admin.ModelAdmin):
+class InvoiceAdmin(ExactSearchAdmin, admin.ModelAdmin):
     list_display = ["number", "sponsor", "status", "total", "review_reason", "refunded_at", "created_at", "paid_at"]
     list_filter = ["status", "review_reason", "gateway", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["number"]  # shows the search box; get_search_results decides what a term matches
+    search_fields = ["number"]  # shows the search box; search_q decides what a term matches
     search_help_text = "An exact invoice number, VA number, or the sponsor's phone (any format)."
     list_select_related = ["sponsor"]
     ordering = ["-id"]
@@ -96,12 +96,8 @@ class InvoiceAdmin(LargeTableAdmin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_search_results(self, request, queryset, search_term):
-        # Exact matches on indexed columns only: the invoice table is the largest one (a row per
-        # payer per month at national scale), where a LIKE '%...%' would read all of it.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+    def search_q(self, term: str) -> Q:
+        # The invoice table is the largest one (a row per payer per month at national scale).
         wanted = Q(number=term.upper())
         if term.isdigit():
             wanted |= Q(va_number=term)
@@ -109,7 +105,7 @@ class InvoiceAdmin(LargeTableAdmin, admin.ModelAdmin):
         sponsor_id = User.objects.filter(phone=phone).values_list("pk", flat=True).first() if phone else None
         if sponsor_id is not None:
             wanted |= Q(sponsor_id=sponsor_id)
-        return queryset.filter(wanted), False
+        return wanted
 
     @admin.action(description="Mark as refunded (needs_review only)…", permissions=["change"])
     def mark_refunded(self, request, queryset):
@@ -153,24 +149,21 @@ class _Echo:
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
     list_display = ["receipt_number", "invoice", "gateway", "gross_amount", "credited", "confirmed_at"]
     list_filter = ["credited", "gateway", ("confirmed_at", admin.DateFieldListFilter)]
-    search_fields = ["receipt_number"]  # shows the search box; get_search_results decides what a term matches
+    search_fields = ["receipt_number"]  # shows the search box; search_q decides what a term matches
     search_help_text = "An exact receipt number, gateway transaction id or invoice number."
     list_select_related = ["invoice"]
     ordering = ["-id"]
 
-    def get_search_results(self, request, queryset, search_term):
-        # Exact matches on indexes, like the invoices: a payment per paid invoice, nationally.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+    def search_q(self, term: str) -> Q:
+        # A payment per paid invoice, nationally.
         wanted = Q(receipt_number=term.upper()) | _transaction(term)
         invoice_id = _invoice_id(term)
         if invoice_id is not None:
             wanted |= Q(invoice_id=invoice_id)
-        return queryset.filter(wanted), False
+        return wanted
 
     def get_urls(self):
         return [
@@ -213,41 +206,35 @@ class PaymentAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
 
 
 @admin.register(CoverageMonth)
-class CoverageMonthAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
+class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
     list_display = ["enrollment", "month", "total", "invoice", "created_at"]
     list_filter = [("month", admin.DateFieldListFilter)]
-    search_fields = ["invoice__number"]  # shows the search box; get_search_results decides what a term matches
+    search_fields = ["invoice__number"]  # shows the search box; search_q decides what a term matches
     search_help_text = "An exact KPJ number or invoice number."
     list_select_related = ["enrollment", "invoice"]
 
-    def get_search_results(self, request, queryset, search_term):
-        # A row per worker per paid month: the largest table of all. Exact matches on indexes only.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+    def search_q(self, term: str) -> Q:
+        # A row per worker per paid month: the largest table of all.
         wanted = Q(pk__in=[])
         if len(term) == 11 and term.isdigit():
             wanted |= Q(enrollment_id__in=Enrollment.objects.filter(kpj_number=term).values("pk"))
         invoice_id = _invoice_id(term)
         if invoice_id is not None:
             wanted |= Q(invoice_id=invoice_id)
-        return queryset.filter(wanted), False
+        return wanted
 
 
 @admin.register(GatewayNotification)
-class GatewayNotificationAdmin(ReadOnlyMixin, LargeTableAdmin, admin.ModelAdmin):
+class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
     list_display = ["received_at", "gateway", "order_id", "transaction_status", "processed_at", "outcome"]
     list_filter = ["gateway", "transaction_status", "outcome"]
-    search_fields = ["order_id"]  # shows the search box; get_search_results decides what a term matches
+    search_fields = ["order_id"]  # shows the search box; search_q decides what a term matches
     search_help_text = "An exact invoice number (the gateway's order id), or the transaction id of a payment."
 
-    def get_search_results(self, request, queryset, search_term):
-        # Exact matches on the order id's index; a transaction id is found through its payment.
-        term = search_term.strip()
-        if not term:
-            return queryset, False
+    def search_q(self, term: str) -> Q:
+        # The order id's index; a transaction id is found through its payment.
         paid = Payment.objects.filter(_transaction(term)).values("invoice__number")
-        return queryset.filter(Q(order_id=term.upper()) | Q(order_id__in=paid)), False
+        return Q(order_id=term.upper()) | Q(order_id__in=paid)
 
 
 class CoverageMonthInline(ReadOnlyMixin, admin.TabularInline):
