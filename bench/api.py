@@ -5,9 +5,12 @@ API_THROTTLING=false, the benchmark's database and Redis db. Access tokens are m
 (rest_framework_simplejwt AccessToken.for_user, 15-minute lifetime: longer than this phase).
 
 Endpoints, each warmed up, then measured for a fixed time (bounded in count too):
-- GET /api/v1/me (the baseline: authenticated, one query), measured before and after each of the
-  others; each endpoint's ratio is against the mean of the two baseline runs around it, so a drift
-  of the shared machine during the phase does not land on one endpoint;
+- GET /api/v1/me (the baseline: authenticated, one query), measured interleaved with each of the
+  others: baseline and endpoint alternate in slices of a quarter of the measured time each, in the
+  order B E E B B E E B, and each endpoint's ratio is its requests per second over those of the
+  baseline slices interleaved with it. The machine is shared and its speed drifts by tens of percent
+  within seconds (docs/benchmarks.md); a drift then lands on both sides of a ratio instead of on one.
+  The ratio of each adjacent pair of slices is reported too, as its spread;
 - PATCH /api/v1/me setting each account's own language (informational: the cheapest authenticated
   write, one UPDATE and its commit; not a QUALITY.md target);
 - GET /api/v1/workers as sponsors holding 10 workers (200 sponsors, round robin);
@@ -31,6 +34,7 @@ import socket
 import threading
 import time
 import uuid
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -46,6 +50,8 @@ PASS_STALL_LIMIT_MS = 2000.0
 PASS_TIME_LIMIT_SECONDS = 900.0
 # Two baseline runs around an endpoint further apart than this: the machine was busy, say so.
 NOISE_LIMIT = 1.25
+# Baseline (B) and endpoint (E) slices, in this order: each side is as often first as second.
+SLICE_ORDER = "BEEBBEEB"
 
 
 def _free_port() -> int:
@@ -150,28 +156,60 @@ def _check_workers_page(requests: list[bytes], port: int) -> int:
     return len(json.loads(body)["results"])
 
 
-def _measure(name: str, requests: list[bytes], *, port: int, expect: int, cycle: bool, seconds: float,
-             start: int = 0, warmup: float = WARMUP_SECONDS) -> tuple[load.Result, int]:
-    warm, start = load.run(requests, port=port, expect=expect, clients=CLIENTS, seconds=warmup,
-                           cycle=cycle, start=start)
+class Paired(NamedTuple):
+    """An endpoint measured in slices interleaved with slices of the baseline."""
+
+    result: load.Result  # the endpoint's slices, pooled
+    base: load.Result  # the baseline's slices, pooled
+    base_slices: list[load.Result]
+    pair_ratios: list[float]  # endpoint / baseline of each adjacent pair of slices (B E, E B, ...)
+    next_start: int  # the endpoint's next unused request (lists that are used up, not cycled)
+
+    @property
+    def spread(self) -> str:
+        return f"pairs of slices {min(self.pair_ratios):.2f}-{max(self.pair_ratios):.2f}"
+
+    @property
+    def noisy(self) -> bool:
+        rates = [b.rps for b in self.base_slices]
+        return max(rates) / max(min(rates), 1e-9) > NOISE_LIMIT
+
+
+def _paired(name: str, baseline: list[bytes], requests: list[bytes], *, port: int, expect: int, cycle: bool,
+            seconds: float) -> Paired:
+    """The endpoint warmed up, then SLICE_ORDER: baseline and endpoint slices of seconds / 4 each."""
+    warm, start = load.run(requests, port=port, expect=expect, clients=CLIENTS, seconds=WARMUP_SECONDS, cycle=cycle)
     if warm.unexpected:
         info(f"{name}: warm-up answers {warm.statuses}")
-    result, start = load.run(requests, port=port, expect=expect, clients=CLIENTS, seconds=seconds, cycle=cycle,
-                             start=start)
+    piece = seconds / SLICE_ORDER.count("E")
+    slices: list[tuple[str, load.Result]] = []
+    for side in SLICE_ORDER:
+        if side == "B":
+            result, _ = load.run(baseline, port=port, expect=200, clients=CLIENTS, seconds=piece, cycle=True)
+        else:
+            result, start = load.run(requests, port=port, expect=expect, clients=CLIENTS, seconds=piece, cycle=cycle,
+                                     start=start)
+        slices.append((side, result))
+    base_slices = [r for side, r in slices if side == "B"]
+    mine = [r for side, r in slices if side == "E"]
+    ratios = [b.rps / a.rps if side_b == "E" else a.rps / b.rps
+              for (side_a, a), (side_b, b) in zip(slices[0::2], slices[1::2])]
+    paired = Paired(_pooled(mine), _pooled(base_slices), base_slices, ratios, start)
+    result, base = paired.result, paired.base
     info(f"{name}: {result.requests:,} requests in {result.seconds:.2f} s = {result.rps:,.0f} req/s, "
-         f"p50 {result.percentile(50):.1f} ms, p99 {result.percentile(99):.1f} ms, answers {result.statuses}, "
-         f"load generator CPU {result.client_cpu_seconds:.1f} s"
-         + (" (request list exhausted)" if result.exhausted else ""))
-    return result, start
+         f"p50 {result.percentile(50):.1f} ms, p99 {result.percentile(99):.1f} ms, answers {result.statuses}; "
+         f"baseline slices " + ", ".join(f"{b.rps:,.0f}" for b in base_slices) + f" req/s = {base.rps:,.0f}; "
+         f"{paired.spread}" + (" (request list exhausted)" if any(r.exhausted for r in mine) else ""))
+    return paired
 
 
 def _report(key: str, label: str, result: load.Result, base_rps: float, base: load.Result, expect: int) -> dict:
-    """Three figures: req/s (vs the baseline runs just before and after), p50, p99."""
+    """Three figures: req/s (vs the baseline slices interleaved with it), p50, p99."""
     ratio = result.rps / base_rps
     p50, p99 = result.percentile(50), result.percentile(99)
     errors = f"; {result.unexpected} answers other than {expect}: {result.statuses}" if result.unexpected else ""
     figure(f"api_{key}_rps", result.rps, "req/s",
-           f"ratio {ratio:.2f} vs baseline {base_rps:,.0f} (runs before and after); {label}; {result.requests:,} "
+           f"ratio {ratio:.2f} vs baseline {base_rps:,.0f} (slices interleaved with it); {label}; {result.requests:,} "
            f"requests in {result.seconds:.1f} s"
            f"{errors}; target >= 0.50: {verdict(ratio >= 0.5 and not result.unexpected)}")
     figure(f"api_{key}_p50", p50, "ms", f"ratio {p50 / base.percentile(50):.2f} vs baseline p50")
@@ -233,60 +271,49 @@ def run(*, day, seconds: float = 8.0, gunicorn_workers: int = 2) -> dict:
         if page != 10:
             raise RuntimeError(f"bench: a 10-worker sponsor's list shows {page} workers")
         info(f"gunicorn on 127.0.0.1:{port}; a sponsor's worker list holds {page} workers")
-        baselines = []
-
-        def baseline(label: str) -> load.Result:
-            # The first run also warms the fresh gunicorn workers up: a longer warm-up.
-            result, _ = _measure(f"GET /me (baseline, {label})", requests["me"], port=port, expect=200, cycle=True,
-                                 seconds=seconds, warmup=WARMUP_SECONDS * (3 if not baselines else 1))
-            baselines.append(result)
-            return result
-
-        baseline("1")
-        patch, _ = _measure("PATCH /me (informational write baseline)", requests["me_patch"], port=port, expect=200,
-                            cycle=True, seconds=seconds)
-        workers, _ = _measure("GET /workers", requests["workers"], port=port, expect=200, cycle=True, seconds=seconds)
-        baseline("2")
-        invoices, next_invoice = _measure("POST /invoices", requests["invoices"], port=port, expect=201,
-                                          cycle=False, seconds=seconds)
-        baseline("3")
-        webhook, _ = _measure("POST /payments/notifications/simulator", requests["webhook"], port=port, expect=200,
-                              cycle=False, seconds=seconds)
-        baseline("4")
+        # The first slices also warm the fresh gunicorn workers up: a longer warm-up.
+        load.run(requests["me"], port=port, expect=200, clients=CLIENTS, seconds=WARMUP_SECONDS * 2, cycle=True)
+        patch = _paired("PATCH /me (informational write baseline)", requests["me"], requests["me_patch"], port=port,
+                        expect=200, cycle=True, seconds=seconds)
+        workers = _paired("GET /workers", requests["me"], requests["workers"], port=port, expect=200, cycle=True,
+                          seconds=seconds)
+        invoices = _paired("POST /invoices", requests["me"], requests["invoices"], port=port, expect=201,
+                           cycle=False, seconds=seconds)
+        webhook = _paired("POST /payments/notifications/simulator", requests["me"], requests["webhook"], port=port,
+                          expect=200, cycle=False, seconds=seconds)
         during = _during_reminder_pass(requests["invoices"], requests["invoice_workers"], port=port,
-                                       start=next_invoice, day=day)
+                                       start=invoices.next_start, day=day)
     finally:
         server.stop()
         redis_clean()
-    base = _pooled(baselines)
-    base_rps = base.rps
-    figure("api_me_baseline_rps", base_rps, "req/s",
-           f"baseline; GET /api/v1/me, {CLIENTS} clients, gunicorn -w {gunicorn_workers}; runs "
-           + ", ".join(f"{b.rps:,.0f}" for b in baselines)
+    measured = [workers, invoices, webhook]
+    base = _pooled([m.base for m in [patch, *measured]])
+    figure("api_me_baseline_rps", base.rps, "req/s",
+           f"baseline; GET /api/v1/me, {CLIENTS} clients, gunicorn -w {gunicorn_workers}; interleaved with each "
+           "endpoint: " + ", ".join(f"{m.base.rps:,.0f}" for m in [patch, *measured])
            + (f"; {base.unexpected} answers other than 200: {base.statuses}" if base.unexpected else ""))
     figure("api_me_baseline_p50", base.percentile(50), "ms", "baseline")
     figure("api_me_baseline_p99", base.percentile(99), "ms",
            f"baseline; target < {P99_TARGET_MS:.0f} ms: {verdict(base.percentile(99) < P99_TARGET_MS)}")
-    out = {"me": {"rps": base_rps, "p50_ms": base.percentile(50), "p99_ms": base.percentile(99),
-                  "runs_rps": [b.rps for b in baselines]}}
-    around = _pooled(baselines[0:2])
-    figure("api_me_patch_rps", patch.rps, "req/s",
-           f"ratio {patch.rps / around.rps:.2f} vs baseline; informational: PATCH /api/v1/me, one UPDATE and one "
-           f"commit, the floor of any write; p50 {patch.percentile(50):.1f} ms, p99 {patch.percentile(99):.1f} ms"
-           + (f"; {patch.unexpected} answers other than 200: {patch.statuses}" if patch.unexpected else ""))
-    out["me_patch"] = {"rps": patch.rps, "p50_ms": patch.percentile(50), "p99_ms": patch.percentile(99)}
-    for index, (key, label, result, expect) in enumerate([
+    out = {"me": {"rps": base.rps, "p50_ms": base.percentile(50), "p99_ms": base.percentile(99),
+                  "runs_rps": [m.base.rps for m in [patch, *measured]]}}
+    result = patch.result
+    figure("api_me_patch_rps", result.rps, "req/s",
+           f"ratio {result.rps / patch.base.rps:.2f} vs baseline ({patch.spread}); informational: PATCH /api/v1/me, "
+           f"one UPDATE and one commit, the floor of any write; p50 {result.percentile(50):.1f} ms, "
+           f"p99 {result.percentile(99):.1f} ms"
+           + (f"; {result.unexpected} answers other than 200: {result.statuses}" if result.unexpected else ""))
+    out["me_patch"] = {"rps": result.rps, "p50_ms": result.percentile(50), "p99_ms": result.percentile(99)}
+    for key, label, paired, expect in [
         ("workers_list", "GET /api/v1/workers, 10 workers a page", workers, 200),
         ("invoice_create", "POST /api/v1/invoices, one worker each", invoices, 201),
         ("webhook", "POST /api/v1/payments/notifications/simulator, 1 first : 1 repeat", webhook, 200),
-    ]):
-        pair = baselines[index:index + 2]
-        around = _pooled(pair)
-        spread = max(b.rps for b in pair) / max(min(b.rps for b in pair), 1e-9)
-        if spread > NOISE_LIMIT:
-            label += (f"; NOISY: the baseline runs around it differ ({pair[0].rps:,.0f} and {pair[1].rps:,.0f} req/s), "
-                      "other work shared the machine: rerun")
-        out[key] = _report(key, label, result, around.rps, around, expect)
+    ]:
+        label += f"; {paired.spread}"
+        if paired.noisy:
+            label += "; NOISY: the baseline slices differ by more than 25 %, other work shared the machine: rerun"
+        out[key] = {**_report(key, label, paired.result, paired.base.rps, paired.base, expect),
+                    "pair_ratios": paired.pair_ratios, "baseline_slices_rps": [b.rps for b in paired.base_slices]}
     result = during["result"]
     longest = max(result.latencies_ms, default=float("nan"))
     errors = f"; {result.unexpected} answers other than 201: {result.statuses}" if result.unexpected else ""
