@@ -48,7 +48,7 @@ P99_TARGET_MS = 100.0
 # During the reminder pass: no request may wait for the pass's commit (which lasts tens of seconds).
 PASS_STALL_LIMIT_MS = 2000.0
 PASS_TIME_LIMIT_SECONDS = 900.0
-# Two baseline runs around an endpoint further apart than this: the machine was busy, say so.
+# Baseline slices of one endpoint further apart than this: the machine was busy, say so.
 NOISE_LIMIT = 1.25
 # Baseline (B) and endpoint (E) slices, in this order: each side is as often first as second.
 SLICE_ORDER = "BEEBBEEB"
