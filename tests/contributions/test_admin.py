@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.db import connection
+from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.utils import formats, timezone, translation
 
@@ -214,6 +215,23 @@ def test_refund_of_a_paid_invoice_is_refused_with_a_warning(finance_client, paid
     paid_invoice.refresh_from_db()
     assert paid_invoice.refunded_at is None and paid_invoice.refund_note == ""
     assert not AuditLog.objects.filter(action="invoice_refund").exists()
+
+
+def test_a_staff_member_who_refunded_is_kept_and_found_through_the_refunds_index(finance, review_invoice):
+    services.invoice_mark_refunded(invoice=review_invoice, actor=finance, note="Returned to BCA 123")
+    new_invoice()  # never refunded: no entry in the index
+
+    with pytest.raises(ProtectedError) as refused:
+        finance.delete()
+    assert review_invoice in refused.value.protected_objects
+
+    # The lookup PROTECT runs can use the index that holds refunded invoices only (a full index of the
+    # column would hold a NULL entry for every invoice).
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = Invoice._base_manager.filter(refunded_by__in=[finance]).explain()
+    assert "contrib_invoice_refunded_idx" in plan
+    assert "contributions_invoice_refunded_by_id" not in plan
 
 
 def test_finance_cannot_edit_invoice_fields(finance_client, review_invoice):
