@@ -29,7 +29,7 @@ from contributions.choices import (
 from contributions.gateways import GatewayError, GatewayStatus, get_gateway, signature_valid
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from contributions.pricing import MonthPrice, RateBook
-from core.db import insert_rows
+from core.db import insert_rows, placeholders
 from core.exceptions import Conflict, DomainError
 from notifications import services as notifications
 from registration import services as registration
@@ -122,7 +122,7 @@ def _workers_lock(*, sponsor_id: int, worker_ids: list[int]) -> list[LockedWorke
         cursor.execute(
             "SELECT e.id, e.status, e.full_name, e.paid_through, e.income_level_id, e.jht, o.sector "
             "FROM registration_enrollment e JOIN registration_occupation o ON o.code = e.occupation_id "
-            f"WHERE e.sponsor_id = %s AND e.id IN ({', '.join(['%s'] * len(worker_ids))}) ORDER BY e.id{lock}",
+            f"WHERE e.sponsor_id = %s AND e.id IN ({placeholders(len(worker_ids))}) ORDER BY e.id{lock}",
             [sponsor_id, *worker_ids],
         )
         return [LockedWorker(*row) for row in cursor.fetchall()]
@@ -136,7 +136,7 @@ def _pending_invoice_exists(*, worker_ids: list[int]) -> bool:
         cursor.execute(
             "SELECT EXISTS (SELECT 1 FROM contributions_invoicemonth m "
             "JOIN contributions_invoice i ON i.id = m.invoice_id "
-            f"WHERE m.enrollment_id IN ({', '.join(['%s'] * len(worker_ids))}) AND i.status = %s)",
+            f"WHERE m.enrollment_id IN ({placeholders(len(worker_ids))}) AND i.status = %s)",
             [*worker_ids, InvoiceStatus.PENDING],
         )
         return bool(cursor.fetchone()[0])

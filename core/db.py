@@ -15,12 +15,17 @@ from django.db import connection
 from django.db.models import Model
 
 
+def placeholders(count: int) -> str:
+    """`%s, %s, …`: the parameters of an `IN (…)` list or a VALUES row of `count` values."""
+    return ", ".join(["%s"] * count)
+
+
 @cache
 def _insert_sql(model: type[Model], with_pk: bool, rows: int) -> tuple[str, tuple]:
     opts = model._meta
     fields = tuple(f for f in opts.concrete_fields if with_pk or not f.primary_key)
     quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    row = f"({placeholders(len(fields))})"
     sql = (
         f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
         f"VALUES {', '.join([row] * rows)}"
