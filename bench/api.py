@@ -157,13 +157,27 @@ def _check_workers_page(requests: list[bytes], port: int) -> int:
 
 
 class Paired(NamedTuple):
-    """An endpoint measured in slices interleaved with slices of the baseline."""
+    """An endpoint measured in slices interleaved with slices of the baseline, in SLICE_ORDER."""
 
-    result: load.Result  # the endpoint's slices, pooled
-    base: load.Result  # the baseline's slices, pooled
-    base_slices: list[load.Result]
-    pair_ratios: list[float]  # endpoint / baseline of each adjacent pair of slices (B E, E B, ...)
+    slices: list[tuple[str, load.Result]]  # ("B" or "E", its run)
     next_start: int  # the endpoint's next unused request (lists that are used up, not cycled)
+
+    def side(self, which: str) -> list[load.Result]:
+        return [result for side, result in self.slices if side == which]
+
+    @property
+    def result(self) -> load.Result:
+        return _pooled(self.side("E"))
+
+    @property
+    def base(self) -> load.Result:
+        return _pooled(self.side("B"))
+
+    @property
+    def pair_ratios(self) -> list[float]:
+        """Endpoint over baseline, for each adjacent pair of slices (B E, E B, ...)."""
+        pairs = zip(self.slices[0::2], self.slices[1::2])
+        return [b.rps / a.rps if side == "E" else a.rps / b.rps for (_, a), (side, b) in pairs]
 
     @property
     def spread(self) -> str:
@@ -171,7 +185,7 @@ class Paired(NamedTuple):
 
     @property
     def noisy(self) -> bool:
-        rates = [b.rps for b in self.base_slices]
+        rates = [b.rps for b in self.side("B")]
         return max(rates) / max(min(rates), 1e-9) > NOISE_LIMIT
 
 
@@ -190,21 +204,18 @@ def _paired(name: str, baseline: list[bytes], requests: list[bytes], *, port: in
             result, start = load.run(requests, port=port, expect=expect, clients=CLIENTS, seconds=piece, cycle=cycle,
                                      start=start)
         slices.append((side, result))
-    base_slices = [r for side, r in slices if side == "B"]
-    mine = [r for side, r in slices if side == "E"]
-    ratios = [b.rps / a.rps if side_b == "E" else a.rps / b.rps
-              for (side_a, a), (side_b, b) in zip(slices[0::2], slices[1::2])]
-    paired = Paired(_pooled(mine), _pooled(base_slices), base_slices, ratios, start)
+    paired = Paired(slices, start)
     result, base = paired.result, paired.base
     info(f"{name}: {result.requests:,} requests in {result.seconds:.2f} s = {result.rps:,.0f} req/s, "
          f"p50 {result.percentile(50):.1f} ms, p99 {result.percentile(99):.1f} ms, answers {result.statuses}; "
-         f"baseline slices " + ", ".join(f"{b.rps:,.0f}" for b in base_slices) + f" req/s = {base.rps:,.0f}; "
-         f"{paired.spread}" + (" (request list exhausted)" if any(r.exhausted for r in mine) else ""))
+         f"baseline slices " + ", ".join(f"{b.rps:,.0f}" for b in paired.side("B")) + f" req/s = {base.rps:,.0f}; "
+         f"{paired.spread}" + (" (request list exhausted)" if any(r.exhausted for r in paired.side("E")) else ""))
     return paired
 
 
-def _report(key: str, label: str, result: load.Result, base_rps: float, base: load.Result, expect: int) -> dict:
+def _report(key: str, label: str, result: load.Result, base: load.Result, expect: int) -> dict:
     """Three figures: req/s (vs the baseline slices interleaved with it), p50, p99."""
+    base_rps = base.rps
     ratio = result.rps / base_rps
     p50, p99 = result.percentile(50), result.percentile(99)
     errors = f"; {result.unexpected} answers other than {expect}: {result.statuses}" if result.unexpected else ""
@@ -312,8 +323,8 @@ def run(*, day, seconds: float = 8.0, gunicorn_workers: int = 2) -> dict:
         label += f"; {paired.spread}"
         if paired.noisy:
             label += "; NOISY: the baseline slices differ by more than 25 %, other work shared the machine: rerun"
-        out[key] = {**_report(key, label, paired.result, paired.base.rps, paired.base, expect),
-                    "pair_ratios": paired.pair_ratios, "baseline_slices_rps": [b.rps for b in paired.base_slices]}
+        out[key] = {**_report(key, label, paired.result, paired.base, expect),
+                    "pair_ratios": paired.pair_ratios, "baseline_slices_rps": [b.rps for b in paired.side("B")]}
     result = during["result"]
     longest = max(result.latencies_ms, default=float("nan"))
     errors = f"; {result.unexpected} answers other than 201: {result.statuses}" if result.unexpected else ""
