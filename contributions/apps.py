@@ -10,5 +10,5 @@ class ContributionsConfig(AppConfig):
         from contributions.services import invoices_cancel_for_worker
         from registration import ports
 
-        ports.register_monthly_pricer(monthly_contributions_normal)
-        ports.register_billing_stopper(lambda enrollment_id: invoices_cancel_for_worker(enrollment_id=enrollment_id))
+        ports.monthly_contributions.register(monthly_contributions_normal)
+        ports.billing_stop.register(lambda enrollment_id: invoices_cancel_for_worker(enrollment_id=enrollment_id))
