@@ -128,35 +128,36 @@ def _workers_lock(*, sponsor_id: int, worker_ids: list[int]) -> list[LockedWorke
         return [LockedWorker(*row) for row in cursor.fetchall()]
 
 
-def _pending_invoice_exists(*, worker_ids: list[int]) -> bool:
-    """Whether a listed worker is on a pending invoice. A statement of its own, after the lock: in
-    READ COMMITTED it sees what a request that held the lock before us committed (in the locking
-    statement itself it would not, since locking a row that was not updated re-evaluates nothing)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT EXISTS (SELECT 1 FROM contributions_invoicemonth m "
-            "JOIN contributions_invoice i ON i.id = m.invoice_id "
-            f"WHERE m.enrollment_id IN ({placeholders(len(worker_ids))}) AND i.status = %s)",
-            [*worker_ids, InvoiceStatus.PENDING],
+def _pending_check_and_id_reserve(*, worker_ids: list[int]) -> tuple[bool, int]:
+    """Whether a listed worker is on a pending invoice, and the id of the invoice about to be made,
+    in one statement.
+
+    The check is a statement of its own, after the lock: in READ COMMITTED it sees what a request
+    that held the lock before us committed (in the locking statement itself it would not, since
+    locking a row that was not updated re-evaluates nothing).
+
+    The id is taken before the row is written, so the invoice's number is known before the gateway
+    opens the VA and the row is written once, complete (an UPDATE of a new invoice rewrites all its
+    indexes). Taking it with the check saves a round trip; a request refused by the check leaves a
+    gap in the ids, as a rolled-back one does."""
+    pending = (
+        "EXISTS (SELECT 1 FROM contributions_invoicemonth m JOIN contributions_invoice i ON i.id = m.invoice_id "
+        f"WHERE m.enrollment_id IN ({placeholders(len(worker_ids))}) AND i.status = %s)"
+    )
+    if connection.vendor == "postgresql":
+        next_id = "nextval(pg_get_serial_sequence('contributions_invoice', 'id'))"
+    else:
+        # SQLite: the transaction holds the database's write lock from its start (IMMEDIATE, in
+        # settings), so no other writer can take the same id; AUTOINCREMENT's counter keeps ids
+        # of deleted rows unused.
+        next_id = (
+            "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'contributions_invoice'), 0), "
+            "COALESCE((SELECT MAX(id) FROM contributions_invoice), 0)) + 1"
         )
-        return bool(cursor.fetchone()[0])
-
-
-def _invoice_id_reserve() -> int:
-    """The id of the invoice about to be made, so its number is known before the gateway opens the
-    VA and the row is written once, complete (an UPDATE of a new invoice rewrites all its indexes)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('contributions_invoice', 'id'))")
-        else:
-            # SQLite: the transaction holds the database's write lock from its start (IMMEDIATE, in
-            # settings), so no other writer can take the same id; AUTOINCREMENT's counter keeps ids
-            # of deleted rows unused.
-            cursor.execute(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'contributions_invoice'), 0), "
-                "COALESCE((SELECT MAX(id) FROM contributions_invoice), 0)) + 1"
-            )
-        return cursor.fetchone()[0]
+        cursor.execute(f"SELECT {pending}, {next_id}", [*worker_ids, InvoiceStatus.PENDING])
+        exists, invoice_id = cursor.fetchone()
+    return bool(exists), invoice_id
 
 
 def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
@@ -182,7 +183,8 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
         for worker in workers.values():
             if worker.status != EnrollmentStatus.APPROVED:
                 raise Conflict("worker_not_approved", attr="items", name=worker.full_name)
-        if _pending_invoice_exists(worker_ids=worker_ids):
+        pending, invoice_id = _pending_check_and_id_reserve(worker_ids=worker_ids)
+        if pending:
             raise Conflict("pending_invoice_exists", attr="items")
 
         book = RateBook.current()
@@ -202,7 +204,6 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
                         adjustment=price.adjustment or "",
                     )
                 )
-        invoice_id = _invoice_id_reserve()
         invoice = Invoice(
             pk=invoice_id,
             sponsor=sponsor,
