@@ -1,4 +1,4 @@
-"""Figure 4: the API under gunicorn, 16 concurrent clients on loopback, against GET /api/v1/me.
+"""QUALITY.md Performance 3: the API under gunicorn, 16 concurrent clients on loopback, against GET /api/v1/me.
 
 `gunicorn config.wsgi -w 2 --bind 127.0.0.1:<free port>`, settings local with DEBUG=false,
 API_THROTTLING=false, the benchmark's database and Redis db. Access tokens are minted directly

@@ -1,4 +1,4 @@
-"""Figure 3: reminders sent through a real Celery worker and Redis, against a no-op task.
+"""QUALITY.md Performance 2: reminders sent through a real Celery worker and Redis, against a no-op task.
 
 One worker, `celery -A bench.celery_app worker --pool prefork --concurrency 2` (the project's app
 plus the no-op task, bench/celery_app.py), the NOTIFY backends `null`, Redis db of the benchmark.

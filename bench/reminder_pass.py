@@ -1,4 +1,5 @@
-"""Figure 2: the daily reminder pass (`reminders_plan`) against the same rows inserted by hand-written SQL.
+"""QUALITY.md Performance 1: the daily reminder pass (`reminders_plan`) against the same rows
+inserted by hand-written SQL.
 
 The baseline is one `INSERT … SELECT … ON CONFLICT DO NOTHING` into `bench_reminder_baseline`, a
 copy of `contributions_reminder` with the same columns, defaults, indexes, unique constraint and

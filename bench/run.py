@@ -100,17 +100,17 @@ def main() -> int:
         if "plan" in phases:
             from bench import reminder_pass
 
-            info("phase: reminder pass (figure 2)")
+            info("phase: reminder pass (QUALITY.md Performance 1)")
             results["plan"] = reminder_pass.run(day, repeat=args.repeat)
         if "dispatch" in phases:
             from bench import dispatch
 
-            info("phase: dispatch through Celery (figure 3)")
+            info("phase: dispatch through Celery (QUALITY.md Performance 2)")
             results["dispatch"] = dispatch.run(day)
         if "api" in phases:
             from bench import api
 
-            info("phase: API under gunicorn (figure 4)")
+            info("phase: API under gunicorn (QUALITY.md Performance 3)")
             results["api"] = api.run(day=day, seconds=args.api_seconds, gunicorn_workers=args.gunicorn_workers)
     finally:
         info("resetting the data set for the next run")
