@@ -3,11 +3,14 @@
 # Written by hand so that it can run against a large live table. Django's own AlterField(db_index=False)
 # drops and re-adds the foreign key, whose re-validation scans every invoice under a lock that blocks
 # writes, and AddIndex builds the index under a lock that blocks writes too. On PostgreSQL this builds
-# the partial index and drops the full one CONCURRENTLY (outside a transaction: atomic = False); the
-# foreign key is not touched. Elsewhere (SQLite in development) the schema editor does it plainly.
+# the partial index and drops the full one CONCURRENTLY (core.schema.swap_index, outside a
+# transaction: atomic = False); the foreign key is not touched. Elsewhere (SQLite in development)
+# the schema editor does it plainly.
 
 from django.conf import settings
 from django.db import migrations, models
+
+from core.schema import swap_index
 
 OLD_INDEX = "contributions_invoice_refunded_by_id_18d91cbe"
 NEW_INDEX = models.Index(
@@ -15,24 +18,13 @@ NEW_INDEX = models.Index(
 )
 
 
-def _swap(apps, schema_editor, *, drop: str, create):
-    invoice = apps.get_model("contributions", "Invoice")
-    quote = schema_editor.quote_name
-    if schema_editor.connection.vendor == "postgresql":
-        create_sql = str(create.create_sql(invoice, schema_editor)).replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS", 1)
-        schema_editor.execute(create_sql)
-        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {quote(drop)}")
-    else:
-        schema_editor.add_index(invoice, create)
-        schema_editor.execute(f"DROP INDEX IF EXISTS {quote(drop)}")
-
-
 def forwards(apps, schema_editor):
-    _swap(apps, schema_editor, drop=OLD_INDEX, create=NEW_INDEX)
+    swap_index(schema_editor, apps.get_model("contributions", "Invoice"), drop=OLD_INDEX, create=NEW_INDEX)
 
 
 def backwards(apps, schema_editor):
-    _swap(apps, schema_editor, drop=NEW_INDEX.name, create=models.Index(fields=["refunded_by"], name=OLD_INDEX))
+    old = models.Index(fields=["refunded_by"], name=OLD_INDEX)
+    swap_index(schema_editor, apps.get_model("contributions", "Invoice"), drop=NEW_INDEX.name, create=old)
 
 
 class Migration(migrations.Migration):
