@@ -124,7 +124,9 @@ class Invoice(BaseModel):
             models.Index(
                 fields=["expires_at"], condition=Q(status="pending"), name="contrib_invoice_pending_idx"
             ),
-            models.Index(fields=["status", "needs_review_at"], name="contrib_invoice_review_idx"),
+            # Finance's queue (the admin filtered on needs_review, newest first). Only those invoices:
+            # a full (status, …) index took an entry for every invoice written, to serve no other query.
+            models.Index(fields=["-id"], condition=Q(status="needs_review"), name="contrib_invoice_review_q_idx"),
             # Finance finds an invoice by the VA number a payer quotes (the admin search).
             models.Index(fields=["va_number"], name="contrib_invoice_va_idx"),
             # What PROTECT looks up when a staff account is deleted. Refunds are rare: a full index

@@ -234,6 +234,20 @@ def test_a_staff_member_who_refunded_is_kept_and_found_through_the_refunds_index
     assert "contributions_invoice_refunded_by_id" not in plan
 
 
+def test_finance_queue_is_read_from_the_index_of_invoices_that_need_review(finance_client, review_invoice):
+    """The admin's list filtered on needs_review, newest first, walks an index that holds those
+    invoices only (no entry for each pending, paid or expired one)."""
+    new_invoice()
+    listed = finance_client.get(f"{INVOICES}?status__exact=needs_review")
+    assert listed.status_code == 200
+    assert list(listed.context["cl"].result_list) == [review_invoice]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = listed.context["cl"].queryset.explain()
+    assert "contrib_invoice_review_q_idx" in plan
+
+
 def test_finance_cannot_edit_invoice_fields(finance_client, review_invoice):
     finance_client.post(f"{INVOICES}{review_invoice.pk}/change/", {"status": "paid", "total": 1})
     review_invoice.refresh_from_db()
