@@ -74,18 +74,25 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"].get("ENGINE") == "django.db.backends.sqlite3":
-    # The embedded default must take concurrent writes too: WAL lets readers run beside a writer,
-    # IMMEDIATE takes the write lock up front (no lock-upgrade deadlock), and writers queue for it.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+def database(default_url: str) -> dict:
+    """The database of DATABASE_URL, with what every environment sets on it (test.py too)."""
+    db = env.db("DATABASE_URL", default=default_url)
+    db["ATOMIC_REQUESTS"] = False
+    if db.get("ENGINE") == "django.db.backends.sqlite3":
+        # The embedded default must take concurrent writes too: WAL lets readers run beside a writer,
+        # IMMEDIATE takes the write lock up front (no lock-upgrade deadlock), and writers queue for it.
+        db["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    db["CONN_HEALTH_CHECKS"] = True
+    return db
+
+
+DATABASES = {"default": database(f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "sponsors.User"

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env, redis_cache, validate_settings
+from .base import database, env, redis_cache, validate_settings
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-0123456789abcdef0123456789abcdef"
@@ -12,7 +12,7 @@ SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY  # noqa: F405
 NIK_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LW5pay1rZXktMDEyMzQ1Njc4OWFiY2Q="]
 NIK_HASH_KEY = "test-nik-hash-key"
 
-DATABASES = {"default": env.db("DATABASE_URL", default="postgres://root@127.0.0.1:5432/root")}
+DATABASES = {"default": database("postgres://root@127.0.0.1:5432/root")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("The test suite runs on PostgreSQL only; DATABASE_URL must be postgres://")
 DATABASES["default"]["CONN_MAX_AGE"] = 0
