@@ -88,12 +88,13 @@ def database(default_url: str) -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     if db.get("ENGINE") == "django.db.backends.postgresql" and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        # Parameters bound by the server, and each statement a connection runs more than five times
-        # prepared (psycopg's automatic prepared statements): PostgreSQL stops parsing and planning the hot
-        # statements again, and psycopg stops quoting values into the SQL text. Measured under load,
-        # an invoice request costs PostgreSQL half the CPU (docs/benchmarks.md). Off
-        # (DATABASE_PREPARED_STATEMENTS=false) behind a pooler that cannot keep prepared statements:
-        # PgBouncer in transaction mode before 1.21, or without max_prepared_statements.
+        # Parameters bound by the server, and each statement a connection runs more than five
+        # times prepared (psycopg's automatic prepared statements): PostgreSQL stops parsing and
+        # planning the hot statements again, and psycopg stops quoting values into the SQL text.
+        # Measured under load, an invoice request costs PostgreSQL half the CPU
+        # (docs/benchmarks.md). Off (DATABASE_PREPARED_STATEMENTS=false) behind a pooler that cannot
+        # keep prepared statements: PgBouncer in transaction mode before 1.21, or without
+        # max_prepared_statements.
         db.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
     db["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     db["CONN_HEALTH_CHECKS"] = True
