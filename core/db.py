@@ -35,26 +35,46 @@ def _insert_sql(model: type[Model], with_pk: bool, rows: int) -> tuple[str, tupl
     return sql, fields
 
 
-def insert_rows(objs: list[Model]) -> None:
-    """INSERT these unsaved instances of one model in one statement. Instances without a primary key
-    get the one the database assigned; instances with one are written with it (all or none)."""
-    if not objs:
+def insert_rows(*groups: list[Model]) -> None:
+    """INSERT unsaved instances: one list per model, on PostgreSQL all in one statement.
+
+    Each list holds instances of one model, all with a primary key or none. Instances without one
+    get the one the database assigned; instances with one are written with it. On PostgreSQL the
+    lists before the last become data-modifying WITH queries of the last one's INSERT (one round
+    trip and one statement for, say, an invoice and its lines; a foreign key between them is checked
+    at the commit, as Django's are deferred), so they must carry their primary keys: their ids are
+    not read back. Elsewhere (SQLite) each list is a statement of its own."""
+    groups = tuple(group for group in groups if group)
+    if not groups:
         return
+    statements = [_insert_statement(group) for group in groups]
+    if any(not with_pk for _, _, with_pk in statements[:-1]):
+        raise ValueError("insert_rows writes the lists before the last with their primary keys set")
+    if connection.vendor == "postgresql" and len(statements) > 1:
+        ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _, _) in enumerate(statements[:-1]))
+        sql, params, with_pk = statements[-1]
+        statements = [(f"WITH {ctes} {sql}", [value for _, values, _ in statements for value in values], with_pk)]
+    with connection.cursor() as cursor:
+        for sql, params, with_pk in statements:
+            cursor.execute(sql, params)
+        if not statements[-1][2]:
+            for obj, (pk,) in zip(groups[-1], cursor.fetchall(), strict=True):
+                obj.pk = pk
+    for group in groups:
+        for obj in group:
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+
+def _insert_statement(objs: list[Model]) -> tuple[str, list, bool]:
     model = type(objs[0])
     with_pk = objs[0].pk is not None
     if any((obj.pk is not None) != with_pk or type(obj) is not model for obj in objs):
-        raise ValueError("insert_rows takes instances of one model, all with a primary key or none")
+        raise ValueError("insert_rows takes lists of instances of one model, all with a primary key or none")
     sql, fields = _insert_sql(model, with_pk, len(objs))
     params = [
         field.get_db_prep_save(field.pre_save(obj, add=True), connection=connection)
         for obj in objs
         for field in fields
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if not with_pk:
-            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-                obj.pk = pk
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = connection.alias
+    return sql, params, with_pk

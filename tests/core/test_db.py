@@ -1,15 +1,23 @@
 """core.db.insert_rows: the ORM's bulk_create, without its per-statement machinery."""
 
+import datetime
+
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from contributions.models import GatewayNotification, IdempotencyKey
+from contributions.models import GatewayNotification, Invoice, InvoiceMonth, SimulatorTransaction
 from core.db import insert_rows
 from sponsors.models import User
-from tests.factories import UserFactory
+from tests.factories import UserFactory, enrollment
 
 pytestmark = pytest.mark.django_db
+
+
+def _ledger(order_id: str, transaction_id: str, **fields) -> SimulatorTransaction:
+    return SimulatorTransaction(order_id=order_id, transaction_id=transaction_id, va_number="8808", gross_amount=1,
+                                **fields)
 
 
 def test_rows_without_a_key_get_the_database_ids_defaults_and_timestamps():
@@ -32,34 +40,68 @@ def test_rows_without_a_key_get_the_database_ids_defaults_and_timestamps():
 
 
 def test_rows_with_a_key_are_written_with_it():
-    owner = UserFactory()
-    key = IdempotencyKey(pk=987_654, user=owner, key="k", request_hash="h" * 64, status_code=201, response_body="{}")
-    insert_rows([key])
+    insert_rows([_ledger("INV-7", "t-7", pk=987_654)])
 
-    read = IdempotencyKey.objects.get(pk=987_654)
-    assert (read.user_id, read.key, read.status_code) == (owner.pk, "k", 201)
+    read = SimulatorTransaction.objects.get(pk=987_654)
+    assert (read.order_id, read.transaction_id, read.transaction_status) == ("INV-7", "t-7", "pending")
 
 
 def test_a_constraint_violation_is_djangos_integrity_error_and_writes_nothing():
-    owner = UserFactory()
-    insert_rows([IdempotencyKey(user=owner, key="same", request_hash="a" * 64, status_code=201, response_body="{}")])
+    insert_rows([_ledger("INV-1", "t-1")])
     with pytest.raises(IntegrityError), transaction.atomic():
-        insert_rows([
-            IdempotencyKey(user=owner, key="other", request_hash="b" * 64, status_code=201, response_body="{}"),
-            IdempotencyKey(user=owner, key="same", request_hash="c" * 64, status_code=201, response_body="{}"),
-        ])
-    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["same"]
+        insert_rows([_ledger("INV-2", "t-2"), _ledger("INV-1", "t-3")])
+    assert list(SimulatorTransaction.objects.values_list("order_id", flat=True)) == ["INV-1"]
 
 
 def test_mixed_rows_are_refused_before_any_statement():
     owner = UserFactory()
     with pytest.raises(ValueError):
-        insert_rows([
-            IdempotencyKey(user=owner, key="a", request_hash="a" * 64, status_code=201, response_body="{}"),
-            IdempotencyKey(pk=5, user=owner, key="b", request_hash="b" * 64, status_code=201, response_body="{}"),
-        ])
+        insert_rows([_ledger("INV-1", "t-1"), _ledger("INV-2", "t-2", pk=5)])
     with pytest.raises(ValueError):
-        insert_rows([IdempotencyKey(user=owner, key="a", request_hash="a" * 64, status_code=201, response_body="{}"), owner])
-    assert not IdempotencyKey.objects.exists()
+        insert_rows([_ledger("INV-1", "t-1"), owner])
+    assert not SimulatorTransaction.objects.exists()
     assert User.objects.count() == 1
     assert insert_rows([]) is None
+
+
+def _invoice_with_lines(invoice_id: int, months: int) -> tuple[Invoice, list[InvoiceMonth]]:
+    worker = enrollment()
+    invoice = Invoice(pk=invoice_id, sponsor=worker.sponsor, number=f"INV-TEST-{invoice_id}", total=36_800 * months,
+                      gateway="simulator", expires_at=timezone.now())
+    lines = [
+        InvoiceMonth(invoice=invoice, enrollment=worker, month=datetime.date(2027, 1 + n, 1), jkk=10_000, jkm=6_800,
+                     jht=20_000, total=36_800)
+        for n in range(months)
+    ]
+    return invoice, lines
+
+
+def test_several_models_go_in_one_statement_on_postgresql_the_last_ones_get_their_ids(reference):
+    invoice, lines = _invoice_with_lines(424_242, 3)
+    with CaptureQueriesContext(connection) as ctx:
+        insert_rows([invoice], lines)
+
+    if connection.vendor == "postgresql":
+        assert len(ctx.captured_queries) == 1
+    assert not invoice._state.adding and all(not line._state.adding for line in lines)
+    assert [line.pk for line in lines] == list(
+        InvoiceMonth.objects.filter(invoice_id=424_242).order_by("month").values_list("pk", flat=True)
+    )
+    stored = Invoice.objects.get(pk=424_242)
+    assert (stored.number, stored.total, stored.lines.count()) == ("INV-TEST-424242", 110_400, 3)
+
+
+def test_several_models_fail_together(reference):
+    invoice, lines = _invoice_with_lines(515_151, 2)
+    lines[1].month = lines[0].month  # one row per (invoice, enrollment, month)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows([invoice], lines)
+    assert not Invoice.objects.filter(pk=515_151).exists()
+    assert not InvoiceMonth.objects.exists()
+
+
+def test_lists_before_the_last_must_carry_their_keys(reference):
+    invoice, lines = _invoice_with_lines(616_161, 1)
+    with pytest.raises(ValueError):
+        insert_rows(lines, [invoice])
+    assert not Invoice.objects.exists() and not InvoiceMonth.objects.exists()
