@@ -109,7 +109,7 @@ def ensure(anchor: datetime.date, *, rebuild: bool = False) -> dict:
 def reset() -> None:
     """Undo what a run changes, so the next one starts from the generated rows.
 
-    Reminders, payments, coverage rows, notifications, idempotency keys, inbox and outbox rows are
+    Reminders, payments, coverage rows, notifications, inbox and outbox rows are
     never generated: emptied. Invoices, lines and simulator rows the API phase created are deleted;
     the generated invoices go back to pending and their enrollments to their generated coverage.
     """
@@ -119,7 +119,7 @@ def reset() -> None:
         meta = dict(cur.execute("SELECT key, value FROM bench_meta").fetchall())
         cur.execute(
             "TRUNCATE contributions_reminder, contributions_coveragemonth, contributions_payment, "
-            "contributions_gatewaynotification, contributions_idempotencykey, notifications_inboxitem, "
+            "contributions_gatewaynotification, notifications_inboxitem, "
             "notifications_message"
         )
         cur.execute("DROP TABLE IF EXISTS bench_reminder_baseline, bench_reminder_baseline_nofk")

@@ -111,7 +111,7 @@ ENROLLMENT_COLUMNS = [
 INVOICE_COLUMNS = [
     "id", "created_at", "updated_at", "number", "status", "total", "gateway", "va_number",
     "gateway_reference", "expires_at", "paid_at", "expired_at", "cancelled_at", "needs_review_at",
-    "review_reason", "refunded_at", "refund_note", "refunded_by_id", "sponsor_id",
+    "review_reason", "refunded_at", "refund_note", "refunded_by_id", "sponsor_id", "idempotency_key", "request_hash",
 ]
 INVOICE_MONTH_COLUMNS = ["id", "month", "jkk", "jkm", "jht", "total", "adjustment", "enrollment_id", "invoice_id"]
 SIMULATOR_COLUMNS = [
@@ -231,7 +231,7 @@ def build(anchor: datetime.date) -> None:
         va = f"8808{rng.randrange(10**12):012d}"
         reference = f"{rng.getrandbits(128):032x}"
         invoices.row([invoice_id, created, created, number, "pending", total, "simulator", va, reference, expires,
-                      None, None, None, None, "", None, "", None, sponsor])
+                      None, None, None, None, "", None, "", None, sponsor, None, ""])
         ledger.row([invoice_id, number, reference, va, total, "pending", created, created])
     invoices.close()
     lines.close()

@@ -113,11 +113,23 @@ class Invoice(BaseModel):
     refunded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    # The `Idempotency-Key` of the request that made it and that request's fingerprint (API.md;
+    # contributions/idempotency.py): written with the invoice, in its INSERT, so the key exists
+    # exactly when the invoice does. Null for invoices made without a key (seed data, the shell).
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    request_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(total__gt=0), name="%(app_label)s_%(class)s_total_positive"),
             models.UniqueConstraint(fields=["number"], name="%(app_label)s_%(class)s_number_uniq"),
+            # One invoice per key and client; a request with a used key waits here for the first
+            # one's commit, then replays it (or gets 422).
+            models.UniqueConstraint(
+                fields=["sponsor", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="%(app_label)s_%(class)s_idempotency_uniq",
+            ),
         ]
         indexes = [
             models.Index(fields=["sponsor", "-id"], name="contrib_invoice_sponsor_idx"),
@@ -266,26 +278,6 @@ class SimulatorTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.transaction_status}"
-
-
-class IdempotencyKey(models.Model):
-    """A client's `Idempotency-Key` for invoice creation, with the response it got (API.md).
-
-    Written in the same transaction as the invoice, so a key exists exactly when its invoice does; a
-    concurrent request with the same key waits on the unique index, then replays the stored response.
-    """
-
-    # Served by the (user, key) unique constraint.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    # The rendered bytes, so a replay is byte-identical (a jsonb column would reorder the keys).
-    response_body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="%(app_label)s_%(class)s_unique")]
 
 
 class Reminder(models.Model):

@@ -35,3 +35,7 @@ def invoice_get_by_number_for_sponsor(*, sponsor, number) -> Invoice | None:
     if not isinstance(number, str):
         return None
     return invoice_list_for_sponsor(sponsor=sponsor).filter(number=number).first()
+
+
+def invoice_get_by_idempotency_key(*, sponsor, key: str) -> Invoice | None:
+    return invoice_list_for_sponsor(sponsor=sponsor).filter(idempotency_key=key).first()

@@ -160,8 +160,12 @@ def _pending_check_and_id_reserve(*, worker_ids: list[int]) -> tuple[bool, int]:
     return bool(exists), invoice_id
 
 
-def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
-    """Bill 1, 3, 6 or 12 months for each listed worker of the sponsor, and open a VA for the total."""
+def invoice_create(*, sponsor, items: list[dict], idempotency_key: str | None = None, request_hash: str = "") -> Invoice:
+    """Bill 1, 3, 6 or 12 months for each listed worker of the sponsor, and open a VA for the total.
+
+    `idempotency_key` and `request_hash` are the client's key and its request's fingerprint, stored
+    on the invoice (contributions/idempotency.py); a key the sponsor used before fails the INSERT
+    (IntegrityError), and the whole transaction with it."""
     if not items:
         raise DomainError("items_invalid", attr="items")
     counts: dict[int, int] = {}
@@ -173,7 +177,7 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
     now = timezone.now()
     gateway = get_gateway()
 
-    # No savepoint: any error here must undo the whole enclosing transaction (the idempotency key too).
+    # No savepoint: any error here must undo the whole enclosing transaction.
     with transaction.atomic(savepoint=False):
         # The lock serialises invoice creation per worker: the pending-invoice check cannot race.
         worker_ids = sorted(counts)
@@ -211,6 +215,8 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
             total=sum(line.total for line in lines),
             gateway=gateway.name,
             expires_at=now + VA_LIFETIME,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
         )
         try:
             charge = gateway.create_charge(order_id=invoice.number, gross_amount=invoice.total, expires_at=invoice.expires_at)
@@ -219,10 +225,9 @@ def invoice_create(*, sponsor, items: list[dict]) -> Invoice:
             raise DomainError("gateway_unavailable", status_code=503) from exc
         invoice.va_number = charge.va_number
         invoice.gateway_reference = charge.reference
-        insert_rows([invoice])
         for line in lines:
             line.invoice = invoice
-        insert_rows(lines)
+        insert_rows([invoice], lines)  # one statement on PostgreSQL
     # The caller renders the invoice with its lines without reading them back: fill the relation's
     # cache the way prefetch_related does (a queryset whose results are already known).
     known = invoice.lines.all()

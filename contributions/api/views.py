@@ -4,7 +4,6 @@ from django.conf import settings
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -116,11 +115,12 @@ class InvoiceListCreateView(ListAPIView):
         },
     )
     def post(self, request):
-        def run() -> tuple[int, dict]:
+        def run(key: str, request_hash: str) -> Invoice:
             data = InvoiceCreateSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            invoice = services.invoice_create(sponsor=request.user, items=data.validated_data["items"])
-            return status.HTTP_201_CREATED, InvoiceSerializer(invoice).data
+            return services.invoice_create(
+                sponsor=request.user, items=data.validated_data["items"], idempotency_key=key, request_hash=request_hash
+            )
 
         return idempotent(user=request.user, key=request.headers.get("Idempotency-Key"), data=request.data, run=run)
 

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 
 from contributions import services
 from contributions.api.serializers import InvoiceSerializer, MonthPriceSerializer, PaymentInfoSerializer
-from contributions.models import IdempotencyKey, Invoice, InvoiceMonth
+from contributions.models import Invoice, InvoiceMonth
 from contributions.pricing import RateBook
 from tests.api import client_for, first_error
 from tests.concurrency import run_together
@@ -84,8 +84,8 @@ def test_same_key_and_body_replays_the_first_response(auth_client, workers):
     second = invoice_post(auth_client, items, key="abc-123")
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json()
-    assert Invoice.objects.count() == 1
-    assert IdempotencyKey.objects.count() == 1
+    invoice = Invoice.objects.get()
+    assert (invoice.idempotency_key, len(invoice.request_hash)) == ("abc-123", 64)
 
 
 def test_replayed_body_is_byte_identical(auth_client, workers):
@@ -93,6 +93,23 @@ def test_replayed_body_is_byte_identical(auth_client, workers):
     first = invoice_post(auth_client, items, key="abc-123")
     second = invoice_post(auth_client, items, key="abc-123")
     assert second.content == first.content
+
+
+def test_a_replay_after_the_invoice_was_paid_is_still_the_first_answer(auth_client, workers):
+    a, b = workers
+    # Listed in another order than their ids: the replay groups the lines the same way.
+    items = [{"worker": max(a.pk, b.pk), "months": 3}, {"worker": min(a.pk, b.pk), "months": 1}]
+    first = invoice_post(auth_client, items, key="pay-then-retry")
+    number = first.json()["number"]
+    assert auth_client.post("/api/v1/payments/simulator/pay", {"number": number}, format="json").status_code == 200
+    assert auth_client.get(f"/api/v1/invoices/{first.json()['id']}").json()["status"] == "paid"
+
+    replay = invoice_post(auth_client, items, key="pay-then-retry")
+    assert replay.status_code == 201
+    assert replay.content == first.content
+    assert [item["worker"] for item in replay.json()["items"]] == [items[0]["worker"], items[1]["worker"]]
+    assert (replay.json()["status"], replay.json()["paid_at"]) == ("pending", None)
+    assert Invoice.objects.count() == 1
 
 
 def test_same_key_with_another_body_is_refused(auth_client, workers):
@@ -142,6 +159,28 @@ def test_concurrent_requests_with_the_same_key_make_one_invoice(reference, decem
     assert all(body == results[0][1] for _, body in results)
     assert Invoice.objects.count() == 1
     assert InvoiceMonth.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_one_key_and_different_bodies_make_one_invoice(reference, december, settings):
+    """Different workers, so no row lock orders them: the key's unique index does."""
+    settings.API_THROTTLING = False
+    from tests.factories import UserFactory
+
+    sponsor = UserFactory()
+    workers = [enrollment(sponsor=sponsor) for _ in range(4)]
+    clients = [client_for(sponsor) for _ in range(4)]
+
+    def post(n):
+        response = invoice_post(clients[n], [{"worker": workers[n].pk, "months": 1}], key="one-key")
+        return response.status_code, response.json()
+
+    results = run_together(post, 4)
+    assert sorted(status for status, _ in results) == [201, 422, 422, 422]
+    assert {body["errors"][0]["code"] for status, body in results if status == 422} == {"idempotency_key_reused"}
+    created = next(body for status, body in results if status == 201)
+    assert list(Invoice.objects.values_list("pk", "idempotency_key")) == [(created["id"], "one-key")]
+    assert InvoiceMonth.objects.count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -344,16 +383,18 @@ def _writes(queries: list[dict]) -> list[str]:
     """The data-changing statements, as "VERB table"."""
     found = []
     for query in queries:
-        match = re.match(r'\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', query["sql"], re.IGNORECASE)
-        if match:
+        # At the start of the statement or of one of its WITH queries ("… AS (INSERT …) INSERT …").
+        pattern = r'(?:^|[()])\s*(INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?'
+        for match in re.finditer(pattern, query["sql"], re.IGNORECASE):
             found.append(f"{match.group(1).split()[0].upper()} {match.group(2)}")
     return found
 
 
 def test_create_writes_each_row_once_in_a_fixed_number_of_statements(auth_client, workers):
     """Invoice creation is the API's busiest write: its number is known before the row is written,
-    so the invoice is inserted complete (no UPDATE rewriting every index of a new row), all its
-    lines in one statement, and the statements do not grow with the months or the workers."""
+    so the invoice is inserted complete (no UPDATE rewriting every index of a new row), with its
+    idempotency key, and with all its lines in the same statement on PostgreSQL; the statements do
+    not grow with the months or the workers."""
     RateBook.current()  # priced from this process's cache in both requests
     counts = []
     for key, items in (("one", [{"worker": workers[0].pk, "months": 1}]), ("two", [{"worker": workers[1].pk, "months": 12}])):
@@ -361,12 +402,15 @@ def test_create_writes_each_row_once_in_a_fixed_number_of_statements(auth_client
             response = invoice_post(auth_client, items, key=key)
         assert response.status_code == 201, response.content
         assert sorted(_writes(ctx.captured_queries)) == [
-            "INSERT contributions_idempotencykey",
             "INSERT contributions_invoice",
             "INSERT contributions_invoicemonth",
             "INSERT contributions_simulatortransaction",
         ]
+        if connection.vendor == "postgresql":
+            together = [q["sql"] for q in ctx.captured_queries if 'INSERT INTO "contributions_invoicemonth"' in q["sql"]]
+            assert len(together) == 1 and 'INSERT INTO "contributions_invoice" ' in together[0]
         invoice = Invoice.objects.get(pk=response.json()["id"])
+        assert invoice.idempotency_key == key
         assert invoice.number == f"INV-{timezone.localtime(invoice.created_at):%Y%m}-{invoice.pk:06d}"
         assert invoice.lines.count() == items[0]["months"]
         counts.append(len(ctx.captured_queries))

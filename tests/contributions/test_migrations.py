@@ -1,0 +1,47 @@
+"""Hand-written data migrations of contributions, run against the real schema."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from contributions.models import Invoice
+from tests.factories import UserFactory
+
+BEFORE_KEYS_MOVED = [("contributions", "0008_invoice_review_partial_index")]
+
+
+def _migrate(targets) -> MigrationExecutor:
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return MigrationExecutor(connection)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0009_moves_each_stored_idempotency_key_onto_its_invoice():
+    sponsor, other = UserFactory(), UserFactory()
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    executor = _migrate(BEFORE_KEYS_MOVED)
+    try:
+        old = executor.loader.project_state(BEFORE_KEYS_MOVED).apps
+        OldInvoice, OldKey = old.get_model("contributions", "Invoice"), old.get_model("contributions", "IdempotencyKey")
+        made = [
+            OldInvoice.objects.create(sponsor_id=owner.pk, number=f"INV-202612-00000{n}", total=36_800,
+                                      gateway="simulator", expires_at=timezone.now())
+            for n, owner in enumerate((sponsor, sponsor, other), start=1)
+        ]
+        OldKey.objects.create(user_id=sponsor.pk, key="k-1", request_hash="a" * 64, status_code=201,
+                              response_body=json.dumps({"id": made[0].pk, "number": made[0].number}))
+        OldKey.objects.create(user_id=other.pk, key="k-1", request_hash="b" * 64, status_code=201,
+                              response_body=json.dumps({"id": made[2].pk}))
+    finally:
+        _migrate(latest)
+
+    keys = dict(Invoice.objects.values_list("pk", "idempotency_key"))
+    assert keys == {made[0].pk: "k-1", made[1].pk: None, made[2].pk: "k-1"}
+    assert Invoice.objects.get(pk=made[2].pk).request_hash == "b" * 64
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    assert "contributions_idempotencykey" not in tables
