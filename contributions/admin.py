@@ -88,6 +88,8 @@ class InvoiceAdmin(ExactSearchAdmin, admin.ModelAdmin):
         "number", "sponsor", "status", "total", "gateway", "va_number", "gateway_reference", "expires_at",
         "paid_at", "expired_at", "cancelled_at", "needs_review_at", "review_reason", "refunded_at",
         "refund_note", "refunded_by", "created_at", "updated_at",
+        # Which app request made it: support answers "I was billed twice" with it.
+        "idempotency_key",
     ]
 
     def has_add_permission(self, request):

@@ -89,6 +89,18 @@ def test_finance_lists_and_filters_invoices(finance_client, review_invoice, paid
     assert finance_client.get(f"{INVOICES}{review_invoice.pk}/change/").status_code == 200
 
 
+def test_the_invoice_page_shows_which_app_request_made_it(finance_client):
+    worker = enrollment()
+    invoice = services.invoice_create(
+        sponsor=worker.sponsor, items=[{"worker": worker.pk, "months": 1}], idempotency_key="app-req-7f3a",
+        request_hash="a" * 64,
+    )
+    page = finance_client.get(f"{INVOICES}{invoice.pk}/change/")
+    assert page.status_code == 200
+    assert "app-req-7f3a" in page.text
+    assert "a" * 64 not in page.text  # the fingerprint means nothing to a person
+
+
 def test_finance_finds_an_invoice_by_number_va_or_sponsor_phone_exactly(finance_client, paid_invoice):
     other = new_invoice()
     sponsor_phone = paid_invoice.sponsor.phone  # +62…
