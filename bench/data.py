@@ -109,9 +109,10 @@ def ensure(anchor: datetime.date, *, rebuild: bool = False) -> dict:
 def reset() -> None:
     """Undo what a run changes, so the next one starts from the generated rows.
 
-    Reminders, payments, coverage rows, notifications, inbox and outbox rows are
-    never generated: emptied. Invoices, lines and simulator rows the API phase created are deleted;
-    the generated invoices go back to pending and their enrollments to their generated coverage.
+    Reminders, payments, coverage rows, notifications, inbox and outbox rows are never generated:
+    emptied. Invoices (with their idempotency keys), lines and simulator rows the API phase created
+    are deleted; the generated invoices go back to pending and their enrollments to their generated
+    coverage.
     """
     import psycopg
 

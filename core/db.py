@@ -50,14 +50,16 @@ def insert_rows(*groups: list[Model]) -> None:
     statements = [_insert_statement(group) for group in groups]
     if any(not with_pk for _, _, with_pk in statements[:-1]):
         raise ValueError("insert_rows writes the lists before the last with their primary keys set")
+    read_ids = not statements[-1][2]
     if connection.vendor == "postgresql" and len(statements) > 1:
-        ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _, _) in enumerate(statements[:-1]))
-        sql, params, with_pk = statements[-1]
-        statements = [(f"WITH {ctes} {sql}", [value for _, values, _ in statements for value in values], with_pk)]
+        *first, (last_sql, _, _) = statements
+        ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _, _) in enumerate(first))
+        params = [value for _, values, _ in statements for value in values]
+        statements = [(f"WITH {ctes} {last_sql}", params, not read_ids)]
     with connection.cursor() as cursor:
-        for sql, params, with_pk in statements:
+        for sql, params, _ in statements:
             cursor.execute(sql, params)
-        if not statements[-1][2]:
+        if read_ids:
             for obj, (pk,) in zip(groups[-1], cursor.fetchall(), strict=True):
                 obj.pk = pk
     for group in groups:
