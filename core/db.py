@@ -21,18 +21,32 @@ def placeholders(count: int) -> str:
 
 
 @cache
-def _insert_sql(model: type[Model], with_pk: bool, rows: int) -> tuple[str, tuple]:
+def _insert_sql(model: type[Model], with_pk: bool, rows: int) -> tuple[str, tuple, bool]:
+    """The INSERT of `rows` rows, its fields, and whether it takes one array per column (UNNEST)."""
     opts = model._meta
     fields = tuple(f for f in opts.concrete_fields if with_pk or not f.primary_key)
     quote = connection.ops.quote_name
-    row = f"({placeholders(len(fields))})"
-    sql = (
-        f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([row] * rows)}"
-    )
+    unnest = connection.vendor == "postgresql" and rows > 1 and all(_unnestable(f) for f in fields)
+    if unnest:
+        # What bulk_create does on PostgreSQL (Django 5.2): one array per column, so the statement
+        # is the same whatever the number of rows (one prepared statement, a short parameter list).
+        # The types lose their modifiers (varchar, not varchar(60)), as there.
+        source = "SELECT * FROM UNNEST({})".format(
+            ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+        )
+    else:
+        row = f"({placeholders(len(fields))})"
+        source = f"VALUES {', '.join([row] * rows)}"
+    sql = f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) {source}"
     if not with_pk:
         sql += f" RETURNING {quote(opts.pk.column)}"
-    return sql, fields
+    return sql, fields, unnest
+
+
+def _unnestable(field) -> bool:
+    """Django's own test for a column of its UNNEST bulk insert (SQLInsertCompiler.assemble_as_sql)."""
+    target = field.target_field if field.is_relation else field
+    return not hasattr(field, "get_placeholder") and target.get_internal_type() in connection.data_types
 
 
 def insert_rows(*groups: list[Model]) -> None:
@@ -40,32 +54,48 @@ def insert_rows(*groups: list[Model]) -> None:
 
     Each list holds instances of one model, all with a primary key or none. Instances without one
     get the one the database assigned; instances with one are written with it. On PostgreSQL the
-    lists before the last become data-modifying WITH queries of the last one's INSERT (one round
-    trip and one statement for, say, an invoice and its lines; a foreign key between them is checked
-    at the commit, as Django's are deferred), so they must carry their primary keys: their ids are
-    not read back. Elsewhere (SQLite) each list is a statement of its own."""
+    lists become data-modifying WITH queries of one statement (one round trip for, say, a gateway's
+    ledger row, an invoice and its lines; a foreign key between them is checked at the commit, as
+    Django's are deferred), whose rows are the ids the database assigned, tagged with their list.
+    Elsewhere (SQLite) each list is a statement of its own."""
     groups = tuple(group for group in groups if group)
     if not groups:
         return
     statements = [_insert_statement(group) for group in groups]
-    if any(not with_pk for _, _, with_pk in statements[:-1]):
-        raise ValueError("insert_rows writes the lists before the last with their primary keys set")
-    read_ids = not statements[-1][2]
-    if connection.vendor == "postgresql" and len(statements) > 1:
-        *first, (last_sql, _, _) = statements
-        ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _, _) in enumerate(first))
-        params = [value for _, values, _ in statements for value in values]
-        statements = [(f"WITH {ctes} {last_sql}", params, not read_ids)]
     with connection.cursor() as cursor:
-        for sql, params, _ in statements:
-            cursor.execute(sql, params)
-        if read_ids:
-            for obj, (pk,) in zip(groups[-1], cursor.fetchall(), strict=True):
+        if connection.vendor == "postgresql" and len(groups) > 1:
+            cursor.execute(*_one_statement(groups, statements))
+            assigned = cursor.fetchall()
+        else:
+            assigned = []
+            for n, (sql, params, with_pk) in enumerate(statements):
+                cursor.execute(sql, params)
+                if not with_pk:
+                    assigned += [(n, pk) for (pk,) in cursor.fetchall()]
+    ids: dict[int, list] = {}
+    for n, pk in assigned:
+        ids.setdefault(n, []).append(pk)
+    for n, group in enumerate(groups):
+        if not statements[n][2]:
+            for obj, pk in zip(group, ids.get(n, ()), strict=True):
                 obj.pk = pk
-    for group in groups:
         for obj in group:
             obj._state.adding = False
             obj._state.db = connection.alias
+
+
+def _one_statement(groups: tuple[list[Model], ...], statements: list[tuple[str, list, bool]]) -> tuple[str, list]:
+    """The INSERTs as WITH queries; the statement's rows are (list's position, id) for the lists
+    without keys, in each list's order (RETURNING's, as bulk_create relies on)."""
+    ctes = ", ".join(f"w{n} AS ({sql})" for n, (sql, _, _) in enumerate(statements))
+    quote = connection.ops.quote_name
+    reads = [
+        f"SELECT {n}, {quote(type(groups[n][0])._meta.pk.column)} FROM w{n}"
+        for n, (_, _, with_pk) in enumerate(statements)
+        if not with_pk
+    ]
+    main = " UNION ALL ".join(reads) if reads else "SELECT NULL, NULL WHERE FALSE"
+    return f"WITH {ctes} {main}", [value for _, values, _ in statements for value in values]
 
 
 def _insert_statement(objs: list[Model]) -> tuple[str, list, bool]:
@@ -73,10 +103,10 @@ def _insert_statement(objs: list[Model]) -> tuple[str, list, bool]:
     with_pk = objs[0].pk is not None
     if any((obj.pk is not None) != with_pk or type(obj) is not model for obj in objs):
         raise ValueError("insert_rows takes lists of instances of one model, all with a primary key or none")
-    sql, fields = _insert_sql(model, with_pk, len(objs))
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, add=True), connection=connection)
+    sql, fields, unnest = _insert_sql(model, with_pk, len(objs))
+    rows = [
+        [field.get_db_prep_save(field.pre_save(obj, add=True), connection=connection) for field in fields]
         for obj in objs
-        for field in fields
     ]
+    params = [list(column) for column in zip(*rows)] if unnest else [value for row in rows for value in row]
     return sql, params, with_pk

@@ -76,7 +76,7 @@ def _invoice_with_lines(invoice_id: int, months: int) -> tuple[Invoice, list[Inv
     return invoice, lines
 
 
-def test_several_models_go_in_one_statement_on_postgresql_the_last_ones_get_their_ids(reference):
+def test_several_models_go_in_one_statement_on_postgresql(reference):
     invoice, lines = _invoice_with_lines(424_242, 3)
     with CaptureQueriesContext(connection) as ctx:
         insert_rows([invoice], lines)
@@ -100,8 +100,51 @@ def test_several_models_fail_together(reference):
     assert not InvoiceMonth.objects.exists()
 
 
-def test_lists_before_the_last_must_carry_their_keys(reference):
-    invoice, lines = _invoice_with_lines(616_161, 1)
-    with pytest.raises(ValueError):
-        insert_rows(lines, [invoice])
-    assert not Invoice.objects.exists() and not InvoiceMonth.objects.exists()
+def test_every_list_gets_the_ids_the_database_assigned_in_the_one_statement(reference):
+    invoice, lines = _invoice_with_lines(616_161, 2)
+    ledger = [_ledger("INV-TEST-616161", "t-1"), _ledger("INV-TEST-616162", "t-2")]
+    with CaptureQueriesContext(connection) as ctx:
+        insert_rows(ledger, lines, [invoice])  # in any order: the keys are checked at the commit
+
+    if connection.vendor == "postgresql":
+        assert len(ctx.captured_queries) == 1
+    assert [row.pk for row in ledger] == list(
+        SimulatorTransaction.objects.order_by("order_id").values_list("pk", flat=True)
+    )
+    assert [line.pk for line in lines] == list(
+        InvoiceMonth.objects.filter(invoice_id=616_161).order_by("month").values_list("pk", flat=True)
+    )
+    assert None not in [row.pk for row in ledger + lines]
+    assert Invoice.objects.get(pk=616_161).lines.count() == 2
+
+
+def test_lists_that_all_carry_their_keys_are_written_with_them(reference):
+    invoice, _ = _invoice_with_lines(818_181, 1)
+    insert_rows([_ledger("INV-TEST-818181", "t-8", pk=818_000)], [invoice])
+
+    assert SimulatorTransaction.objects.get(pk=818_000).order_id == "INV-TEST-818181"
+    assert Invoice.objects.get(pk=818_181).number == "INV-TEST-818181"
+
+
+def test_the_statement_of_a_list_does_not_grow_with_its_rows_on_postgresql(reference):
+    """Several rows of a model go as one array per column (UNNEST, as bulk_create does): one
+    statement text, so one prepared statement, and as many parameters for 2 rows as for 12."""
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, len(params)))
+        return execute(sql, params, many, context)
+
+    for invoice_id, months in ((717_171, 2), (727_272, 12)):
+        invoice, lines = _invoice_with_lines(invoice_id, months)
+        with connection.execute_wrapper(record):
+            insert_rows([invoice], lines)
+        assert InvoiceMonth.objects.filter(invoice_id=invoice_id).count() == months
+    stored = InvoiceMonth.objects.filter(invoice_id=727_272).order_by("month").first()
+    assert (stored.month, stored.jkk, stored.jkm, stored.jht, stored.total, stored.adjustment) == (
+        datetime.date(2027, 1, 1), 10_000, 6_800, 20_000, 36_800, ""
+    )
+    if connection.vendor == "postgresql":
+        assert len(sent) == 2 and sent[0] == sent[1] and "UNNEST(" in sent[0][0]
+    else:
+        assert len(sent) == 4  # SQLite: the invoice, then its lines
