@@ -227,7 +227,7 @@ def invoice_create(*, sponsor, items: list[dict], idempotency_key: str | None = 
         invoice.gateway_reference = charge.reference
         for line in lines:
             line.invoice = invoice
-        insert_rows([invoice], lines)  # one statement on PostgreSQL
+        insert_rows(list(charge.ledger), [invoice], lines)  # one statement on PostgreSQL
     # The caller renders the invoice with its lines without reading them back: fill the relation's
     # cache the way prefetch_related does (a queryset whose results are already known).
     known = invoice.lines.all()

@@ -23,6 +23,10 @@ class Charge:
     va_number: str
     reference: str
     expires_at: datetime
+    # A gateway that keeps its ledger in our database (the simulator) hands its new rows to the
+    # caller, which writes them in the invoice's own INSERT: the charge exists exactly when the
+    # invoice does, in one round trip. A remote gateway has none.
+    ledger: tuple = ()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from django.db import transaction
 
 from contributions.gateways import Charge, GatewayStatus, signature_for
 from contributions.models import SimulatorTransaction
-from core.db import insert_rows
 
 
 class SimulatorGateway:
@@ -27,8 +26,8 @@ class SimulatorGateway:
             va_number="8808" + f"{secrets.randbelow(10**12):012d}",
             gross_amount=gross_amount,
         )
-        insert_rows([row])  # part of every invoice's creation: no ORM save() machinery (core/db.py)
-        return Charge(va_number=row.va_number, reference=row.transaction_id, expires_at=expires_at)
+        # Written by the caller with the invoice, in the same statement (Charge.ledger).
+        return Charge(va_number=row.va_number, reference=row.transaction_id, expires_at=expires_at, ledger=(row,))
 
     def get_status(self, *, order_id: str) -> GatewayStatus | None:
         row = SimulatorTransaction.objects.filter(order_id=order_id).first()

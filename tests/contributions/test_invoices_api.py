@@ -393,8 +393,8 @@ def _writes(queries: list[dict]) -> list[str]:
 def test_create_writes_each_row_once_in_a_fixed_number_of_statements(auth_client, workers):
     """Invoice creation is the API's busiest write: its number is known before the row is written,
     so the invoice is inserted complete (no UPDATE rewriting every index of a new row), with its
-    idempotency key, and with all its lines in the same statement on PostgreSQL; the statements do
-    not grow with the months or the workers."""
+    idempotency key, and on PostgreSQL in one statement with all its lines and the simulator's
+    ledger row for its VA; the statements do not grow with the months or the workers."""
     RateBook.current()  # priced from this process's cache in both requests
     counts = []
     for key, items in (("one", [{"worker": workers[0].pk, "months": 1}]), ("two", [{"worker": workers[1].pk, "months": 12}])):
@@ -409,6 +409,7 @@ def test_create_writes_each_row_once_in_a_fixed_number_of_statements(auth_client
         if connection.vendor == "postgresql":
             together = [q["sql"] for q in ctx.captured_queries if 'INSERT INTO "contributions_invoicemonth"' in q["sql"]]
             assert len(together) == 1 and 'INSERT INTO "contributions_invoice" ' in together[0]
+            assert 'INSERT INTO "contributions_simulatortransaction"' in together[0]
         invoice = Invoice.objects.get(pk=response.json()["id"])
         assert invoice.idempotency_key == key
         assert invoice.number == f"INV-{timezone.localtime(invoice.created_at):%Y%m}-{invoice.pk:06d}"
