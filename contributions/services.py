@@ -15,6 +15,7 @@ from functools import partial
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -128,7 +129,7 @@ def _workers_lock(*, sponsor_id: int, worker_ids: list[int]) -> list[LockedWorke
         return [LockedWorker(*row) for row in cursor.fetchall()]
 
 
-def _pending_check_and_id_reserve(*, worker_ids: list[int]) -> tuple[bool, int]:
+def _pending_check_and_id_reserve(*, sponsor_id: int, worker_ids: list[int]) -> tuple[bool, int]:
     """Whether a listed worker is on a pending invoice, and the id of the invoice about to be made,
     in one statement.
 
@@ -139,10 +140,15 @@ def _pending_check_and_id_reserve(*, worker_ids: list[int]) -> tuple[bool, int]:
     The id is taken before the row is written, so the invoice's number is known before the gateway
     opens the VA and the row is written once, complete (an UPDATE of a new invoice rewrites all its
     indexes). Taking it with the check saves a round trip; a request refused by the check leaves a
-    gap in the ids, as a rolled-back one does."""
+    gap in the ids, as a rolled-back one does.
+
+    The check starts from the sponsor's pending invoices (a partial index holds only those): a
+    worker is only ever billed by their sponsor (the lock selects the sponsor's workers; an
+    enrollment's sponsor never changes), and from the worker's lines it would read every invoice
+    the worker was ever billed on, one more a month."""
     pending = (
-        "EXISTS (SELECT 1 FROM contributions_invoicemonth m JOIN contributions_invoice i ON i.id = m.invoice_id "
-        f"WHERE m.enrollment_id IN ({placeholders(len(worker_ids))}) AND i.status = %s)"
+        "EXISTS (SELECT 1 FROM contributions_invoice i JOIN contributions_invoicemonth m ON m.invoice_id = i.id "
+        f"WHERE i.sponsor_id = %s AND i.status = %s AND m.enrollment_id IN ({placeholders(len(worker_ids))}))"
     )
     if connection.vendor == "postgresql":
         next_id = "nextval(pg_get_serial_sequence('contributions_invoice', 'id'))"
@@ -155,7 +161,7 @@ def _pending_check_and_id_reserve(*, worker_ids: list[int]) -> tuple[bool, int]:
             "COALESCE((SELECT MAX(id) FROM contributions_invoice), 0)) + 1"
         )
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {pending}, {next_id}", [*worker_ids, InvoiceStatus.PENDING])
+        cursor.execute(f"SELECT {pending}, {next_id}", [sponsor_id, InvoiceStatus.PENDING, *worker_ids])
         exists, invoice_id = cursor.fetchone()
     return bool(exists), invoice_id
 
@@ -187,7 +193,7 @@ def invoice_create(*, sponsor, items: list[dict], idempotency_key: str | None = 
         for worker in workers.values():
             if worker.status != EnrollmentStatus.APPROVED:
                 raise Conflict("worker_not_approved", attr="items", name=worker.full_name)
-        pending, invoice_id = _pending_check_and_id_reserve(worker_ids=worker_ids)
+        pending, invoice_id = _pending_check_and_id_reserve(sponsor_id=sponsor.pk, worker_ids=worker_ids)
         if pending:
             raise Conflict("pending_invoice_exists", attr="items")
 
@@ -259,10 +265,14 @@ def invoices_cancel_for_worker(*, enrollment_id: int) -> list[Invoice]:
     """Cancel the pending invoices that bill this worker, whose sponsorship ends: each invoice whole (its
     VA is paid in full or not at all; the sponsor bills their other workers again), here now and at the
     gateway after the commit. Runs inside the caller's transaction (registration's enrollment_end)."""
-    billing = InvoiceMonth.objects.filter(enrollment_id=enrollment_id, invoice__status=InvoiceStatus.PENDING)
+    # From the sponsor's pending invoices (their partial index), not from the worker's whole history.
+    sponsor = Enrollment.objects.filter(pk=enrollment_id).values("sponsor_id")[:1]
+    billing = Invoice.objects.filter(
+        sponsor_id=Subquery(sponsor), status=InvoiceStatus.PENDING, lines__enrollment_id=enrollment_id
+    )
     cancelled = []
     now = timezone.now()
-    locked = Invoice.objects.select_for_update(no_key=True).filter(pk__in=billing.values("invoice_id")).order_by("pk")
+    locked = Invoice.objects.select_for_update(no_key=True).filter(pk__in=billing.values("pk")).order_by("pk")
     for invoice in locked:
         if invoice.status != InvoiceStatus.PENDING:  # paid or closed while we waited for its lock
             continue
