@@ -113,7 +113,9 @@ INVOICE_COLUMNS = [
     "gateway_reference", "expires_at", "paid_at", "expired_at", "cancelled_at", "needs_review_at",
     "review_reason", "refunded_at", "refund_note", "refunded_by_id", "sponsor_id", "idempotency_key", "request_hash",
 ]
-INVOICE_MONTH_COLUMNS = ["id", "month", "jkk", "jkm", "jht", "total", "adjustment", "enrollment_id", "invoice_id"]
+INVOICE_MONTH_COLUMNS = [
+    "id", "month", "jkk", "jkm", "jht", "total", "adjustment", "enrollment_id", "invoice_id", "pending",
+]
 SIMULATOR_COLUMNS = [
     "id", "order_id", "transaction_id", "va_number", "gross_amount", "transaction_status", "updated_at", "created_at",
 ]
@@ -224,7 +226,7 @@ def build(anchor: datetime.date) -> None:
                 price = book.price(month=month, sector=sectors[occupation], income_level=1_000_000, jht=jht)
                 line_id += 1
                 lines.row([line_id, month, price.jkk, price.jkm, price.jht, price.total, price.adjustment or "",
-                           enrollment, invoice_id])
+                           enrollment, invoice_id, True if offset == 0 else None])  # InvoiceMonth.pending
                 total += price.total
             snapshot.append((enrollment, paid_through))
         number = f"INV-{anchor:%Y%m}-{invoice_id:06d}"

@@ -3,9 +3,9 @@ the same key with another body is refused (422); no key is refused (400).
 
 The key and the request's fingerprint are columns of the invoice, written by its own INSERT: no row
 and no statement of their own. Two requests with the same key:
-- the same body: the second waits on the first's row locks (the same workers), then finds their
-  pending invoice; before answering that conflict it looks the key up, finds the invoice and replays
-  it;
+- the same body: the second finds the first's pending invoice on the same workers (when it reads
+  them, or when its write meets the first's in a unique index: it waits for the first to commit);
+  before answering that conflict it looks the key up, finds the invoice and replays it;
 - another body: the second's invoice INSERT waits on the (sponsor, key) unique index until the first
   commits, fails, and its own work is rolled back; the key is found with another fingerprint: 422.
 If the work fails, nothing is stored, so a retry runs again.
@@ -26,7 +26,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
@@ -51,14 +51,13 @@ def _first_answer(invoice: Invoice) -> HttpResponse:
 
 
 def idempotent(*, user, key: str | None, data, run: Callable[[str, str], Invoice]) -> HttpResponse:
-    """Run `run(key, fingerprint)`, which makes the invoice with them, in one transaction, and answer
-    its 201; or replay the invoice this key made before."""
+    """Run `run(key, fingerprint)`, which makes the invoice with them, all or nothing
+    (services.invoice_create), and answer its 201; or replay the invoice this key made before."""
     if not key or not key.strip() or len(key) > MAX_KEY_LENGTH:
         raise DomainError("idempotency_key_required")
     fingerprint = _fingerprint(data)
     try:
-        with transaction.atomic():
-            invoice = run(key, fingerprint)
+        invoice = run(key, fingerprint)
     except (IntegrityError, APIException, Http404):
         # The key was used before, or by a concurrent request that committed first (its work then
         # made ours fail: the workers have a pending invoice). Otherwise the error stands.

@@ -169,12 +169,20 @@ class InvoiceMonth(models.Model):
     jht = models.PositiveBigIntegerField()
     total = models.PositiveBigIntegerField()
     adjustment = models.CharField(max_length=60, blank=True)
+    # TRUE on one line of each worker of a pending invoice (their first month), NULL on every other
+    # line and once the invoice stops being pending (services._transition). The unique index on it
+    # makes "a worker is on one pending invoice at most" the database's rule, which lets invoice
+    # creation write without holding row locks from its check to its write (services.invoice_create).
+    pending = models.BooleanField(null=True, default=None, editable=False)
 
     class Meta:
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["invoice", "enrollment", "month"], name="%(app_label)s_%(class)s_once_per_invoice"
+            ),
+            models.UniqueConstraint(
+                fields=["enrollment"], condition=Q(pending=True), name="%(app_label)s_%(class)s_one_pending"
             ),
             models.CheckConstraint(condition=Q(total__gt=0), name="%(app_label)s_%(class)s_total_positive"),
             models.CheckConstraint(

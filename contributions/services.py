@@ -9,6 +9,7 @@ notifications never change anything twice nor move a state backwards.
 import datetime
 import logging
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -71,7 +72,7 @@ def quote_months(
 # --- Invoices -------------------------------------------------------------------------------------
 
 
-def billable_months(*, enrollment: "Enrollment | LockedWorker", count: int, today: datetime.date) -> list[datetime.date]:
+def billable_months(*, enrollment: "Enrollment | ReadWorker", count: int, today: datetime.date) -> list[datetime.date]:
     """The months a new payment for this worker covers: the oldest payable arrears first, else the
     month after `paid_through`, else the current month; never more than 12 months ahead."""
     cover = coverage_for(paid_through=enrollment.paid_through, today=today, payable=True)
@@ -84,6 +85,9 @@ def billable_months(*, enrollment: "Enrollment | LockedWorker", count: int, toda
 def _transition(invoice: Invoice, target: str, **fields) -> Invoice:
     if target not in INVOICE_TRANSITIONS[invoice.status]:
         raise Conflict("invoice_not_pending", status=invoice.status)
+    if invoice.status == InvoiceStatus.PENDING:
+        # Its workers are free to be billed again (InvoiceMonth.pending).
+        InvoiceMonth.objects.filter(invoice_id=invoice.pk, pending=True).update(pending=None)
     invoice.status = target
     for name, value in fields.items():
         setattr(invoice, name, value)
@@ -94,8 +98,12 @@ def _transition(invoice: Invoice, target: str, **fields) -> Invoice:
 # Invoice creation is the API's busiest write, so its statements are written by hand (see core/db.py
 # for what the ORM costs there); each one is the query the ORM version made, for PostgreSQL and SQLite.
 
+# Attempts that write without holding row locks between the read and the write, before one that does.
+UNLOCKED_ATTEMPTS = 2
+ONE_PENDING = "contributions_invoicemonth_one_pending"
 
-class LockedWorker(NamedTuple):
+
+class ReadWorker(NamedTuple):
     id: int
     status: str
     full_name: str
@@ -103,67 +111,87 @@ class LockedWorker(NamedTuple):
     income_level_id: int
     jht: bool
     sector: str
+    version: str | None  # "id:xmin" on PostgreSQL: changes with every update of the row
 
 
-def _workers_lock(*, sponsor_id: int, worker_ids: list[int]) -> list[LockedWorker]:
-    """The sponsor's listed workers, locked in id order (two requests never deadlock).
+def _workers_read(*, sponsor_id: int, worker_ids: list[int], lock: bool) -> tuple[list[ReadWorker], bool, int]:
+    """The sponsor's listed workers; whether one of them is on a pending invoice; and the id of the
+    invoice about to be made. One statement.
 
-    FOR NO KEY UPDATE, like every row lock here: it does not wait for the foreign-key checks of the
+    The id is taken before the row is written, so the invoice's number is known before the gateway
+    opens the VA and the row is written once, complete (an UPDATE of a new invoice rewrites all its
+    indexes). A request refused later leaves a gap in the ids, as a rolled-back one does.
+
+    The pending check reads the index of InvoiceMonth.pending, one entry per worker billed by a
+    pending invoice. It is an early answer (no VA is opened for a refused request); the rule itself
+    is that index's uniqueness, which the write meets whatever committed since this read.
+
+    `lock`: the rows FOR NO KEY UPDATE, in id order (two requests never deadlock), for a caller that
+    writes in the same transaction. NO KEY: it does not wait for the foreign-key checks of the
     reminder pass, which hold the workers it reminds FOR KEY SHARE until it commits
     (tests/reminders/test_pass_locks.py). OF e: the workers' rows only, not the occupation's, which
     every worker of that occupation shares (tests/test_lock_scope.py)."""
     low, high = connection.ops.integer_field_range("BigAutoField")
     worker_ids = [worker_id for worker_id in worker_ids if low <= worker_id <= high]  # others cannot exist
     if not worker_ids:
-        return []
-    lock = ""
-    if connection.features.has_select_for_update:
-        lock = " " + connection.ops.for_update_sql(of=("e",), no_key=connection.features.has_select_for_no_key_update)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT e.id, e.status, e.full_name, e.paid_through, e.income_level_id, e.jht, o.sector "
-            "FROM registration_enrollment e JOIN registration_occupation o ON o.code = e.occupation_id "
-            f"WHERE e.sponsor_id = %s AND e.id IN ({placeholders(len(worker_ids))}) ORDER BY e.id{lock}",
-            [sponsor_id, *worker_ids],
-        )
-        return [LockedWorker(*row) for row in cursor.fetchall()]
-
-
-def _pending_check_and_id_reserve(*, sponsor_id: int, worker_ids: list[int]) -> tuple[bool, int]:
-    """Whether a listed worker is on a pending invoice, and the id of the invoice about to be made,
-    in one statement.
-
-    The check is a statement of its own, after the lock: in READ COMMITTED it sees what a request
-    that held the lock before us committed (in the locking statement itself it would not, since
-    locking a row that was not updated re-evaluates nothing).
-
-    The id is taken before the row is written, so the invoice's number is known before the gateway
-    opens the VA and the row is written once, complete (an UPDATE of a new invoice rewrites all its
-    indexes). Taking it with the check saves a round trip; a request refused by the check leaves a
-    gap in the ids, as a rolled-back one does.
-
-    The check starts from the sponsor's pending invoices (a partial index holds only those): a
-    worker is only ever billed by their sponsor (the lock selects the sponsor's workers; an
-    enrollment's sponsor never changes), and from the worker's lines it would read every invoice
-    the worker was ever billed on, one more a month."""
+        return [], False, 0
+    postgres = connection.vendor == "postgresql"
     pending = (
-        "EXISTS (SELECT 1 FROM contributions_invoice i JOIN contributions_invoicemonth m ON m.invoice_id = i.id "
-        f"WHERE i.sponsor_id = %s AND i.status = %s AND m.enrollment_id IN ({placeholders(len(worker_ids))}))"
+        "EXISTS (SELECT 1 FROM contributions_invoicemonth m "
+        f"WHERE m.pending AND m.enrollment_id IN ({placeholders(len(worker_ids))}))"
     )
-    if connection.vendor == "postgresql":
-        next_id = "nextval(pg_get_serial_sequence('contributions_invoice', 'id'))"
+    if postgres:
+        version = "e.id::text || ':' || e.xmin::text"
+        next_id = "(SELECT nextval(pg_get_serial_sequence('contributions_invoice', 'id')))"
     else:
         # SQLite: the transaction holds the database's write lock from its start (IMMEDIATE, in
         # settings), so no other writer can take the same id; AUTOINCREMENT's counter keeps ids
         # of deleted rows unused.
+        version = "NULL"
         next_id = (
             "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'contributions_invoice'), 0), "
             "COALESCE((SELECT MAX(id) FROM contributions_invoice), 0)) + 1"
         )
+    for_update = ""
+    if lock and connection.features.has_select_for_update:
+        for_update = " " + connection.ops.for_update_sql(of=("e",), no_key=connection.features.has_select_for_no_key_update)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {pending}, {next_id}", [sponsor_id, InvoiceStatus.PENDING, *worker_ids])
-        exists, invoice_id = cursor.fetchone()
-    return bool(exists), invoice_id
+        cursor.execute(
+            "SELECT e.id, e.status, e.full_name, e.paid_through, e.income_level_id, e.jht, o.sector, "
+            f"{version}, {pending}, {next_id} "
+            "FROM registration_enrollment e JOIN registration_occupation o ON o.code = e.occupation_id "
+            f"WHERE e.sponsor_id = %s AND e.id IN ({placeholders(len(worker_ids))}) ORDER BY e.id{for_update}",
+            [*worker_ids, sponsor_id, *worker_ids],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return [], False, 0
+    return [ReadWorker(*row[:8]) for row in rows], bool(rows[0][8]), rows[0][9]
+
+
+def _unchanged(*, sponsor_id: int, workers: list[ReadWorker]) -> tuple[str, list]:
+    """The guard of an unlocked write (core.db.insert_rows): whether every worker is still the row
+    that was read, locked FOR NO KEY UPDATE (as in _workers_read) for the rest of the statement.
+
+    Locking a row that another transaction updated meanwhile re-evaluates these conditions on the
+    row's newest version (READ COMMITTED), whose xmin differs; a transaction still writing it is
+    waited for first. So a worker paid, ended or edited since the read fails the guard, and nothing
+    is written: the caller reads again."""
+    ids = [worker.id for worker in workers]
+    lock = connection.ops.for_update_sql(of=("e",), no_key=True)
+    sql = (
+        "SELECT count(*) = %s FROM (SELECT 1 FROM registration_enrollment e "
+        f"WHERE e.sponsor_id = %s AND e.id IN ({placeholders(len(ids))}) "
+        f"AND e.id::text || ':' || e.xmin::text IN ({placeholders(len(ids))}) ORDER BY e.id {lock}) locked"
+    )
+    return sql, [len(ids), sponsor_id, *ids, *[worker.version for worker in workers]]
+
+
+def _violates(exc: IntegrityError, constraint: str) -> bool:
+    diag = getattr(exc.__cause__, "diag", None)
+    if diag is not None:
+        return diag.constraint_name == constraint
+    return "contributions_invoicemonth.enrollment_id" in str(exc)  # SQLite names the columns
 
 
 def invoice_create(*, sponsor, items: list[dict], idempotency_key: str | None = None, request_hash: str = "") -> Invoice:
@@ -171,7 +199,14 @@ def invoice_create(*, sponsor, items: list[dict], idempotency_key: str | None = 
 
     `idempotency_key` and `request_hash` are the client's key and its request's fingerprint, stored
     on the invoice (contributions/idempotency.py); a key the sponsor used before fails the INSERT
-    (IntegrityError), and the whole transaction with it."""
+    (IntegrityError), and the work with it.
+
+    On PostgreSQL, outside a transaction: two statements and no transaction of its own. One reads
+    the workers; the other writes the gateway's ledger row, the invoice and its lines, if the
+    workers are unchanged since the read (_unchanged) and none is on another pending invoice (the
+    unique index of InvoiceMonth.pending): a statement is atomic. A worker changed meanwhile (paid,
+    ended) means reading again; after UNLOCKED_ATTEMPTS, the read locks the rows until the write,
+    in a transaction (the SQLite way: its transactions take the database's write lock)."""
     if not items:
         raise DomainError("items_invalid", attr="items")
     counts: dict[int, int] = {}
@@ -180,60 +215,81 @@ def invoice_create(*, sponsor, items: list[dict], idempotency_key: str | None = 
             raise DomainError("items_invalid", attr="items")
         counts[item["worker"]] = months_require(item["months"], attr="items")
     today = registration.today_wib()
-    now = timezone.now()
     gateway = get_gateway()
+    unlocked = UNLOCKED_ATTEMPTS if connection.vendor == "postgresql" else 0
+    for attempt in range(unlocked + 1):
+        lock = attempt == unlocked
+        with transaction.atomic() if lock else nullcontext():
+            invoice = _invoice_write(
+                sponsor=sponsor, counts=counts, today=today, gateway=gateway, lock=lock,
+                idempotency_key=idempotency_key, request_hash=request_hash,
+            )
+        if invoice is not None:
+            return invoice
+    raise AssertionError("a locked attempt always writes or raises")  # pragma: no cover
 
-    # No savepoint: any error here must undo the whole enclosing transaction.
-    with transaction.atomic(savepoint=False):
-        # The lock serialises invoice creation per worker: the pending-invoice check cannot race.
-        worker_ids = sorted(counts)
-        workers = {worker.id: worker for worker in _workers_lock(sponsor_id=sponsor.pk, worker_ids=worker_ids)}
-        if len(workers) != len(counts):
-            raise Http404
-        for worker in workers.values():
-            if worker.status != EnrollmentStatus.APPROVED:
-                raise Conflict("worker_not_approved", attr="items", name=worker.full_name)
-        pending, invoice_id = _pending_check_and_id_reserve(sponsor_id=sponsor.pk, worker_ids=worker_ids)
-        if pending:
-            raise Conflict("pending_invoice_exists", attr="items")
 
-        book = RateBook.current()
-        lines: list[InvoiceMonth] = []
-        for worker_id in counts:  # the order the client listed them
-            worker = workers[worker_id]
-            for month in billable_months(enrollment=worker, count=counts[worker_id], today=today):
-                price = book.price(month=month, sector=worker.sector, income_level=worker.income_level_id, jht=worker.jht)
-                lines.append(
-                    InvoiceMonth(
-                        enrollment_id=worker_id,
-                        month=month,
-                        jkk=price.jkk,
-                        jkm=price.jkm,
-                        jht=price.jht,
-                        total=price.total,
-                        adjustment=price.adjustment or "",
-                    )
+def _invoice_write(*, sponsor, counts: dict[int, int], today, gateway, lock: bool, idempotency_key, request_hash) -> Invoice | None:
+    """One attempt of invoice_create: the invoice, or None if a worker changed since it was read."""
+    workers, pending, invoice_id = _workers_read(sponsor_id=sponsor.pk, worker_ids=sorted(counts), lock=lock)
+    if len(workers) != len(counts):
+        raise Http404
+    by_id = {worker.id: worker for worker in workers}
+    for worker in workers:
+        if worker.status != EnrollmentStatus.APPROVED:
+            raise Conflict("worker_not_approved", attr="items", name=worker.full_name)
+    if pending:
+        raise Conflict("pending_invoice_exists", attr="items")
+
+    now = timezone.now()
+    book = RateBook.current()
+    lines: list[InvoiceMonth] = []
+    for worker_id in counts:  # the order the client listed them
+        worker = by_id[worker_id]
+        for n, month in enumerate(billable_months(enrollment=worker, count=counts[worker_id], today=today)):
+            price = book.price(month=month, sector=worker.sector, income_level=worker.income_level_id, jht=worker.jht)
+            lines.append(
+                InvoiceMonth(
+                    enrollment_id=worker_id,
+                    month=month,
+                    jkk=price.jkk,
+                    jkm=price.jkm,
+                    jht=price.jht,
+                    total=price.total,
+                    adjustment=price.adjustment or "",
+                    pending=True if n == 0 else None,
                 )
-        invoice = Invoice(
-            pk=invoice_id,
-            sponsor=sponsor,
-            number=f"INV-{timezone.localtime(now):%Y%m}-{invoice_id:06d}",
-            total=sum(line.total for line in lines),
-            gateway=gateway.name,
-            expires_at=now + VA_LIFETIME,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash,
-        )
-        try:
-            charge = gateway.create_charge(order_id=invoice.number, gross_amount=invoice.total, expires_at=invoice.expires_at)
-        except GatewayError as exc:
-            logger.warning("gateway %s could not open a VA for %s: %s", gateway.name, invoice.number, exc)
-            raise DomainError("gateway_unavailable", status_code=503) from exc
-        invoice.va_number = charge.va_number
-        invoice.gateway_reference = charge.reference
-        for line in lines:
-            line.invoice = invoice
-        insert_rows(list(charge.ledger), [invoice], lines)  # one statement on PostgreSQL
+            )
+    invoice = Invoice(
+        pk=invoice_id,
+        sponsor=sponsor,
+        number=f"INV-{timezone.localtime(now):%Y%m}-{invoice_id:06d}",
+        total=sum(line.total for line in lines),
+        gateway=gateway.name,
+        expires_at=now + VA_LIFETIME,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
+    try:
+        charge = gateway.create_charge(order_id=invoice.number, gross_amount=invoice.total, expires_at=invoice.expires_at)
+    except GatewayError as exc:
+        logger.warning("gateway %s could not open a VA for %s: %s", gateway.name, invoice.number, exc)
+        raise DomainError("gateway_unavailable", status_code=503) from exc
+    invoice.va_number = charge.va_number
+    invoice.gateway_reference = charge.reference
+    for line in lines:
+        line.invoice = invoice
+    guard = None if lock else _unchanged(sponsor_id=sponsor.pk, workers=workers)
+    try:
+        # Inside a caller's transaction, a failed statement must not spoil it: a savepoint.
+        with transaction.atomic() if guard and connection.in_atomic_block else nullcontext():
+            written = insert_rows(list(charge.ledger), [invoice], lines, guard=guard)  # one statement on PostgreSQL
+    except IntegrityError as exc:
+        if _violates(exc, ONE_PENDING):  # billed by an invoice committed since the read
+            raise Conflict("pending_invoice_exists", attr="items") from None
+        raise
+    if not written:
+        return None
     # The caller renders the invoice with its lines without reading them back: fill the relation's
     # cache the way prefetch_related does (a queryset whose results are already known).
     known = invoice.lines.all()

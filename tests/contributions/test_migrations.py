@@ -1,5 +1,6 @@
 """Hand-written data migrations of contributions, run against the real schema."""
 
+import datetime
 import json
 
 import pytest
@@ -45,3 +46,34 @@ def test_0009_moves_each_stored_idempotency_key_onto_its_invoice():
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
     assert "contributions_idempotencykey" not in tables
+
+
+BEFORE_PENDING_MARK = [("contributions", "0010_invoice_pending_sponsor_index")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0011_marks_one_line_of_each_worker_of_the_pending_invoices(reference):
+    from contributions.models import InvoiceMonth
+    from tests.factories import enrollment
+
+    a, b = enrollment(), enrollment()
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    executor = _migrate(BEFORE_PENDING_MARK)
+    try:
+        old = executor.loader.project_state(BEFORE_PENDING_MARK).apps
+        OldInvoice, OldLine = old.get_model("contributions", "Invoice"), old.get_model("contributions", "InvoiceMonth")
+        lines = {}
+        for n, status in enumerate(("pending", "cancelled"), start=1):
+            invoice = OldInvoice.objects.create(sponsor_id=a.sponsor_id, number=f"INV-202612-00000{n}", total=1,
+                                                gateway="simulator", status=status, expires_at=timezone.now())
+            for worker in (a, b):
+                for month in (1, 2):
+                    line = OldLine.objects.create(invoice=invoice, enrollment_id=worker.pk, jkk=1, jkm=1, jht=1,
+                                                  total=3, month=datetime.date(2027, month, 1))
+                    lines[(status, worker.pk, month)] = line.pk
+    finally:
+        _migrate(latest)
+
+    marked = set(InvoiceMonth.objects.filter(pending=True).values_list("pk", flat=True))
+    assert marked == {lines[("pending", a.pk, 1)], lines[("pending", b.pk, 1)]}
+    assert InvoiceMonth.objects.filter(pending__isnull=True).count() == 6
