@@ -148,3 +148,26 @@ def test_the_statement_of_a_list_does_not_grow_with_its_rows_on_postgresql(refer
         assert len(sent) == 2 and sent[0] == sent[1] and "UNNEST(" in sent[0][0]
     else:
         assert len(sent) == 4  # SQLite: the invoice, then its lines
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_a_guard_runs_first_in_the_same_statement_and_a_false_one_writes_nothing(reference, answer):
+    """One row of a model (a SELECT of its values, nullable columns included) and several (arrays),
+    each written only if the guard says so; one statement either way."""
+    owner = UserFactory()
+    invoice = Invoice(pk=424_242, sponsor=owner, number="INV-G", total=36_800, gateway="simulator",
+                      expires_at=timezone.now())
+    lines = [
+        InvoiceMonth(invoice=invoice, enrollment=enrollment(), month=datetime.date(2027, month, 1), jkk=10_000,
+                     jkm=6_800, jht=20_000, total=36_800)
+        for month in (1, 2)
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        written = insert_rows([_ledger("INV-G", "t-g")], [invoice], lines, guard=("SELECT %s", [answer]))
+
+    assert written is answer
+    assert len(ctx.captured_queries) == 1
+    assert SimulatorTransaction.objects.filter(order_id="INV-G").exists() is answer
+    assert Invoice.objects.filter(pk=424_242).exists() is answer
+    assert InvoiceMonth.objects.filter(invoice_id=424_242).count() == (2 if answer else 0)
+    assert all((line.pk is not None) is answer for line in lines)
