@@ -133,10 +133,6 @@ class Invoice(BaseModel):
         ]
         indexes = [
             models.Index(fields=["sponsor", "-id"], name="contrib_invoice_sponsor_idx"),
-            # A sponsor's pending invoices: a handful, whatever their history. The pending-invoice
-            # check of a new invoice, a worker's end and the reminders start here; from a worker's
-            # lines they would read every invoice the worker was ever billed on (one more a month).
-            models.Index(fields=["sponsor"], condition=Q(status="pending"), name="contrib_inv_pend_sponsor_idx"),
             models.Index(
                 fields=["expires_at"], condition=Q(status="pending"), name="contrib_invoice_pending_idx"
             ),

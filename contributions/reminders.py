@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from contributions.choices import InvoiceStatus, ReminderChannel, ReminderKind, ReminderStatus
+from contributions.choices import ReminderChannel, ReminderKind, ReminderStatus
 from contributions.models import InvoiceMonth, Reminder
 from contributions.pricing import RateBook
 from notifications import backends
@@ -249,7 +249,7 @@ def reminders_send(*, reminder_ids: list[int], claimant: str = "") -> dict[str, 
         return {}
     reminders = list(Reminder.objects.filter(pk__in=ids).select_related("enrollment__occupation", "user").order_by("id"))
     outcome: dict[str, int] = defaultdict(int)
-    pending_va = _pending_invoices({(r.enrollment.sponsor_id, r.enrollment_id) for r in reminders})
+    pending_va = _pending_invoices({r.enrollment_id for r in reminders})
     devices = _devices([r.user_id for r in reminders if r.channel == ReminderChannel.PUSH])
     book = RateBook.current()
     done: set[int] = set()
@@ -313,18 +313,12 @@ def _send_one(reminder: Reminder, book: RateBook, pending: tuple[str, str] | Non
         )
 
 
-def _pending_invoices(workers: set[tuple[int, int]]) -> dict[int, tuple[str, str]]:
-    """The pending invoice (number, VA) of each (sponsor, worker) that has one: read from the
-    sponsors' pending invoices (their partial index), not from the workers' whole billing history."""
-    enrollment_ids = {enrollment_id for _, enrollment_id in workers}
-    rows = (
-        InvoiceMonth.objects.filter(
-            invoice__sponsor_id__in={sponsor_id for sponsor_id, _ in workers},
-            invoice__status=InvoiceStatus.PENDING,
-            enrollment_id__in=enrollment_ids,
-        )
-        .values_list("enrollment_id", "invoice__number", "invoice__va_number")
-        .distinct()
+def _pending_invoices(enrollment_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """The pending invoice (number, VA) of each of these workers that has one: from the index of
+    InvoiceMonth.pending (one entry per worker of a pending invoice), not from the workers' whole
+    billing history."""
+    rows = InvoiceMonth.objects.filter(enrollment_id__in=enrollment_ids, pending=True).values_list(
+        "enrollment_id", "invoice__number", "invoice__va_number"
     )
     return {enrollment_id: (number, va) for enrollment_id, number, va in rows}
 

@@ -16,7 +16,6 @@ from functools import partial
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -321,14 +320,11 @@ def invoices_cancel_for_worker(*, enrollment_id: int) -> list[Invoice]:
     """Cancel the pending invoices that bill this worker, whose sponsorship ends: each invoice whole (its
     VA is paid in full or not at all; the sponsor bills their other workers again), here now and at the
     gateway after the commit. Runs inside the caller's transaction (registration's enrollment_end)."""
-    # From the sponsor's pending invoices (their partial index), not from the worker's whole history.
-    sponsor = Enrollment.objects.filter(pk=enrollment_id).values("sponsor_id")[:1]
-    billing = Invoice.objects.filter(
-        sponsor_id=Subquery(sponsor), status=InvoiceStatus.PENDING, lines__enrollment_id=enrollment_id
-    )
+    # From the index of InvoiceMonth.pending, not from the worker's whole billing history.
+    billing = InvoiceMonth.objects.filter(enrollment_id=enrollment_id, pending=True).values("invoice_id")
     cancelled = []
     now = timezone.now()
-    locked = Invoice.objects.select_for_update(no_key=True).filter(pk__in=billing.values("pk")).order_by("pk")
+    locked = Invoice.objects.select_for_update(no_key=True).filter(pk__in=billing).order_by("pk")
     for invoice in locked:
         if invoice.status != InvoiceStatus.PENDING:  # paid or closed while we waited for its lock
             continue

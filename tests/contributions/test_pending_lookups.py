@@ -1,12 +1,13 @@
-"""The pending-invoice lookups read a sponsor's pending invoices, not a worker's billing history.
+"""The pending-invoice lookups read the workers' pending marks, not a worker's billing history.
 
 A worker's lines grow by one a month, for years. The check before every new invoice, a worker's end
 and the reminders used to start from the worker's lines and read every invoice the worker was ever
-billed on. They start from the partial index of the sponsor's pending invoices now (contributions
-0010). The test tables are tiny, so each statement is planned with fresh statistics and without
-the shortcuts a tiny table allows (sequential scans, bitmaps, hash and merge joins: index lookups
-joined by nested loops, as on a large table), and run under EXPLAIN ANALYZE, which says how many
-rows it read.
+billed on; then from a partial index of the sponsor's pending invoices (contributions 0010); now
+from the unique index of InvoiceMonth.pending, one entry per worker of a pending invoice
+(contributions 0012, 0013). The test tables are tiny, so each statement is planned with fresh
+statistics and without the shortcuts a tiny table allows (sequential scans, bitmaps, hash and merge
+joins: index lookups joined by nested loops, as on a large table), and run under EXPLAIN ANALYZE,
+which says how many rows it read.
 """
 
 import datetime
@@ -96,7 +97,7 @@ def test_the_check_before_a_new_invoice_does_not_read_the_workers_history():
 
     [(sql, params)] = _statements(
         lambda: services.invoice_create(sponsor=worker.sponsor, items=[{"worker": worker.pk, "months": 1}]),
-        "EXISTS (SELECT 1 FROM contributions_invoice",
+        "EXISTS (SELECT 1 FROM contributions_invoicemonth",
     )
 
     assert _rows_read(sql, params) <= 2  # nothing pending: nothing to read
@@ -106,7 +107,7 @@ def test_the_check_before_a_new_invoice_does_not_read_the_workers_history():
     assert refused.value.code == "pending_invoice_exists"
 
 
-def test_ending_a_worker_reads_only_the_sponsors_pending_invoices():
+def test_ending_a_worker_reads_only_their_pending_invoice():
     worker = _worker_with_history()
     pending = services.invoice_create(sponsor=worker.sponsor, items=[{"worker": worker.pk, "months": 3}])
 
@@ -120,13 +121,13 @@ def test_ending_a_worker_reads_only_the_sponsors_pending_invoices():
     assert pending.status == "cancelled"
 
 
-def test_the_reminders_read_only_the_sponsors_pending_invoices():
+def test_the_reminders_read_only_the_pending_invoices():
     worker = _worker_with_history()
     pending = services.invoice_create(sponsor=worker.sponsor, items=[{"worker": worker.pk, "months": 1}])
     found = {}
 
     [(sql, params)] = _statements(
-        lambda: found.update(reminders._pending_invoices({(worker.sponsor_id, worker.pk)})), "contributions_invoicemonth"
+        lambda: found.update(reminders._pending_invoices({worker.pk})), "contributions_invoicemonth"
     )
 
     assert found == {worker.pk: (pending.number, pending.va_number)}
