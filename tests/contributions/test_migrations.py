@@ -2,6 +2,7 @@
 
 import datetime
 import json
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection
@@ -20,13 +21,21 @@ def _migrate(targets) -> MigrationExecutor:
     return MigrationExecutor(connection)
 
 
+@contextmanager
+def _schema_at(targets):
+    """The models as of `targets` (the database migrated back to them), then the latest schema again."""
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    executor = _migrate(targets)
+    try:
+        yield executor.loader.project_state(targets).apps
+    finally:
+        _migrate(latest)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_0009_moves_each_stored_idempotency_key_onto_its_invoice():
     sponsor, other = UserFactory(), UserFactory()
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    executor = _migrate(BEFORE_KEYS_MOVED)
-    try:
-        old = executor.loader.project_state(BEFORE_KEYS_MOVED).apps
+    with _schema_at(BEFORE_KEYS_MOVED) as old:
         OldInvoice, OldKey = old.get_model("contributions", "Invoice"), old.get_model("contributions", "IdempotencyKey")
         made = [
             OldInvoice.objects.create(sponsor_id=owner.pk, number=f"INV-202612-00000{n}", total=36_800,
@@ -37,8 +46,6 @@ def test_0009_moves_each_stored_idempotency_key_onto_its_invoice():
                               response_body=json.dumps({"id": made[0].pk, "number": made[0].number}))
         OldKey.objects.create(user_id=other.pk, key="k-1", request_hash="b" * 64, status_code=201,
                               response_body=json.dumps({"id": made[2].pk}))
-    finally:
-        _migrate(latest)
 
     keys = dict(Invoice.objects.values_list("pk", "idempotency_key"))
     assert keys == {made[0].pk: "k-1", made[1].pk: None, made[2].pk: "k-1"}
@@ -57,10 +64,7 @@ def test_0011_marks_one_line_of_each_worker_of_the_pending_invoices(reference):
     from tests.factories import enrollment
 
     a, b = enrollment(), enrollment()
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    executor = _migrate(BEFORE_PENDING_MARK)
-    try:
-        old = executor.loader.project_state(BEFORE_PENDING_MARK).apps
+    with _schema_at(BEFORE_PENDING_MARK) as old:
         OldInvoice, OldLine = old.get_model("contributions", "Invoice"), old.get_model("contributions", "InvoiceMonth")
         lines = {}
         for n, status in enumerate(("pending", "cancelled"), start=1):
@@ -71,8 +75,6 @@ def test_0011_marks_one_line_of_each_worker_of_the_pending_invoices(reference):
                     line = OldLine.objects.create(invoice=invoice, enrollment_id=worker.pk, jkk=1, jkm=1, jht=1,
                                                   total=3, month=datetime.date(2027, month, 1))
                     lines[(status, worker.pk, month)] = line.pk
-    finally:
-        _migrate(latest)
 
     marked = set(InvoiceMonth.objects.filter(pending=True).values_list("pk", flat=True))
     assert marked == {lines[("pending", a.pk, 1)], lines[("pending", b.pk, 1)]}
