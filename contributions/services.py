@@ -100,6 +100,14 @@ def _transition(invoice: Invoice, target: str, **fields) -> Invoice:
 # Attempts that write without holding row locks between the read and the write, before one that does.
 UNLOCKED_ATTEMPTS = 2
 ONE_PENDING = "contributions_invoicemonth_one_pending"
+# A worker row's version (PostgreSQL), read by _workers_read and compared by _unchanged: xmin changes
+# with every update of the row; the id keeps two rows updated by one transaction apart.
+ROW_VERSION = "e.id::text || ':' || e.xmin::text"
+
+
+def _row_lock() -> str:
+    """The lock of the workers' rows (alias e) from a read to a write: FOR NO KEY UPDATE OF e."""
+    return connection.ops.for_update_sql(of=("e",), no_key=connection.features.has_select_for_no_key_update)
 
 
 class ReadWorker(NamedTuple):
@@ -140,7 +148,7 @@ def _workers_read(*, sponsor_id: int, worker_ids: list[int], lock: bool) -> tupl
         f"WHERE m.pending AND m.enrollment_id IN ({placeholders(len(worker_ids))}))"
     )
     if postgres:
-        version = "e.id::text || ':' || e.xmin::text"
+        version = ROW_VERSION
         next_id = "(SELECT nextval(pg_get_serial_sequence('contributions_invoice', 'id')))"
     else:
         # SQLite: the transaction holds the database's write lock from its start (IMMEDIATE, in
@@ -151,9 +159,7 @@ def _workers_read(*, sponsor_id: int, worker_ids: list[int], lock: bool) -> tupl
             "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'contributions_invoice'), 0), "
             "COALESCE((SELECT MAX(id) FROM contributions_invoice), 0)) + 1"
         )
-    for_update = ""
-    if lock and connection.features.has_select_for_update:
-        for_update = " " + connection.ops.for_update_sql(of=("e",), no_key=connection.features.has_select_for_no_key_update)
+    for_update = " " + _row_lock() if lock and connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT e.id, e.status, e.full_name, e.paid_through, e.income_level_id, e.jht, o.sector, "
@@ -177,11 +183,10 @@ def _unchanged(*, sponsor_id: int, workers: list[ReadWorker]) -> tuple[str, list
     waited for first. So a worker paid, ended or edited since the read fails the guard, and nothing
     is written: the caller reads again."""
     ids = [worker.id for worker in workers]
-    lock = connection.ops.for_update_sql(of=("e",), no_key=True)
     sql = (
         "SELECT count(*) = %s FROM (SELECT 1 FROM registration_enrollment e "
         f"WHERE e.sponsor_id = %s AND e.id IN ({placeholders(len(ids))}) "
-        f"AND e.id::text || ':' || e.xmin::text IN ({placeholders(len(ids))}) ORDER BY e.id {lock}) locked"
+        f"AND {ROW_VERSION} IN ({placeholders(len(ids))}) ORDER BY e.id {_row_lock()}) locked"
     )
     return sql, [len(ids), sponsor_id, *ids, *[worker.version for worker in workers]]
 
