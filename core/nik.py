@@ -107,7 +107,10 @@ def parse_nik(raw: object) -> Nik:
 
 
 def mask_nik(value: str) -> str:
-    """First 4 and last 4 digits; the rest `*` (`3174********0001`)."""
-    if len(value) <= 8:
+    """The last 4 digits; the rest `*` (`************0001`).
+
+    The first digits stay hidden: with the birth date and sex they would leave only a few digits unknown.
+    """
+    if len(value) <= 4:
         return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+    return "*" * (len(value) - 4) + value[-4:]

@@ -22,7 +22,7 @@ def test_sponsor_registers_helper_and_gets_kpj(api_client, reference, notify_fil
     assert created.status_code == 201, created.content
     worker = created.json()
     assert worker["status"] == "awaiting_consent"
-    assert worker["nik_masked"] == payload["nik"][:4] + "********" + payload["nik"][-4:]
+    assert worker["nik_masked"] == "*" * 12 + payload["nik"][-4:]
     assert worker["monthly_contribution"] == 36800
 
     code = notify_file.last_code("+6281399990000")

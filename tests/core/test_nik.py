@@ -100,29 +100,26 @@ def test_women_have_day_plus_40_and_men_the_plain_day(case):
 
 @HYPOTHESIS
 @given(valid_niks())
-def test_mask_keeps_first_4_and_last_4_with_8_stars(case):
+def test_mask_keeps_only_the_last_4_with_12_stars(case):
     value = case[0]
     masked = mask_nik(value)
     assert len(masked) == 16
-    assert masked[:4] == value[:4]
     assert masked[-4:] == value[-4:]
-    assert masked[4:12] == "*" * 8
-    assert masked.count("*") == 8
-    assert re.fullmatch(r"\d{4}\*{8}\d{4}", masked)
-    # The middle (district, birth date) is never shown.
-    assert value[4:12] not in masked
+    assert masked[:12] == "*" * 12
+    assert re.fullmatch(r"\*{12}\d{4}", masked)
+    # The region (province, regency, district) and the birth date are never shown.
     assert value not in masked
     assert parse_nik(value).masked == masked
 
 
 def test_mask_example_from_api_md():
-    assert mask_nik("3174014507900001") == "3174********0001"
+    assert mask_nik("3174014507900001") == "************0001"
 
 
-def test_mask_hides_the_birth_date_of_the_api_example():
+def test_mask_hides_the_region_and_birth_date_of_the_api_example():
     masked = mask_nik("3174014507900001")
+    assert "3174" not in masked
     assert "450790" not in masked
-    assert "0790" not in masked[4:12]
 
 
 @pytest.mark.parametrize("province", ["65", "92", "93", "94", "95", "96", "91", "11", "21", "82"])

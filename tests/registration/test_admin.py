@@ -97,7 +97,7 @@ def messages_of(response) -> list[tuple[str, str]]:
 def test_reviewer_sees_the_queue_and_the_change_page_with_a_masked_nik(reviewer_client, pending):
     nik = make_nik()
     made = pending(nik=nik)
-    masked = nik[:4] + "********" + nik[-4:]
+    masked = "*" * 12 + nik[-4:]
 
     changelist = reviewer_client.get(CHANGELIST)
     assert changelist.status_code == 200
@@ -122,8 +122,6 @@ def test_filters(reviewer_client, pending, settings):
     assert listed(reviewer_client.get(CHANGELIST, {"status": "approved"})) == {approved.pk}
     assert listed(reviewer_client.get(CHANGELIST, {"sector": "transport"})) == {driver.pk}
     assert listed(reviewer_client.get(CHANGELIST, {"sector": "non_transport"})) == {helper.pk, approved.pk}
-    assert listed(reviewer_client.get(CHANGELIST, {"province": "31"})) == {helper.pk, approved.pk}
-    assert listed(reviewer_client.get(CHANGELIST, {"province": "32"})) == {driver.pk}
     assert listed(reviewer_client.get(CHANGELIST, {"occupation__code__exact": "gardener"})) == {approved.pk}
     both = {"status": "pending_review", "occupation__code__exact": "household_assistant"}
     assert listed(reviewer_client.get(CHANGELIST, both)) == {helper.pk}
@@ -339,7 +337,7 @@ def test_admin_reveals_a_nik_and_it_is_logged(admin_client_, admin_staff, pendin
     confirm = admin_client_.get(reveal_url(made.pk))
     assert confirm.status_code == 200
     assert nik not in confirm.content.decode()
-    assert nik[:4] + "********" + nik[-4:] in confirm.content.decode()
+    assert "*" * 12 + nik[-4:] in confirm.content.decode()
     assert not AuditLog.objects.filter(action="nik_reveal").exists()
 
     revealed = admin_client_.post(reveal_url(made.pk))

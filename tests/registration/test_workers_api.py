@@ -101,7 +101,7 @@ def test_create_answers_201_with_the_worker_object(auth_client, user, notify_fil
     assert WORKER_KEYS <= set(worker), WORKER_KEYS - set(worker)
     assert set(worker["coverage"]) >= COVERAGE_KEYS
     assert worker["full_name"] == "Siti Aminah"
-    assert worker["nik_masked"] == nik[:4] + "*" * 8 + nik[-4:]
+    assert worker["nik_masked"] == "*" * 12 + nik[-4:]
     assert nik not in response.content.decode()
     assert worker["gender"] == "F"
     assert worker["birth_date"] == "1990-07-05"
