@@ -34,7 +34,6 @@ LAST_NAMES = [
     "Sihombing", "Harahap", "Suryadi", "Permana", "Firmansyah", "Utami", "Handayani",
 ]
 STREETS = ["Mawar", "Melati", "Kenanga", "Anggrek", "Cempaka", "Flamboyan", "Dahlia", "Sudirman", "Merdeka"]
-PROVINCES = ["31", "32", "33", "34", "35", "36", "12", "13", "16", "51", "52", "61", "64", "73"]
 # What a Fernet token of a NIK looks like; the benchmark never decrypts it (the API shows nik_masked).
 NIK_PLACEHOLDER = "gAAAAABpbenchbenchbenchbenchplaceholderciphertextXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX=="
 TZ = "+07"
@@ -103,7 +102,7 @@ USER_COLUMNS = [
 DEVICE_COLUMNS = ["id", "created_at", "updated_at", "token", "platform", "user_id"]
 ENROLLMENT_COLUMNS = [
     "id", "created_at", "updated_at", "relationship", "status", "nik_encrypted", "nik_hash", "nik_last4",
-    "nik_first4", "province", "full_name", "birth_date", "gender", "phone", "address", "jht",
+    "full_name", "birth_date", "gender", "phone", "address", "jht",
     "consent_method", "consented_at", "consent_notice_version", "review_flags", "approved_at",
     "rejected_at", "rejection_reason", "ended_at", "kpj_number", "paid_through", "coverage_started",
     "reviewed_by_id", "sponsor_id", "income_level_id", "occupation_id",
@@ -184,12 +183,11 @@ def build(anchor: datetime.date) -> None:
             created = _ts(created_day, rng.randrange(86400))
             birth = datetime.date(rng.randint(1962, 2007), rng.randint(1, 12), rng.randint(1, 28))
             gender = "F" if rng.random() < 0.6 else "M"
-            province = rng.choice(PROVINCES)
             jht = rng.random() < 0.8
             enrollments.row([
                 enrollment_id, created, created, relationship, "approved", NIK_PLACEHOLDER,
                 hashlib.blake2b(f"bench-nik-{enrollment_id}".encode(), digest_size=32).hexdigest(),
-                f"{rng.randrange(10000):04d}", f"{province}{rng.randint(1, 79):02d}", province,
+                f"{rng.randrange(10000):04d}",
                 name if relationship == "self" else f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
                 birth.isoformat(), gender, phone if relationship == "self" else f"+6285{enrollment_id:09d}",
                 f"Jl. {rng.choice(STREETS)} No. {rng.randint(1, 200)}", "t" if jht else "f",

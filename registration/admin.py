@@ -11,7 +11,6 @@ from django.urls import path
 
 from core.crypto import blind_index
 from core.exceptions import DomainError
-from core.nik import PROVINCES
 from core.paginator import LargeTableAdmin
 from core.phones import normalize_phone_or_none
 from registration import services
@@ -33,21 +32,6 @@ class SectorFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ProvinceFilter(admin.SimpleListFilter):
-    """The province where the NIK was issued (its first two digits)."""
-
-    title = "province (from NIK)"
-    parameter_name = "province"
-
-    def lookups(self, request, model_admin):
-        return sorted(PROVINCES.items())
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(province=self.value())
-        return queryset
-
-
 class RejectForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=True, max_length=1000)
 
@@ -61,12 +45,11 @@ class EnrollmentAdmin(LargeTableAdmin, admin.ModelAdmin):
         "status",
         "occupation",
         "sector",
-        "province_name",
         "kpj_number",
         "flags",
         "created_at",
     ]
-    list_filter = ["status", "occupation", SectorFilter, ProvinceFilter, ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["status", "occupation", SectorFilter, ("created_at", admin.DateFieldListFilter)]
     # Identifiers are matched exactly, on their indexes; only a name is searched inside (get_search_results).
     search_fields = ["full_name"]
     search_help_text = "Part of a name, or an exact KPJ number, phone (any format) or 16-digit NIK."
@@ -76,7 +59,7 @@ class EnrollmentAdmin(LargeTableAdmin, admin.ModelAdmin):
     ordering = ["-id"]
     actions = ["approve_selected", "reject_selected"]
     fieldsets = [
-        ("Worker", {"fields": ["full_name", "nik_display", "gender", "birth_date", "province_name", "phone", "address"]}),
+        ("Worker", {"fields": ["full_name", "nik_display", "gender", "birth_date", "phone", "address"]}),
         ("Membership", {"fields": ["status", "kpj_number", "occupation", "income_level", "programmes_display",
                                    "relationship", "sponsor"]}),
         ("Consent", {"fields": ["consent_method", "consented_at", "consent_notice_version"]}),
@@ -99,10 +82,6 @@ class EnrollmentAdmin(LargeTableAdmin, admin.ModelAdmin):
     @admin.display(description="sector")
     def sector(self, obj):
         return obj.occupation.get_sector_display()
-
-    @admin.display(description="province")
-    def province_name(self, obj):
-        return PROVINCES.get(obj.province, obj.province)
 
     @admin.display(description="flags")
     def flags(self, obj):

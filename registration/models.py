@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.models import BaseModel
-from core.nik import PROVINCES, mask_nik
+from core.nik import mask_nik
 from registration.choices import (
     OPEN_STATUSES,
     ConsentMethod,
@@ -73,9 +73,9 @@ class Enrollment(BaseModel):
 
     nik_encrypted = models.TextField()
     nik_hash = models.CharField("NIK blind index", max_length=64)
+    # Beside the ciphertext and the blind index, only the last 4 digits, the birth date and the sex are kept
+    # in the clear (QUALITY.md, Security 14): the 6-digit region prefix stays unknown.
     nik_last4 = models.CharField(max_length=4)
-    nik_first4 = models.CharField(max_length=4)
-    province = models.CharField(max_length=2, choices=sorted(PROVINCES.items()))
     full_name = models.CharField(max_length=150)
     birth_date = models.DateField()
     gender = models.CharField(max_length=1, choices=[("M", "Male"), ("F", "Female")])
@@ -149,7 +149,7 @@ class Enrollment(BaseModel):
 
     @property
     def nik_masked(self) -> str:
-        return mask_nik(self.nik_first4 + "0" * 8 + self.nik_last4)
+        return mask_nik("0" * 12 + self.nik_last4)
 
     @property
     def programmes(self) -> list[str]:

@@ -1,5 +1,7 @@
 """The NIK at rest (QUALITY.md, Security 2) and the one-open-enrollment-per-NIK rule under concurrency."""
 
+import datetime
+
 import pytest
 from django.db import connection
 
@@ -49,7 +51,7 @@ def test_raw_enrollment_rows_hold_no_plaintext_nik(reference, user, auth_client)
         assert row.nik_hash == blind_index(nik)
         assert row.nik_encrypted != nik
         assert decrypt_text(row.nik_encrypted) == nik
-        assert row.nik_masked == nik[:4] + "********" + nik[-4:]
+        assert row.nik_masked == "*" * 12 + nik[-4:]
 
     # Nor anywhere else in the database (outbox, OTP codes, audit log ...).
     for table in connection.introspection.table_names():
@@ -62,6 +64,59 @@ def test_raw_enrollment_rows_hold_no_plaintext_nik(reference, user, auth_client)
         body = auth_client.get(path).content.decode()
         for nik in niks:
             assert nik not in body
+
+
+# QUALITY.md, Security 14: beside the ciphertext and the blind index, only the birth date, the sex and at most
+# the last 4 digits are kept in the clear. They give digits 7-16; the 6-digit region prefix stays unknown.
+NIK_AT_REST = {"nik_encrypted", "nik_hash"}
+NIK_IN_CLEAR = {"nik_last4", "birth_date", "gender"}
+
+
+def columns_of_every_table() -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        )
+        return set(cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_only_the_last_4_digits_birth_date_and_sex_sit_beside_the_ciphertext():
+    table = Enrollment._meta.db_table
+    columns = columns_of_every_table()
+    assert {(table, name) for name in NIK_AT_REST | NIK_IN_CLEAR} <= columns
+    # No other column anywhere holds part of a NIK or the region it encodes (the first 2, 4 or 6 digits).
+    nik_like = {
+        (table_name, name) for table_name, name in columns
+        if "nik" in name or any(word in name for word in ("province", "regency", "district", "region"))
+    }
+    assert nik_like == {(table, name) for name in NIK_AT_REST | {"nik_last4"}}
+    assert not {field.name for field in Enrollment._meta.get_fields()} & {"nik_first4", "province"}
+    assert Enrollment._meta.get_field("nik_last4").max_length == 4
+
+
+@pytest.mark.django_db
+def test_raw_enrollment_row_holds_no_leading_nik_digits(reference, auth_client):
+    nik = "9471035208850007"  # Papua province 94, regency 71, district 03; born 12-08-1985, female
+    response = auth_client.post(WORKERS, worker_payload(nik=nik, birth_date="1985-08-12", phone="+6281234567890"))
+    assert response.status_code == 201, response.content
+    assert response.json()["nik_masked"] == "************0007"
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM registration_enrollment WHERE id = %s", [response.json()["id"]])
+        row = dict(zip([column.name for column in cursor.description], cursor.fetchone(), strict=True))
+    # Timestamps are the server's, not the NIK's (their microseconds could hold any 4 digits).
+    clear = {
+        name: str(value) for name, value in row.items()
+        if name not in NIK_AT_REST and not isinstance(value, datetime.datetime)
+    }
+    for leading in (nik[:4], nik[:6], nik[2:6], nik[:12]):
+        assert not [name for name, cell in clear.items() if leading in cell], f"{leading} kept in the clear"
+    assert row["nik_last4"] == nik[-4:]
+    assert (row["birth_date"], row["gender"]) == (datetime.date(1985, 8, 12), "F")
+
+    # The blind index still finds the row by the exact NIK (the back office's NIK search).
+    assert Enrollment.objects.get(nik_hash=blind_index(nik)).pk == response.json()["id"]
 
 
 @pytest.mark.django_db
