@@ -1,19 +1,23 @@
-"""Accounts and one-time codes."""
+"""Accounts, one-time codes, and the audit of back-office changes to accounts and groups."""
 
 import hmac
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
+from core.audit import audit_log_record
 from core.crypto import keyed_digest
 from core.exceptions import Conflict, DomainError
+from core.models import AuditLog
 from notifications import services as notifications
 from sponsors.choices import OtpPurpose, ReminderChannel
 from sponsors.models import Device, OtpChallenge, User
@@ -189,3 +193,99 @@ def device_register(*, user: User, token: str, platform: str) -> Device:
     """Register a push token; a token seen on another account moves to this one (the phone changed hands)."""
     device, _ = Device.objects.update_or_create(token=token, defaults={"user": user, "platform": platform})
     return device
+
+
+# --- Back-office accounts and groups --------------------------------------------------------------
+#
+# Only superusers manage staff: staff status, the superuser flag, groups and permissions, and any
+# change at all to a staff account. Every back-office change of an account or a group is audit-logged
+# with its actor. The admin hides what a non-superuser may not change; these checks run after the
+# change, inside its transaction, so whatever slips past a form is refused and rolled back.
+
+# Shown in the audit detail with their old and new values; other fields are named only.
+ACCOUNT_PRIVILEGES = ("is_staff", "is_superuser", "groups", "user_permissions")
+ACCOUNT_PROFILE = ("phone", "full_name", "email", "language", "remind_by_sms", "remind_by_whatsapp",
+                   "remind_by_push", "whatsapp_opt_in_at", "phone_verified_at", "is_active")
+
+
+def _permission_labels(permissions) -> list[str]:
+    pairs = permissions.values_list("content_type__app_label", "codename")
+    return sorted(f"{app}.{codename}" for app, codename in pairs)
+
+
+def account_snapshot(account: User) -> dict:
+    """An account as an audit compares it: flags, groups, permissions, the password hash and the profile."""
+    snapshot = {name: getattr(account, name) for name in (*ACCOUNT_PROFILE, "is_staff", "is_superuser", "password")}
+    snapshot["groups"] = sorted(account.groups.values_list("name", flat=True))
+    snapshot["user_permissions"] = _permission_labels(account.user_permissions.all())
+    return snapshot
+
+
+def group_snapshot(group: Group) -> dict:
+    return {"name": group.name, "permissions": _permission_labels(group.permissions.all())}
+
+
+def _changes(before: dict, after: dict, shown: tuple[str, ...]) -> list[str]:
+    """`is_superuser: False → True`, `groups: +admin −reviewer`, `password changed`, `email changed`."""
+    lines = []
+    for name, new in after.items():
+        old = before.get(name)
+        if old == new:
+            continue
+        if isinstance(new, list):
+            added = [f"+{item}" for item in new if item not in (old or [])]
+            removed = [f"−{item}" for item in (old or []) if item not in new]
+            lines.append(f"{name}: {' '.join(added + removed)}")
+        elif name in shown:
+            lines.append(f"{name}: {old} → {new}")
+        else:
+            lines.append(f"{name} changed")
+    return lines
+
+
+def _superuser_only(actor: User) -> None:
+    if not actor.is_superuser:
+        raise PermissionDenied("Only a superuser manages staff accounts, groups and permissions.")
+
+
+def account_change_record(*, actor: User, account: User, before: dict | None) -> AuditLog | None:
+    """Audit a back-office change of `account` (`before` is None for a new account), or refuse it.
+
+    A non-superuser may change neither a staff account nor anyone's staff status, superuser flag, groups
+    or permissions: PermissionDenied, which rolls the surrounding transaction back. Call it inside the
+    transaction of the change, after the change (and its groups) are saved.
+    """
+    after = account_snapshot(account)
+    if before is None:
+        privileged = after["is_staff"] or after["is_superuser"] or after["groups"] or after["user_permissions"]
+        changes = [f"{name}: {after[name]}" for name in ("is_staff", "is_superuser")]
+        changes += [f"{name}: +{' +'.join(after[name])}" for name in ("groups", "user_permissions") if after[name]]
+        action = "account_create"
+    else:
+        changes = _changes(before, after, shown=(*ACCOUNT_PRIVILEGES, "is_active"))
+        if not changes:
+            return None
+        staff = before["is_staff"] or before["is_superuser"]
+        privileged = staff or any(before[name] != after[name] for name in ACCOUNT_PRIVILEGES)
+        action = "account_change"
+    if privileged:
+        _superuser_only(actor)
+    return audit_log_record(actor=actor, action=action, obj=account, detail="; ".join(changes))
+
+
+def group_change_record(*, actor: User, group: Group, before: dict | None, deleted: bool = False) -> AuditLog | None:
+    """Audit a back-office change of a group (superusers only; PermissionDenied otherwise).
+
+    `before` is None for a new group; for a deletion, call it before the row is deleted.
+    """
+    _superuser_only(actor)
+    after = group_snapshot(group)
+    if deleted:
+        action, changes = "group_delete", [f"name: {group.name}", f"permissions: {' '.join(after['permissions'])}"]
+    elif before is None:
+        action, changes = "group_create", _changes({}, after, shown=("name",))
+    else:
+        action, changes = "group_change", _changes(before, after, shown=("name",))
+        if not changes:
+            return None
+    return audit_log_record(actor=actor, action=action, obj=group, detail="; ".join(changes))
