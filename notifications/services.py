@@ -6,6 +6,7 @@ Redis is back, so neither the request nor the message is lost.
 """
 
 import logging
+import re
 from datetime import timedelta
 from functools import partial
 
@@ -18,7 +19,7 @@ from core.queue import publish
 from notifications.backends import OutgoingMessage, PermanentSendError, TransientSendError, get_backend
 from notifications.choices import Channel, MessageStatus
 from notifications.models import InboxItem, Message
-from notifications.templates import month_label, render, rupiah
+from notifications.templates import CODE_KINDS, month_label, render, rupiah
 
 __all__ = ["month_label", "rupiah"]  # text helpers other apps use in their messages
 
@@ -27,6 +28,12 @@ logger = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 5
 URGENT_QUEUE = "urgent"
 DEFAULT_QUEUE = "default"
+
+# A one-time code is the only 6-digit number of its text (API.md). Once its message is sent or has
+# failed for good, the outbox keeps `******` in its place: the code is of no use to anyone reading the
+# table or a backup later. The provider (and the `file` and `console` backends) got the real text.
+_CODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
+MASKED_CODE = "******"
 
 
 def _enqueue(message_id: int, queue: str) -> None:
@@ -114,11 +121,18 @@ def message_send(*, message_id: int) -> Message | None:
     return message
 
 
+def _masked(message: Message) -> dict:
+    """The field to write with a final status: the body without its code, for a message that has one."""
+    return {"body": _CODE.sub(MASKED_CODE, message.body)} if message.kind in CODE_KINDS else {}
+
+
 def _finish(message: Message, status: str, *, provider_id: str = "", error: str = "") -> None:
     now = timezone.now()
     fields = {"status": status, "updated_at": now, "last_error": error}
     if status == MessageStatus.SENT:
         fields.update(provider_message_id=provider_id, sent_at=now)
+    if status in (MessageStatus.SENT, MessageStatus.FAILED):
+        fields.update(_masked(message))
     Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(**fields)
     for name, value in fields.items():
         setattr(message, name, value)
@@ -135,9 +149,12 @@ def outbox_relay(*, min_age_seconds: int = 30, limit: int = 5000) -> int:
     Message.objects.filter(status=MessageStatus.SENDING, updated_at__lt=stuck_before).filter(
         attempts__lt=MAX_SEND_ATTEMPTS
     ).update(status=MessageStatus.PENDING, updated_at=now)
-    Message.objects.filter(status=MessageStatus.SENDING, updated_at__lt=stuck_before).update(
-        status=MessageStatus.FAILED, last_error="attempt cap reached", updated_at=now
-    )
+    capped = Message.objects.filter(status=MessageStatus.SENDING, updated_at__lt=stuck_before)
+    for message in capped.filter(kind__in=CODE_KINDS).only("pk", "kind", "body"):  # few, and masked
+        capped.filter(pk=message.pk).update(
+            status=MessageStatus.FAILED, last_error="attempt cap reached", updated_at=now, **_masked(message)
+        )
+    capped.update(status=MessageStatus.FAILED, last_error="attempt cap reached", updated_at=now)
     ids = list(
         Message.objects.filter(status=MessageStatus.PENDING, created_at__lt=now - timedelta(seconds=min_age_seconds))
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))

@@ -195,6 +195,12 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
+# The kinds whose text carries a one-time code: the outbox keeps it only until the message is sent
+# (or has failed for good), then masks it (notifications.services).
+CODE_KINDS = frozenset(
+    kind for kind, texts in TEMPLATES.items() if any("{code}" in text["body"] for text in texts.values())
+)
+
 MONTHS = {
     "id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
            "November", "Desember"],
