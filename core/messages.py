@@ -92,8 +92,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "A rejection reason is required.",
     },
     "reminder_channels_invalid": {
-        "id": "Saluran pengingat tidak boleh berulang.",
-        "en": "Reminder channels must not repeat.",
+        "id": "Saluran pengingat tidak valid: {reason}.",
+        "en": "Invalid reminder channels: {reason}.",
     },
     "token_not_valid": {
         "id": "Token tidak valid atau sudah kedaluwarsa.",
@@ -170,6 +170,47 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_found": {
         "id": "Tidak ditemukan.",
         "en": "Not found.",
+    },
+    # Reasons, filled into the `{reason}` of the messages above.
+    "nik_reason_number": {
+        "id": "kirim sebagai teks 16 digit dalam tanda kutip, bukan sebagai angka",
+        "en": "send it as a string of 16 digits in quotes, not as a number",
+    },
+    "nik_reason_type": {
+        "id": "kirim sebagai teks 16 digit",
+        "en": "send it as a string of 16 digits",
+    },
+    "nik_reason_characters": {
+        "id": "hanya boleh berisi angka 0-9",
+        "en": "it may only hold the digits 0-9",
+    },
+    "nik_reason_length": {
+        "id": "harus 16 digit, bukan {length}",
+        "en": "it must be 16 digits, not {length}",
+    },
+    "nik_reason_province": {
+        "id": "kode provinsi tidak dikenal",
+        "en": "unknown province code",
+    },
+    "nik_reason_date": {
+        "id": "tanggal lahir di dalam NIK tidak valid",
+        "en": "the birth date inside the NIK is not a real date",
+    },
+    "nik_reason_serial": {
+        "id": "nomor urut tidak boleh 0000",
+        "en": "the serial number cannot be 0000",
+    },
+    "reminder_channels_reason_not_a_list": {
+        "id": 'kirim sebagai daftar, misalnya ["sms", "push"]',
+        "en": 'send a list, e.g. ["sms", "push"]',
+    },
+    "reminder_channels_reason_unknown": {
+        "id": "saluran {channel} tidak dikenal, pilih dari sms, whatsapp, push",
+        "en": "unknown channel {channel}, choose from sms, whatsapp, push",
+    },
+    "reminder_channels_reason_repeated": {
+        "id": "saluran {channel} disebut lebih dari sekali",
+        "en": "channel {channel} is listed more than once",
     },
 }
 

@@ -11,6 +11,8 @@ refuses valid NIKs from provinces 65, 92 and 93 (DOMAIN.md).
 import datetime
 from dataclasses import dataclass
 
+from core.messages import message
+
 PROVINCES: dict[str, str] = {
     "11": "Aceh",
     "12": "Sumatera Utara",
@@ -59,6 +61,29 @@ class InvalidNik(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+def format_problem(raw: object) -> str | None:
+    """What is wrong with the shape of `raw`: `number` (a JSON number), `type` (not a string either),
+    `characters` (anything but the ASCII digits 0-9), `length` (not 16 of them); None if it is 16 ASCII
+    digits."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return "number"
+    if not isinstance(raw, str):
+        return "type"
+    if not all("0" <= char <= "9" for char in raw):
+        return "characters"
+    if len(raw) != 16:
+        return "length"
+    return None
+
+
+def invalid_nik_reason(raw: object, reason: str) -> str:
+    """The `{reason}` of the `nik_invalid` message, in the active language: why `raw` is not a NIK.
+    `reason` is InvalidNik's; a `format` error is told apart by format_problem."""
+    if reason == "format":
+        reason = format_problem(raw) or "characters"
+    return message(f"nik_reason_{reason}", length=len(raw) if isinstance(raw, str) else 0)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.audit import audit_log_record
 from core.crypto import blind_index, decrypt_text, encrypt_text
 from core.exceptions import Conflict, DomainError
-from core.nik import InvalidNik, parse_nik
+from core.nik import InvalidNik, invalid_nik_reason, parse_nik
 from notifications import services as notifications
 from registration import ports, registry, selectors
 from registration.choices import (
@@ -30,19 +30,6 @@ from sponsors import services as accounts
 from sponsors.choices import OtpPurpose
 from sponsors.models import User
 
-_NIK_REASONS_ID = {
-    "format": "harus 16 angka",
-    "province": "kode provinsi tidak dikenal",
-    "date": "tanggal lahir di dalam NIK tidak valid",
-    "serial": "nomor urut tidak boleh 0000",
-}
-_NIK_REASONS_EN = {
-    "format": "it must be 16 digits",
-    "province": "unknown province code",
-    "date": "the birth date inside the NIK is not a real date",
-    "serial": "the serial number cannot be 0000",
-}
-
 _CONSTRAINT_ERRORS = {
     "registration_enrollment_one_open_per_nik": ("nik_already_registered", "nik"),
     "registration_enrollment_one_open_self_per_account": ("self_already_registered", "relationship"),
@@ -56,13 +43,6 @@ def today_wib() -> datetime.date:
 
 def _age_on(birth_date: datetime.date, day: datetime.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def _nik_error(reason: str) -> DomainError:
-    from django.utils import translation
-
-    reasons = _NIK_REASONS_EN if (translation.get_language() or "id").startswith("en") else _NIK_REASONS_ID
-    return DomainError("nik_invalid", attr="nik", reason=reasons[reason])
 
 
 def programmes_require(programmes) -> bool:
@@ -133,7 +113,7 @@ def enrollment_create(
     try:
         parsed = parse_nik(nik)
     except InvalidNik as exc:
-        raise _nik_error(exc.reason) from exc
+        raise DomainError("nik_invalid", attr="nik", reason=invalid_nik_reason(nik, exc.reason)) from exc
     if not parsed.matches_birth_date(birth_date):
         raise DomainError("nik_birth_date_mismatch", attr="birth_date")
     age = _age_on(birth_date, today_wib())

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from core.messages import message
+from core.nik import invalid_nik_reason
 from core.phones import InvalidPhone, normalize_phone
 
 
@@ -104,6 +105,31 @@ def _flat_codes(codes):
 
 class CodedCharField(DomainCodeMixin, StrictCharField):
     pass
+
+
+class NikField(StrictCharField):
+    """16 ASCII digits, as a string. A wrong shape is `nik_invalid` with its reason (a number, not 16
+    digits, other characters); the province, date and serial are the service's to check."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(max_length=16, min_length=16)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        try:
+            value = super().run_validation(data)
+        except serializers.ValidationError as exc:
+            if exc.get_codes() in (["required"], ["null"]):
+                raise
+            self._invalid(data)
+        if not value.isascii() or not value.isdigit():
+            self._invalid(value)
+        return value
+
+    @staticmethod
+    def _invalid(raw):
+        reason = invalid_nik_reason(raw, "format")
+        raise serializers.ValidationError(message("nik_invalid", reason=reason), code="nik_invalid")
 
 
 class CodedIntegerField(DomainCodeMixin, StrictIntegerField):

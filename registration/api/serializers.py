@@ -6,6 +6,7 @@ from core.api.fields import (
     CodedCharField,
     CodedIntegerField,
     CodedListField,
+    NikField,
     OtpCodeField,
     PhoneField,
     StrictCharField,
@@ -18,7 +19,7 @@ from registration import services as registration_services
 
 
 class WorkerCreateSerializer(serializers.Serializer):
-    nik = CodedCharField(domain_code="nik_invalid", max_length=16, min_length=16, trim_whitespace=True)
+    nik = NikField()
     full_name = StrictCharField(max_length=150)
     birth_date = serializers.DateField()
     phone = PhoneField()

@@ -1,9 +1,43 @@
+import json
+
 from rest_framework import serializers
 
-from core.api.fields import CodedListField, OtpCodeField, PhoneField, StrictCharField, StrictEmailField
+from core.api.fields import OtpCodeField, PhoneField, StrictCharField, StrictEmailField
 from core.messages import message
 from sponsors.choices import Language, Platform, ReminderChannel
 from sponsors.models import Device, User
+
+
+class ReminderChannelsField(serializers.ListField):
+    """A subset of the reminder channels, each named once. Any mistake is `reminder_channels_invalid`,
+    with a detail that says which: not a list, an unknown channel, a channel named twice."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(child=serializers.ChoiceField(choices=ReminderChannel.choices), max_length=3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self._invalid("not_a_list")
+        seen = set()
+        for item in data:
+            if not isinstance(item, str) or item not in ReminderChannel.values:
+                self._invalid("unknown", channel=_quoted(item))
+            if item in seen:
+                self._invalid("repeated", channel=_quoted(item))
+            seen.add(item)
+        return super().to_internal_value(data)
+
+    @staticmethod
+    def _invalid(reason: str, **params):
+        detail = message("reminder_channels_invalid", reason=message(f"reminder_channels_reason_{reason}", **params))
+        raise serializers.ValidationError(detail, code="reminder_channels_invalid")
+
+
+def _quoted(value, limit: int = 20) -> str:
+    """A client's value as JSON (`"fax"`, `null`, `5`), cut short: it is echoed in an error detail."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class SignupInputSerializer(serializers.Serializer):
@@ -53,12 +87,7 @@ class MeSerializer(serializers.ModelSerializer):
     language = serializers.ChoiceField(choices=Language.choices, required=False)
     full_name = StrictCharField(max_length=150, required=False)
     email = StrictEmailField(required=False, allow_blank=True)
-    reminder_channels = CodedListField(
-        domain_code="reminder_channels_invalid",
-        child=serializers.ChoiceField(choices=ReminderChannel.choices),
-        required=False,
-        max_length=3,
-    )
+    reminder_channels = ReminderChannelsField(required=False)
 
     def update(self, instance, validated_data):  # pragma: no cover - views call the service instead
         raise NotImplementedError
@@ -67,11 +96,6 @@ class MeSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "phone", "full_name", "email", "phone_verified", "language", "reminder_channels"]
         read_only_fields = ["id", "phone", "phone_verified"]
-
-    def validate_reminder_channels(self, value):
-        if len(set(value)) != len(value):
-            raise serializers.ValidationError(message("reminder_channels_invalid"), code="reminder_channels_invalid")
-        return value
 
 
 class DeviceSerializer(serializers.ModelSerializer):
