@@ -43,6 +43,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "NIK tidak valid: {reason}.",
         "en": "Invalid NIK: {reason}.",
     },
+    "name_invalid": {
+        "id": "Nama harus 2 sampai 100 karakter, berisi huruf, spasi, dan tanda . ' - , saja "
+        "(tanpa angka atau alamat web).",
+        "en": "A name must be 2 to 100 characters of letters, spaces and . ' - , only "
+        "(no digits or web addresses).",
+    },
     "nik_birth_date_mismatch": {
         "id": "Tanggal lahir tidak cocok dengan NIK.",
         "en": "The birth date does not match the NIK.",

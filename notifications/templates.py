@@ -6,6 +6,8 @@ the code as their only 6-digit number (API.md).
 
 from dataclasses import dataclass
 
+from core.names import name_quotable
+
 TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     "otp_phone": {
         "id": {
@@ -226,7 +228,22 @@ class Rendered:
     body: str
 
 
+# Who a message to someone else (the worker) names when the sponsor's stored name is not a valid name.
+SPONSOR_FALLBACK = {"id": "sponsor Anda", "en": "your sponsor"}
+
+
 def render(kind: str, language: str, **params) -> Rendered:
+    lang = language[:2] if language and language[:2] in ("id", "en") else "id"
     texts = TEMPLATES[kind]
-    chosen = texts.get(language[:2] if language else "id", texts["id"])
-    return Rendered(title=chosen["title"].format(**params), body=chosen["body"].format(**params))
+    chosen = texts.get(lang, texts["id"])
+    fallback = None
+    if "sponsor_name" in params:
+        # Messages to a third party quote the sponsor only through a valid name (core.names: no links,
+        # no digits), never raw text: a name stored before names were checked gets the neutral words.
+        quoted = name_quotable(params["sponsor_name"])
+        fallback = None if quoted else SPONSOR_FALLBACK[lang]
+        params["sponsor_name"] = quoted or fallback
+    body = chosen["body"].format(**params)
+    if fallback and body.startswith(fallback):
+        body = body[0].upper() + body[1:]
+    return Rendered(title=chosen["title"].format(**params), body=body)

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from core import names
 from core.messages import message
 from core.nik import invalid_nik_reason
 from core.phones import InvalidPhone, normalize_phone
@@ -130,6 +131,24 @@ class NikField(StrictCharField):
     def _invalid(raw):
         reason = invalid_nik_reason(raw, "format")
         raise serializers.ValidationError(message("nik_invalid", reason=reason), code="nik_invalid")
+
+
+class NameField(DomainCodeMixin, StrictCharField):
+    """A person's name (core.names): returned in canonical form; anything else is `name_invalid`."""
+
+    domain_code = "name_invalid"
+
+    def __init__(self, **kwargs):
+        kwargs.update(max_length=names.MAX_LENGTH, min_length=names.MIN_LENGTH)
+        kwargs.setdefault("help_text", "2 to 100 characters of letters, spaces and . ' - , (no digits, no links).")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return names.name_normalize(value)
+        except names.InvalidName as exc:
+            raise serializers.ValidationError(message("name_invalid"), code="name_invalid") from exc
 
 
 class CodedIntegerField(DomainCodeMixin, StrictIntegerField):

@@ -6,6 +6,7 @@ from core.api.fields import (
     CodedCharField,
     CodedIntegerField,
     CodedListField,
+    NameField,
     NikField,
     OtpCodeField,
     PhoneField,
@@ -20,7 +21,7 @@ from registration import services as registration_services
 
 class WorkerCreateSerializer(serializers.Serializer):
     nik = NikField()
-    full_name = StrictCharField(max_length=150)
+    full_name = NameField()
     birth_date = serializers.DateField()
     phone = PhoneField()
     occupation = CodedCharField(domain_code="occupation_invalid", max_length=40)

@@ -48,6 +48,7 @@ class WorkerScopedView(APIView):
     {
         **WORKER_FIELD_CODES,
         "nik": ["nik_invalid"],
+        "full_name": ["name_invalid"],
         "birth_date": ["nik_birth_date_mismatch", "age_not_eligible"],
     },
     methods=["post"],

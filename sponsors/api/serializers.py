@@ -2,7 +2,7 @@ import json
 
 from rest_framework import serializers
 
-from core.api.fields import OtpCodeField, PhoneField, StrictCharField, StrictEmailField
+from core.api.fields import NameField, OtpCodeField, PhoneField, StrictCharField, StrictEmailField
 from core.messages import message
 from sponsors.choices import Language, Platform, ReminderChannel
 from sponsors.models import Device, User
@@ -42,7 +42,7 @@ def _quoted(value, limit: int = 20) -> str:
 
 class SignupInputSerializer(serializers.Serializer):
     phone = PhoneField()
-    full_name = StrictCharField(max_length=150)
+    full_name = NameField()
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
     email = StrictEmailField(required=False, allow_blank=True, default="")
 
@@ -85,7 +85,7 @@ class RefreshInputSerializer(serializers.Serializer):
 class MeSerializer(serializers.ModelSerializer):
     phone_verified = serializers.BooleanField(read_only=True)
     language = serializers.ChoiceField(choices=Language.choices, required=False)
-    full_name = StrictCharField(max_length=150, required=False)
+    full_name = NameField(required=False)
     email = StrictEmailField(required=False, allow_blank=True)
     reminder_channels = ReminderChannelsField(required=False)
 

@@ -43,7 +43,7 @@ class PublicView(APIView):
     throttle_classes = [ScopedRateThrottle]
 
 
-@domain_validation_errors({"phone": ["phone_invalid"], "password": PASSWORD_CODES})
+@domain_validation_errors({"phone": ["phone_invalid"], "full_name": ["name_invalid"], "password": PASSWORD_CODES})
 class SignupView(PublicView):
     throttle_scope = "signup"
     # Each signup of an unverified number sends a code: the per-phone limit applies here too.
@@ -155,7 +155,9 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-@domain_validation_errors({"reminder_channels": ["reminder_channels_invalid"]}, methods=["patch"])
+@domain_validation_errors(
+    {"full_name": ["name_invalid"], "reminder_channels": ["reminder_channels_invalid"]}, methods=["patch"]
+)
 class MeView(APIView):
     @extend_schema(tags=TAG, responses={200: MeSerializer})
     def get(self, request):
