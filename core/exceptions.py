@@ -1,9 +1,11 @@
 """The one exception type for domain rules. It carries the stable `code` of API.md."""
 
-from rest_framework import status
-from rest_framework.exceptions import APIException
+import math
 
-from core.messages import message
+from rest_framework import status
+from rest_framework.exceptions import APIException, ErrorDetail
+
+from core.messages import duration, message
 
 
 class DomainError(APIException):
@@ -26,3 +28,17 @@ class DomainError(APIException):
 class Conflict(DomainError):
     def __init__(self, code: str, *, attr: str | None = None, **params):
         super().__init__(code, status_code=status.HTTP_409_CONFLICT, attr=attr, **params)
+
+
+class LimitReached(DomainError):
+    """429 with `Retry-After`: a business limit (registrations a day, consent codes to one phone), not a
+    request rate, so `API_THROTTLING=false` does not switch it off. `retry_after` is in seconds; the
+    message gets it as `{retry_in}`. `text` picks a message other than the code's own (a `throttled`
+    answer that says which limit it is)."""
+
+    def __init__(self, code: str, *, retry_after: int, attr: str | None = None, text: str | None = None, **params):
+        self.wait = max(1, math.ceil(retry_after))
+        params["retry_in"] = duration(self.wait)
+        super().__init__(code, status_code=status.HTTP_429_TOO_MANY_REQUESTS, attr=attr, **params)
+        if text is not None:
+            self.detail = ErrorDetail(message(text, **params), code=code)

@@ -81,6 +81,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Anda sudah mendaftarkan {limit} pekerja aktif, batas maksimal.",
         "en": "You already have {limit} open enrollments, the maximum.",
     },
+    "registration_limit_reached": {
+        "id": "Anda sudah mendaftarkan {limit} pekerja dalam 24 jam terakhir, batas harian. "
+        "Coba lagi dalam {retry_in}.",
+        "en": "You registered {limit} workers in the last 24 hours, the daily maximum. Try again in {retry_in}.",
+    },
     "self_phone_mismatch": {
         "id": "Untuk mendaftarkan diri sendiri, gunakan nomor HP akun Anda.",
         "en": "To enroll yourself, use your account's phone number.",
@@ -177,6 +182,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Tidak ditemukan.",
         "en": "Not found.",
     },
+    # The detail of a `throttled` answer that is a business limit on one phone, not a request rate.
+    "consent_sms_limit_reached": {
+        "id": "Nomor HP ini sudah menerima {limit} kode persetujuan dalam 24 jam terakhir. "
+        "Coba lagi dalam {retry_in}.",
+        "en": "This phone number already received {limit} consent codes in the last 24 hours. "
+        "Try again in {retry_in}.",
+    },
     # Reasons, filled into the `{reason}` of the messages above.
     "nik_reason_number": {
         "id": "kirim sebagai teks 16 digit dalam tanda kutip, bukan sebagai angka",
@@ -219,6 +231,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "channel {channel} is listed more than once",
     },
 }
+
+
+def duration(seconds: int, language: str | None = None) -> str:
+    """A wait in hours and minutes, rounded up to the minute: `2 jam 5 menit` / `2 h 5 min`."""
+    hours, minutes = divmod(max(1, -(-int(seconds) // 60)), 60)
+    units = ("jam", "menit") if (language or translation.get_language() or "id")[:2] != "en" else ("h", "min")
+    parts = [f"{hours} {units[0]}"] if hours else []
+    if minutes or not hours:
+        parts.append(f"{minutes} {units[1]}")
+    return " ".join(parts)
 
 
 def message(code: str, language: str | None = None, **params) -> str:

@@ -39,6 +39,12 @@ class Message(BaseModel):
                 condition=Q(status__in=["pending", "sending"]),
                 name="notifications_msg_unsent_idx",
             ),
+            # Consent codes a phone received in the last 24 h (registration.limits).
+            models.Index(
+                fields=["to", "-created_at"],
+                condition=Q(kind="otp_consent"),
+                name="notifications_msg_consent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

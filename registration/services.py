@@ -12,7 +12,7 @@ from core.crypto import blind_index, decrypt_text, encrypt_text
 from core.exceptions import Conflict, DomainError
 from core.nik import InvalidNik, invalid_nik_reason, parse_nik
 from notifications import services as notifications
-from registration import ports, registry, selectors
+from registration import limits, ports, registry, selectors
 from registration.choices import (
     ENROLLMENT_TRANSITIONS,
     OPEN_STATUSES,
@@ -108,7 +108,9 @@ def enrollment_create(
 
     Rules: a valid NIK agreeing with the birth date (Dukcapil format); age WORKER_MIN_AGE to
     WORKER_MAX_AGE on the day of registration; JKK and JKM required; one open enrollment per NIK; at
-    most SPONSOR_MAX_OPEN_ENROLLMENTS open per sponsor; one open self-enrollment per account.
+    most SPONSOR_MAX_OPEN_ENROLLMENTS open per sponsor; one open self-enrollment per account; at most
+    SPONSOR_DAILY_REGISTRATIONS registrations per sponsor in 24 h, and CONSENT_SMS_PER_PHONE_DAILY consent
+    codes per phone in 24 h (registration.limits).
     """
     try:
         parsed = parse_nik(nik)
@@ -133,6 +135,7 @@ def enrollment_create(
     with transaction.atomic():
         # The sponsor's row is the lock that serialises their limit checks.
         User.objects.select_for_update(no_key=True).only("pk").get(pk=sponsor.pk)
+        limits.sponsor_registrations_check(sponsor_id=sponsor.pk)
         open_enrollments = Enrollment.objects.filter(sponsor=sponsor, status__in=OPEN_STATUSES)
         if relationship == Relationship.SELF and open_enrollments.filter(relationship=Relationship.SELF).exists():
             raise Conflict("self_already_registered", attr="relationship")
@@ -173,15 +176,17 @@ def enrollment_create(
 
 
 def _send_consent_code(enrollment: Enrollment) -> None:
-    accounts.otp_issue(
-        purpose=OtpPurpose.WORKER_CONSENT,
-        subject_id=enrollment.pk,
-        phone=enrollment.phone,
-        # The worker is not an account holder yet: the consent notice goes out in Indonesian.
-        language="id",
-        sponsor_name=enrollment.sponsor.full_name,
-        programmes=", ".join(enrollment.programmes),
-    )
+    with transaction.atomic():
+        limits.consent_sms_check(phone=enrollment.phone)
+        accounts.otp_issue(
+            purpose=OtpPurpose.WORKER_CONSENT,
+            subject_id=enrollment.pk,
+            phone=enrollment.phone,
+            # The worker is not an account holder yet: the consent notice goes out in Indonesian.
+            language="id",
+            sponsor_name=enrollment.sponsor.full_name,
+            programmes=", ".join(enrollment.programmes),
+        )
 
 
 def enrollment_resend_consent_code(*, enrollment: Enrollment) -> None:

@@ -97,3 +97,18 @@ def test_seed_demo_data_obeys_the_rules():
             assert row.rejection_reason
         assert row.nik_encrypted and len(row.nik_hash) == 64
     assert User.objects.get(phone=DEMO_SPONSOR).check_password("demo-sponsor-2026")
+
+
+def test_the_demo_sponsor_can_still_register_a_worker_after_seeding(settings):
+    """The demo workers go through the registration service (and its daily cap); they are dated as
+    registered before today, so the demo sponsor's daily registrations are free for trying the API."""
+    from tests.api import client_for
+    from tests.factories import worker_payload
+
+    settings.API_THROTTLING = False
+    call_command("seed", "--demo")
+    sponsor = User.objects.get(phone=DEMO_SPONSOR)
+    assert Enrollment.objects.filter(sponsor=sponsor).count() > settings.SPONSOR_DAILY_REGISTRATIONS
+
+    response = client_for(sponsor).post("/api/v1/workers", worker_payload(), format="json")
+    assert response.status_code == 201, response.content

@@ -290,6 +290,11 @@ WORKER_MAX_AGE = env.int("WORKER_MAX_AGE", default=64)
 SPONSOR_MAX_OPEN_ENROLLMENTS = env.int("SPONSOR_MAX_OPEN_ENROLLMENTS", default=10)
 # More enrollments than this by one sponsor within 24 h sends the next ones to review.
 SPONSOR_BURST_LIMIT = env.int("SPONSOR_BURST_LIMIT", default=5)
+# Business limits against SMS abuse (QUALITY.md Security 12), not request rates: API_THROTTLING=false
+# leaves them on. Registrations by one sponsor in any 24 h (ended and expired ones count), and consent
+# codes sent to one phone number in any 24 h.
+SPONSOR_DAILY_REGISTRATIONS = env.int("SPONSOR_DAILY_REGISTRATIONS", default=5)
+CONSENT_SMS_PER_PHONE_DAILY = env.int("CONSENT_SMS_PER_PHONE_DAILY", default=3)
 REVIEW_MODE = env("REVIEW_MODE", default="flagged")
 CONSENT_NOTICE_VERSION = env("CONSENT_NOTICE_VERSION", default="2026-01")
 CIVIL_REGISTRY_BACKEND = env("CIVIL_REGISTRY_BACKEND", default="local")
@@ -358,3 +363,6 @@ def validate_settings(settings: dict) -> None:
             raise ImproperlyConfigured(f"{name} must be one of {', '.join(sorted(choices))}.")
     if not 0 < settings["WORKER_MIN_AGE"] < settings["WORKER_MAX_AGE"]:
         raise ImproperlyConfigured("WORKER_MIN_AGE must be positive and below WORKER_MAX_AGE.")
+    for name in ("SPONSOR_DAILY_REGISTRATIONS", "CONSENT_SMS_PER_PHONE_DAILY"):
+        if settings[name] < 1:
+            raise ImproperlyConfigured(f"{name} must be at least 1 (0 would refuse every registration).")

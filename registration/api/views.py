@@ -27,6 +27,14 @@ WORKER_FIELD_CODES = {
     "programmes": ["programmes_invalid"],
 }
 INVALID_STATUS = client_error("InvalidStatus", ["invalid_status"], "The worker's status does not allow this.")
+# The worker's phone already received CONSENT_SMS_PER_PHONE_DAILY consent codes in 24 h (attr "phone"), or
+# a request rate limit. Either way `Retry-After` says when to try again.
+CONSENT_SMS_LIMIT = client_error(
+    "ConsentCodeLimit",
+    ["throttled"],
+    "Too many requests, or this phone number already received its daily number of consent codes (attr "
+    "`phone`); nothing was sent. `Retry-After` gives the seconds to wait.",
+)
 
 
 def render_workers(enrollments, *, many: bool = False, status_code: int = 200) -> Response:
@@ -82,6 +90,14 @@ class WorkerListCreateView(ListAPIView):
             409: client_error(
                 "WorkerConflict", ["nik_already_registered", "sponsor_limit_reached", "self_already_registered"]
             ),
+            429: client_error(
+                "WorkerCreateLimit",
+                ["registration_limit_reached", "throttled"],
+                "`registration_limit_reached`: the caller registered SPONSOR_DAILY_REGISTRATIONS workers in the "
+                "last 24 h (ended and expired ones count); `throttled`: too many requests, or the worker's phone "
+                "already received its daily number of consent codes (attr `phone`). Nothing was registered or "
+                "sent; `Retry-After` gives the seconds to wait. Not switched off with the request rate limits.",
+            ),
         },
     )
     def post(self, request):
@@ -97,7 +113,11 @@ class WorkerDetailView(WorkerScopedView):
     def get(self, request, pk: int):
         return render_workers(self.get_worker(pk))
 
-    @extend_schema(tags=TAG, request=WorkerUpdateSerializer, responses={200: WorkerSerializer, 409: INVALID_STATUS})
+    @extend_schema(
+        tags=TAG,
+        request=WorkerUpdateSerializer,
+        responses={200: WorkerSerializer, 409: INVALID_STATUS, 429: CONSENT_SMS_LIMIT},
+    )
     def patch(self, request, pk: int):
         enrollment = self.get_worker(pk)
         data = WorkerUpdateSerializer(data=request.data)
@@ -124,7 +144,7 @@ class WorkerResendConsentCodeView(WorkerScopedView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "otp_send"
 
-    @extend_schema(tags=TAG, request=None, responses={202: None, 409: INVALID_STATUS})
+    @extend_schema(tags=TAG, request=None, responses={202: None, 409: INVALID_STATUS, 429: CONSENT_SMS_LIMIT})
     def post(self, request, pk: int):
         services.enrollment_resend_consent_code(enrollment=self.get_worker(pk))
         return Response(status=status.HTTP_202_ACCEPTED)

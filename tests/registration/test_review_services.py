@@ -216,6 +216,7 @@ def test_reveal_nik_requires_the_permission_and_is_logged(make, reviewer):
 def test_kpj_numbers_are_unique_and_valid_across_many_approvals(make, reviewer, settings):
     settings.SPONSOR_MAX_OPEN_ENROLLMENTS = 100
     settings.SPONSOR_BURST_LIMIT = 100
+    settings.SPONSOR_DAILY_REGISTRATIONS = 100  # not about the daily cap (tests/registration/test_limits.py)
     sponsor = UserFactory()
     numbers = [make("approved", sponsor=sponsor).kpj_number for _ in range(15)]
     numbers += [

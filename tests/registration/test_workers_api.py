@@ -364,6 +364,7 @@ def test_programmes_order_does_not_matter(auth_client):
 
 def test_sponsor_limit_reached_counts_open_enrollments_only(auth_client, user, other_user, settings):
     settings.SPONSOR_MAX_OPEN_ENROLLMENTS = 3
+    settings.SPONSOR_DAILY_REGISTRATIONS = 100  # the open limit, not the daily one (test_limits.py)
     in_state("ended", settings, sponsor=user)
     in_state("rejected", settings, sponsor=user)
     awaiting = in_state("awaiting_consent", settings, sponsor=user)
@@ -584,6 +585,7 @@ def test_resend_consent_code_only_while_awaiting_consent(auth_client, user, sett
 
 
 def test_resend_consent_code_is_throttled(auth_client, user, settings):
+    settings.CONSENT_SMS_PER_PHONE_DAILY = 100  # the request rate, not the per-phone cap (test_sms_abuse.py)
     worker = in_state("awaiting_consent", settings, sponsor=user)
     statuses = [auth_client.post(url(worker.pk, "resend-consent-code")).status_code for _ in range(6)]
     assert statuses[0] == 202
@@ -859,6 +861,7 @@ def test_list_for_a_sponsor_with_no_workers(auth_client, other_user):
 def test_list_makes_a_constant_number_of_queries(auth_client, user, settings):
     settings.SPONSOR_MAX_OPEN_ENROLLMENTS = 50
     settings.SPONSOR_BURST_LIMIT = 50
+    settings.SPONSOR_DAILY_REGISTRATIONS = 50
     settings.API_THROTTLING = False
     occupations = ["household_assistant", "private_driver", "gardener"]
     enrollment(sponsor=user)

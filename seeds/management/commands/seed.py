@@ -24,6 +24,7 @@ from sponsors import services as accounts
 from sponsors.models import User
 
 SEEDS = Path(__file__).resolve().parents[2]
+DEMO_REGISTERED_AGO = datetime.timedelta(hours=25)
 
 
 def _load(name: str):
@@ -108,6 +109,11 @@ class Command(BaseCommand):
             phone=normalize_phone(worker.pop("phone")),
             **worker,
         )
+        # Demo history: registered 25 h ago, so the demo sponsor's daily registrations
+        # (SPONSOR_DAILY_REGISTRATIONS) are free for trying the API by hand, and the next demo worker's
+        # registration is not refused by the ones before it. Still within CONSENT_TTL_HOURS.
+        enrollment.created_at -= DEMO_REGISTERED_AGO
+        Enrollment.objects.filter(pk=enrollment.pk).update(created_at=enrollment.created_at)
         if outcome != EnrollmentStatus.AWAITING_CONSENT and enrollment.status == EnrollmentStatus.AWAITING_CONSENT:
             enrollment = registration.enrollment_consent_record(enrollment=enrollment, method=ConsentMethod.DEMO)
         if outcome == EnrollmentStatus.REJECTED:
