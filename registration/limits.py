@@ -1,6 +1,8 @@
 """Daily limits against SMS abuse (QUALITY.md Security 12): registrations per sponsor, and consent codes
-per recipient phone, each over a rolling 24 h. They are business rules, not request rates:
-`API_THROTTLING=false` does not switch them off.
+per recipient phone, each over a rolling 24 h. The registration cap is a business rule (API.md):
+`API_THROTTLING=false` does not switch it off. The per-phone cap answers 429 `throttled` like the other
+code-sending throttles and, like them, is off with `API_THROTTLING=false` (load tests and automated
+acceptance runs, which may register many workers with one phone; production refuses that setting).
 
 A registration sends a consent SMS, naming the sponsor, to a phone the sponsor chose. Without a daily
 cap, registering and ending workers in a loop sent SMS to any number without end (ending one frees an
@@ -54,6 +56,8 @@ def consent_sms_check(*, phone: str) -> None:
 
     Call inside the transaction that queues the SMS: on PostgreSQL it holds a lock on the number until
     then, so concurrent sends to one number count each other."""
+    if not settings.API_THROTTLING:
+        return
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"consent_sms:{phone}"])

@@ -290,9 +290,9 @@ WORKER_MAX_AGE = env.int("WORKER_MAX_AGE", default=64)
 SPONSOR_MAX_OPEN_ENROLLMENTS = env.int("SPONSOR_MAX_OPEN_ENROLLMENTS", default=10)
 # More enrollments than this by one sponsor within 24 h sends the next ones to review.
 SPONSOR_BURST_LIMIT = env.int("SPONSOR_BURST_LIMIT", default=5)
-# Business limits against SMS abuse (QUALITY.md Security 12), not request rates: API_THROTTLING=false
-# leaves them on. Registrations by one sponsor in any 24 h (ended and expired ones count), and consent
-# codes sent to one phone number in any 24 h.
+# Limits against SMS abuse (QUALITY.md Security 12). Registrations by one sponsor in any 24 h (ended and
+# expired ones count): a business rule that API_THROTTLING=false leaves on. Consent codes sent to one
+# phone number in any 24 h: a throttle, off with API_THROTTLING=false like the other code throttles.
 SPONSOR_DAILY_REGISTRATIONS = env.int("SPONSOR_DAILY_REGISTRATIONS", default=5)
 CONSENT_SMS_PER_PHONE_DAILY = env.int("CONSENT_SMS_PER_PHONE_DAILY", default=3)
 REVIEW_MODE = env("REVIEW_MODE", default="flagged")

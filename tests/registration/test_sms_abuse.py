@@ -7,7 +7,9 @@ that text to 15 numbers. Now:
   valid name (a stored one that is not valid is replaced by neutral words);
 - registrations per sponsor per 24 h are capped, ended ones included (429 `registration_limit_reached`);
 - consent codes per recipient phone per 24 h are capped (429 `throttled`, attr `phone`);
-both caps are business rules that `API_THROTTLING=false` leaves on, and hold under concurrency.
+the registration cap is a business rule that `API_THROTTLING=false` leaves on; the per-phone cap is a
+throttle (code `throttled`) that it switches off, like the other code-sending throttles; both hold under
+concurrency.
 """
 
 import datetime
@@ -286,7 +288,21 @@ def test_ten_parallel_registrations_by_one_sponsor_create_five(reference):
 # --- Consent codes per recipient phone per day ------------------------------------------------------
 
 
-def test_a_phone_gets_at_most_three_consent_codes_a_day_from_any_sponsors(notify_file, committed):
+@pytest.fixture
+def phone_cap_on(settings):
+    """The per-phone cap is a throttle: on whenever API_THROTTLING is (always, in production)."""
+    settings.API_THROTTLING = True
+
+
+def test_api_throttling_false_switches_the_phone_cap_off(notify_file, committed):
+    phone = "+6281377770009"
+    for _ in range(5):
+        response = committed(client_for(UserFactory()).post, WORKERS, worker_payload(phone=phone))
+        assert response.status_code == 201, response.content
+    assert consent_sms(phone).count() == 5
+
+
+def test_a_phone_gets_at_most_three_consent_codes_a_day_from_any_sponsors(phone_cap_on, notify_file, committed):
     phone = "+6281377770001"
     for _ in range(3):
         response = committed(client_for(UserFactory()).post, WORKERS, worker_payload(phone=phone))
@@ -303,7 +319,7 @@ def test_a_phone_gets_at_most_three_consent_codes_a_day_from_any_sponsors(notify
     assert len([m for m in notify_file.messages() if m["to"] == phone]) == 3
 
 
-def test_resending_a_consent_code_counts_and_stops_at_the_cap(auth_client, user, notify_file, committed):
+def test_resending_a_consent_code_counts_and_stops_at_the_cap(phone_cap_on, auth_client, user, notify_file, committed):
     phone = "+6281377770002"
     worker = committed(auth_client.post, WORKERS, worker_payload(phone=phone)).json()
     resend = f"{WORKERS}/{worker['id']}/resend-consent-code"
@@ -328,7 +344,7 @@ def test_resending_a_consent_code_counts_and_stops_at_the_cap(auth_client, user,
     assert consent.status_code == 200, consent.content
 
 
-def test_changing_a_worker_phone_to_a_capped_phone_is_refused(auth_client, user, committed):
+def test_changing_a_worker_phone_to_a_capped_phone_is_refused(phone_cap_on, auth_client, user, committed):
     capped = "+6281377770003"
     for _ in range(3):
         enrollment(phone=capped, consent=False)
@@ -341,7 +357,7 @@ def test_changing_a_worker_phone_to_a_capped_phone_is_refused(auth_client, user,
     assert consent_sms(capped).count() == 3
 
 
-def test_the_phone_window_rolls_and_follows_the_setting(auth_client, settings):
+def test_the_phone_window_rolls_and_follows_the_setting(phone_cap_on, auth_client, settings):
     phone = "+6281377770004"
     for _ in range(3):
         enrollment(phone=phone, consent=False)
@@ -355,7 +371,7 @@ def test_the_phone_window_rolls_and_follows_the_setting(auth_client, settings):
     assert auth_client.post(WORKERS, worker_payload(phone=phone)).status_code == 201
 
 
-def test_a_self_enrollment_sends_no_consent_code_and_is_not_refused_by_the_phone_cap(auth_client, user):
+def test_a_self_enrollment_sends_no_consent_code_and_is_not_refused_by_the_phone_cap(phone_cap_on, auth_client, user):
     for _ in range(3):
         enrollment(phone=user.phone, consent=False)
     response = auth_client.post(WORKERS, worker_payload(relationship="self", phone=user.phone))
@@ -364,7 +380,7 @@ def test_a_self_enrollment_sends_no_consent_code_and_is_not_refused_by_the_phone
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_registrations_by_many_sponsors_send_one_phone_three_codes(reference):
+def test_parallel_registrations_by_many_sponsors_send_one_phone_three_codes(phone_cap_on, reference):
     phone = "+6281377770005"
     sponsors = [UserFactory() for _ in range(6)]
     payloads = [worker_payload(phone=phone) for _ in range(6)]
