@@ -123,8 +123,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The number of months must be 1, 3, 6 or 12.",
     },
     "month_invalid": {
-        "id": "Bulan harus berformat YYYY-MM.",
-        "en": "A month must be written YYYY-MM.",
+        "id": "Bulan harus berformat YYYY-MM, dari 1900-01 sampai 2999-12.",
+        "en": "A month must be written YYYY-MM, from 1900-01 to 2999-12.",
     },
     "items_invalid": {
         "id": "Daftar pekerja tidak valid: isi minimal satu pekerja, masing-masing satu kali.",

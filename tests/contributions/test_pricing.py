@@ -211,6 +211,15 @@ def test_quote_for_a_driver(api_client, december):
         ({"start_month": "2026-13"}, "month_invalid", "start_month"),
         ({"start_month": "2026-1"}, "month_invalid", "start_month"),
         ({"start_month": "december"}, "month_invalid", "start_month"),
+        # Out of range: 12 months from 9999-11 once left the calendar (ValueError, a 500).
+        ({"start_month": "9999-11", "months": 12}, "month_invalid", "start_month"),
+        ({"start_month": "9999-12", "months": 1}, "month_invalid", "start_month"),
+        ({"start_month": "3000-01"}, "month_invalid", "start_month"),
+        ({"start_month": "0000-01"}, "month_invalid", "start_month"),
+        ({"start_month": "1899-12"}, "month_invalid", "start_month"),
+        ({"start_month": "2026-12\n"}, "month_invalid", "start_month"),
+        ({"start_month": "２０２６-１２"}, "month_invalid", "start_month"),
+        ({"start_month": "2０２６-１２"}, "month_invalid", "start_month"),
     ],
 )
 def test_quote_errors(api_client, december, overrides, code, attr):
