@@ -230,6 +230,37 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "saluran {channel} disebut lebih dari sekali",
         "en": "channel {channel} is listed more than once",
     },
+    # Requests refused before any endpoint reads them (API.md "General rules": no client input, however
+    # large, deep or odd, produces a 5xx). core/api/parsers.py, core/api/errors.py, core/middleware.py,
+    # and gunicorn's own refusals (core/serving.py).
+    "body_too_deep": {
+        "id": "Isi permintaan terlalu dalam bertingkat (paling banyak {depth} tingkat).",
+        "en": "The request body is nested too deeply (at most {depth} levels).",
+    },
+    "body_text_invalid": {
+        "id": "Isi permintaan memuat karakter yang tidak diizinkan (NUL atau surrogate tanpa pasangan).",
+        "en": "The request body holds a character that is not allowed (NUL or an unpaired surrogate).",
+    },
+    "request_too_large": {
+        "id": "Isi permintaan terlalu besar (paling banyak {limit} byte).",
+        "en": "The request body is too large (at most {limit} bytes).",
+    },
+    "uri_too_long": {
+        "id": "Alamat (URL) permintaan terlalu panjang.",
+        "en": "The request URL is too long.",
+    },
+    "headers_too_large": {
+        "id": "Header permintaan terlalu banyak atau terlalu besar.",
+        "en": "The request has too many or too large headers.",
+    },
+    "bad_request": {
+        "id": "Permintaan HTTP tidak valid.",
+        "en": "Malformed HTTP request.",
+    },
+    "bad_host": {
+        "id": "Server ini tidak melayani host yang diminta. Gunakan alamat server yang terdaftar.",
+        "en": "This server does not serve the requested host. Use the server's registered address.",
+    },
 }
 
 

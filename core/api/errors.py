@@ -1,6 +1,9 @@
 """The API's error shape (drf-standardized-errors), with domain errors carrying `attr`."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from drf_standardized_errors.formatter import ExceptionFormatter as BaseFormatter
+from drf_standardized_errors.handler import ExceptionHandler as BaseHandler
 from drf_standardized_errors.types import CLIENT_ERROR, VALIDATION_ERROR, Error
 from rest_framework import exceptions
 
@@ -35,3 +38,12 @@ class ExceptionFormatter(BaseFormatter):
             errors = errors[:1]
         return super().get_error_response(error_type, errors)
 
+
+
+class ExceptionHandler(BaseHandler):
+    def convert_known_exceptions(self, exc):
+        # Django raises this when a view reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE: the client's
+        # doing, a 413 (API.md), not a 500.
+        if isinstance(exc, RequestDataTooBig):
+            return DomainError("request_too_large", status_code=413, limit=settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return super().convert_known_exceptions(exc)

@@ -52,12 +52,21 @@ def server_error_response(name: str, codes: list[str], description: str = "") ->
     return OpenApiResponse(response=_error_response_serializer(name, codes, ServerErrorEnum), description=description)
 
 
+# A body over DATA_UPLOAD_MAX_MEMORY_SIZE (core.api.errors.ExceptionHandler).
+RequestTooLargeErrorResponse = _error_response_serializer("RequestTooLarge", ["request_too_large"])
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, with a malformed body documented as the `validation_error`
     (`parse_error`, attr null) that API.md's "every 400 is a validation_error" makes it."""
 
     def _should_add_parse_error_response(self) -> bool:
         return False
+
+    def _should_add_error_response(self, responses: dict, status_code: str) -> bool:
+        if status_code == "413" and self.method not in ("POST", "PUT", "PATCH"):
+            return False
+        return super()._should_add_error_response(responses, status_code)
 
     def _get_extra_validation_errors(self):
         extra = super()._get_extra_validation_errors()
