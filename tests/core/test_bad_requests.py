@@ -160,3 +160,58 @@ def test_the_schema_documents_the_413_on_operations_with_a_body():
     for path, item in schema["paths"].items():
         for method, operation in item.items():
             assert ("413" in operation["responses"]) == (method in ("post", "put", "patch")), (method, path)
+
+
+# --- unknown hosts --------------------------------------------------------------------------------------
+
+UNKNOWN_HOSTS = ["10.0.2.2:8000", "192.168.1.20", "evil.example.com", "[fe80::1]:8000", "bad host!"]
+
+
+@pytest.mark.parametrize("host", UNKNOWN_HOSTS)
+@pytest.mark.parametrize(
+    "method, path",
+    [("GET", "/api/v1/occupations"), ("POST", "/api/v1/auth/token"), ("GET", "/api/v1/nothing-here"),
+     ("GET", "/healthz"), ("GET", "/api/schema/")],
+)
+def test_an_unknown_host_is_a_400_bad_host_in_the_error_shape(client, method, path, host):
+    response = client.generic(method, path, b"{}", content_type="application/json", HTTP_HOST=host)
+    assert response.status_code == 400, response.content[:300]
+    assert response["Content-Type"] == "application/json"
+    assert error(response) == {
+        "type": "validation_error",
+        "code": "bad_host",
+        "detail": message("bad_host", language="id"),
+        "attr": None,
+    }
+
+
+def test_bad_host_speaks_english_and_is_logged_once(client, caplog):
+    with caplog.at_level("INFO"):
+        response = client.get("/api/v1/occupations", HTTP_HOST="10.0.2.2:8000", HTTP_ACCEPT_LANGUAGE="en")
+    assert error(response)["detail"] == "This server does not serve the requested host. Use the server's registered address."
+    records = [r for r in caplog.records if "10.0.2.2" in r.getMessage()]
+    assert len(records) == 1, records
+    assert records[0].name == "django.security.DisallowedHost" and records[0].levelname == "WARNING"
+    assert records[0].exc_info is None
+
+
+@pytest.mark.parametrize("overrides", [{"DEBUG": True}, {"SECURE_SSL_REDIRECT": True}], ids=["debug", "https-redirect"])
+def test_bad_host_is_json_under_debug_and_behind_the_https_redirect(client, settings, overrides):
+    """`make run` serves with DEBUG on (Django would answer its technical HTML page); production
+    redirects to HTTPS, which asks for the host first."""
+    for name, value in overrides.items():
+        setattr(settings, name, value)
+    response = client.get("/api/v1/occupations", HTTP_HOST="10.0.2.2:8000")
+    assert response.status_code == 400
+    assert error(response)["code"] == "bad_host"
+
+
+def test_the_admin_keeps_djangos_own_page_for_an_unknown_host(client):
+    response = client.get("/admin/login/", HTTP_HOST="10.0.2.2:8000")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_allowed_hosts_are_served(client, reference):
+    for host in ["localhost", "127.0.0.1:8000", "testserver"]:
+        assert client.get("/api/v1/occupations", HTTP_HOST=host).status_code == 200
