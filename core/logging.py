@@ -1,4 +1,10 @@
-"""A logging filter that removes NIKs and phone numbers from every log record (UU PDP 27/2022)."""
+"""Keeping personal data out of every log line (UU PDP 27/2022, QUALITY.md Security 2 and 15).
+
+`redact` removes NIKs and phone numbers from a text, and the values of every query string in it (a
+query can carry a NIK or a phone in any encoding, or a one-time code, and a search or a Referer header
+brings one into a log line). The filter applies it to every record of the loggers and handlers it is
+attached to: Django's (config/settings/base.py LOGGING) and gunicorn's (core/serving.py).
+"""
 
 import logging
 import re
@@ -8,14 +14,33 @@ _NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
 # Indonesian mobile numbers in every form normalize_phone accepts: +62 8…, 62 8…, 08…, with spaces,
 # dashes, dots or brackets.
 _PHONE = re.compile(r"(?<![\d+])\(?(?:\+?62|0)\)?[\s\-.()]*8(?:[\s\-.()]*\d){7,11}(?!\d)")
+# A query string inside a URL: after a character a URL can hold, up to whitespace or a quote.
+_QUERY = re.compile(r"(?<=[\w/.~%\-])\?([^\s\"'<>]+)")
+
+
+def scrub_query(query: str) -> str:
+    """A query string with its parameter names kept and every value left out (`q=…&page_size=…`).
+
+    A value can hold anything: a NIK, a phone number percent-encoded so no pattern sees it, a one-time
+    code that looks like any other six digits. What was asked for stays readable; what was sent, not."""
+    if not query:
+        return query
+    kept = []
+    for part in query.split("&"):
+        name, sep, _value = part.partition("=")
+        kept.append(f"{name}=…" if sep else "…")
+    return "&".join(kept)
 
 
 def redact(text: str) -> str:
+    text = _QUERY.sub(lambda match: "?" + scrub_query(match.group(1)), text)
     text = _NIK.sub("[NIK]", text)
     return _PHONE.sub("[PHONE]", text)
 
 
 class RedactPersonalDataFilter(logging.Filter):
+    """Rewrites the record itself, so every handler after it (and any formatter) sees it redacted."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
@@ -25,8 +50,14 @@ class RedactPersonalDataFilter(logging.Filter):
         if redacted != message:
             record.msg = redacted
             record.args = None
+        if record.exc_info and not record.exc_text:
+            # What the formatter would write for the traceback, made now so that it can be redacted:
+            # formatters keep an exc_text they find.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

@@ -347,6 +347,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (DEFAULT_LOGGING: a console under DEBUG, runserver's request lines)
+        # write without the redaction, and with the root's console every event came out twice: the
+        # django loggers have no handler of their own and hand everything to the root's console.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
         "django.db.backends": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }

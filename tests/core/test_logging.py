@@ -256,3 +256,91 @@ def test_configured_root_console_redacts():
     output = stream.getvalue()
     assert "nik [NIK] phone [PHONE]" in output
     assert_no_personal_data(output, "0812-3456-7890")
+
+
+# --- query strings (QUALITY.md Security 15) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ('"GET /admin/registration/enrollment/?q=3171014507900001 HTTP/1.1" 200',
+         '"GET /admin/registration/enrollment/?q=… HTTP/1.1" 200'),
+        # Encoded so that no pattern sees a phone; a one-time code is any six digits.
+        ("GET /api/v1/workers?phone=%2B62%20812%203456%207890&code=480915&page_size=5 HTTP/1.1",
+         "GET /api/v1/workers?phone=…&code=…&page_size=… HTTP/1.1"),
+        ('"http://localhost/admin/registration/enrollment/?q=Siti+0812-3456-7890" "Mozilla/5.0"',
+         '"http://localhost/admin/registration/enrollment/?q=…" "Mozilla/5.0"'),
+        ("GET /healthz?480915&3171014507900001 HTTP/1.1", "GET /healthz?…&… HTTP/1.1"),
+        ("https://sms.example.id/send?to=%2B6281234567890&text=Kode+480915", "https://sms.example.id/send?to=…&text=…"),
+    ],
+)
+def test_query_string_values_never_reach_a_log_line(capture, line, expected):
+    assert redact(line) == expected
+    logger, stream = capture
+    logger.info("%s", line)
+    output = stream.getvalue()
+    assert expected in output
+    for secret in ["480915", "3456", "7890", NIK, "Siti"]:
+        assert secret not in output, output
+
+
+@pytest.mark.parametrize("text", ["Apa kabar? Baik.", "status ok?", "SELECT * FROM t WHERE a = ? LIMIT 21", "why?"])
+def test_a_question_mark_in_prose_is_not_a_query(text):
+    assert redact(text) == text
+
+
+def test_the_filter_alone_redacts_a_traceback_whatever_the_formatter():
+    """gunicorn's handlers keep gunicorn's plain formatters: the filter must do the whole job."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger(f"tests.core.redact.plain.{uuid.uuid4().hex}")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.addFilter(RedactPersonalDataFilter())
+    try:
+        raise ValueError(f"GET /x?nik={NIK} from 0812-3456-7890")
+    except ValueError:
+        logger.exception("Error handling request /x?code=480915")
+    output = stream.getvalue()
+    assert "Traceback" in output and "ValueError: GET /x?nik=… from [PHONE]" in output
+    assert "Error handling request /x?code=…" in output
+    assert_no_personal_data(output, "0812-3456-7890")
+    assert "480915" not in output
+
+
+def test_djangos_loggers_have_no_handler_of_their_own():
+    """Django's DEFAULT_LOGGING gives `django` a console of its own under DEBUG (no redaction) and
+    `django.server` another: each event came out twice, once unredacted."""
+    for name in ("django", "django.server", "django.request", "django.security.DisallowedHost"):
+        assert settings.LOGGING["loggers"].get(name, {}).get("handlers", []) == []
+        logger = logging.getLogger(name)
+        assert logger.handlers == [], (name, logger.handlers)
+        assert logger.propagate, name
+
+
+def test_with_debug_on_each_request_warning_is_logged_once_and_redacted(tmp_path):
+    """As `make run` serves (settings local, DEBUG on), in a fresh process: Django applies LOGGING
+    over its DEFAULT_LOGGING at setup."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django\n"
+        "django.setup()\n"
+        "from django.test import Client\n"
+        f"print(Client().get('/api/v1/nothing/{NIK}/081234567890?code=480915').status_code)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DEBUG": "true",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "LOG_LEVEL": "INFO"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "404"
+    lines = [line for line in done.stderr.splitlines() if "Not Found" in line]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].endswith("WARNING django.request Not Found: /api/v1/nothing/[NIK]/[PHONE]"), lines
+    assert_no_personal_data(done.stderr, "081234567890")
