@@ -14,9 +14,12 @@ PORT ?= 8000
 WEB_CONCURRENCY ?= 2
 PYTEST_ARGS ?=
 
-# The one WSGI module, shared with docker-compose.yml and the Dockerfile (tests/test_compose.py checks).
+# The one WSGI module and gunicorn configuration (the access log, its redaction, the limits and JSON
+# answers to what gunicorn refuses), shared with docker-compose.yml and the Dockerfile
+# (tests/test_compose.py checks).
 WSGI_APP := config.wsgi:application
-GUNICORN := $(VENV)/bin/gunicorn $(WSGI_APP) --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY) --access-logfile -
+GUNICORN_CONFIG := config/gunicorn.py
+GUNICORN := $(VENV)/bin/gunicorn $(WSGI_APP) -c $(GUNICORN_CONFIG) --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY)
 CELERY := $(VENV)/bin/celery -A config
 BEAT_SCHEDULE := var/celerybeat-schedule
 

@@ -242,3 +242,73 @@ def test_make_test_refuses_unreachable_services():
         )
         assert result.returncode != 0, override
         assert message in result.stderr, result.stderr
+
+
+# --- gunicorn: one configuration file for every way the app is served ------------------------------
+
+GUNICORN_CONFIG = "config/gunicorn.py"
+# What config/gunicorn.py owns: a command line setting one of these would serve differently (an access
+# log without the redaction, gunicorn's HTML error pages) in one place only.
+_OWNED_OPTIONS = (
+    "--access-logfile", "--access-logformat", "--logger-class", "-k", "--worker-class", "--limit-request-line",
+    "--limit-request-fields", "--limit-request-field_size", "--log-config", "--log-config-dict",
+    "--log-config-json", "--log-syslog", "--config", "-c",
+)
+
+
+def _gunicorn_words(words: list[str]) -> list[str]:
+    assert "gunicorn" in words, words
+    return words[words.index("gunicorn"):]
+
+
+def _makefile_gunicorn_words() -> list[str]:
+    makefile = (ROOT / "Makefile").read_text()
+    variables = dict(re.findall(r"^(\w+)\s*:?=\s*(.*?)\s*$", makefile, re.M))
+    line = variables["GUNICORN"]
+    for _ in range(3):  # $(VAR) references, as make expands them
+        line = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), line)
+    words = shlex.split(line)
+    words[0] = "gunicorn" if words[0].endswith("/gunicorn") else words[0]
+    return words
+
+
+def _dockerfile_gunicorn_words() -> list[str]:
+    import json
+
+    cmd = re.search(r"^CMD (\[.*\])\s*$", (ROOT / "Dockerfile").read_text(), re.M).group(1)
+    return json.loads(cmd)
+
+
+def _served_commands(services) -> dict[str, list[str]]:
+    return {
+        "Makefile": _gunicorn_words(_makefile_gunicorn_words()),
+        "Dockerfile": _gunicorn_words(_dockerfile_gunicorn_words()),
+        "docker-compose.yml": _gunicorn_words(command_words(services["web"])),
+    }
+
+
+def test_every_gunicorn_command_serves_config_wsgi_with_the_one_config_file(services):
+    for source, words in _served_commands(services).items():
+        assert words[1] == "config.wsgi:application", (source, words)
+        options = [w.split("=", 1)[0] for w in words if w.startswith("-")]
+        assert options.count("-c") + options.count("--config") == 1, (source, words)
+        flag = "-c" if "-c" in words else "--config"
+        assert words[words.index(flag) + 1] == GUNICORN_CONFIG, (source, words)
+        overridden = [o for o in options if o in _OWNED_OPTIONS and o not in ("-c", "--config")]
+        assert not overridden, f"{source} overrides what {GUNICORN_CONFIG} owns: {overridden}"
+
+
+def test_the_gunicorn_config_file_logs_through_the_redaction_and_answers_json():
+    import runpy
+
+    config = runpy.run_path(str(ROOT / GUNICORN_CONFIG))
+    assert config["accesslog"] == "-"
+    assert config["logger_class"] == "core.serving.Logger"
+    assert config["worker_class"] == "core.serving.SyncWorker"
+    assert config["limit_request_line"] <= 8190
+    from gunicorn.util import load_class
+
+    from core import serving
+
+    assert load_class(config["logger_class"]) is serving.Logger
+    assert load_class(config["worker_class"], section="gunicorn.workers") is serving.SyncWorker
