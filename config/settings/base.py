@@ -238,7 +238,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "BPU Sertakan API",
     "DESCRIPTION": (
         "Backend of the JMO 'Sertakan' feature: sponsors register and pay BPJS Ketenagakerjaan "
-        "contributions (JKK, JKM, JHT) for informal workers (BPU)."
+        "contributions (JKK, JKM, JHT) for informal workers (BPU).\n\n"
+        "Any request may also be refused before it reaches an operation, in the same error shape: "
+        "400 `bad_host` (a Host the server does not serve), 400 `bad_request` (a malformed HTTP "
+        "request), 414 `uri_too_long` (a request line over 4,094 bytes) and 431 `headers_too_large`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
