@@ -29,9 +29,12 @@ class UnknownHostMiddleware:
         try:
             request.get_host()
         except DisallowedHost as exc:
-            # Logged once, as Django logs it (without the traceback: nothing failed on our side).
-            security_logger.warning("%s", exc)
             language = translation.get_language_from_request(request)
             error = {"code": "bad_host", "detail": message("bad_host", language=language), "attr": None}
-            return JsonResponse({"type": "validation_error", "errors": [error]}, status=400)
+            response = JsonResponse({"type": "validation_error", "errors": [error]}, status=400)
+            # Logged once, by the logger Django uses for it, without a traceback (nothing failed on
+            # our side); Django's "Bad Request: <path>" line would only repeat the event.
+            security_logger.warning("%s", exc)
+            response._has_been_logged = True
+            return response
         return self.get_response(request)
