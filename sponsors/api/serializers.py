@@ -1,11 +1,16 @@
 import json
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 
 from core.api.fields import NameField, OtpCodeField, PhoneField, StrictCharField, StrictEmailField
 from core.messages import message
 from sponsors.choices import Language, Platform, ReminderChannel
 from sponsors.models import Device, User
+from sponsors.tokens import SingleUseRefreshToken
 
 
 class ReminderChannelsField(serializers.ListField):
@@ -80,6 +85,20 @@ class TokenPairSerializer(serializers.Serializer):
 
 class RefreshInputSerializer(serializers.Serializer):
     refresh = StrictCharField()
+
+
+class SingleUseTokenRefreshSerializer(TokenRefreshSerializer):
+    """simplejwt's rotation and blacklisting, with the used token's blacklist row as the gate: of
+    concurrent refreshes of one token exactly one gets new tokens (sponsors.tokens)."""
+
+    token_class = SingleUseRefreshToken
+
+    def validate(self, attrs):
+        try:
+            with transaction.atomic():
+                return super().validate(attrs)
+        except get_user_model().DoesNotExist as exc:  # the account was deleted since
+            raise TokenError("No account for this token") from exc
 
 
 class MeSerializer(serializers.ModelSerializer):

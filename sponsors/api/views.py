@@ -6,7 +6,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView as BaseTokenRefreshView
 
 from core.api.schema import client_error, domain_validation_errors
@@ -21,11 +20,13 @@ from sponsors.api.serializers import (
     RefreshInputSerializer,
     SignupInputSerializer,
     SignupOutputSerializer,
+    SingleUseTokenRefreshSerializer,
     TokenInputSerializer,
     TokenPairSerializer,
     VerifyPhoneInputSerializer,
     VerifyPhoneOutputSerializer,
 )
+from sponsors.tokens import SingleUseRefreshToken
 
 TAG = ["accounts"]
 OTP_CODES = ["otp_invalid", "otp_expired", "otp_locked"]
@@ -90,7 +91,7 @@ class ResendCodeView(PublicView):
 
 
 def _tokens_for(user) -> dict:
-    refresh = RefreshToken.for_user(user)
+    refresh = SingleUseRefreshToken.for_user(user)
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
@@ -124,8 +125,10 @@ class TokenView(PublicView):
 
 
 class TokenRefreshView(BaseTokenRefreshView):
-    """Refresh tokens rotate: the answer holds a new refresh token and the used one is blacklisted."""
+    """Refresh tokens rotate: the answer holds a new refresh token and the used one is blacklisted.
+    Of concurrent refreshes with one token, exactly one succeeds."""
 
+    serializer_class = SingleUseTokenRefreshSerializer
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
 
@@ -146,12 +149,12 @@ class LogoutView(APIView):
         data = RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            token = RefreshToken(data.validated_data["refresh"])
+            token = SingleUseRefreshToken(data.validated_data["refresh"])
+            if str(token.get("user_id")) != str(request.user.pk):
+                raise TokenError("Another account's token")
+            token.blacklist()  # a refresh of this token that got there first wins
         except TokenError as exc:
             raise DomainError("token_not_valid", attr="refresh") from exc
-        if str(token.get("user_id")) != str(request.user.pk):
-            raise DomainError("token_not_valid", attr="refresh")
-        token.blacklist()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -516,6 +516,12 @@ def test_refresh_refuses_garbage_and_an_access_token(call, tokens):
     assert_error(call("post", "/auth/token/refresh", {"refresh": tokens["access"]}), 401, "token_not_valid", None)
 
 
+def test_refresh_for_a_deleted_account_is_401_not_500(call, user, tokens):
+    user.delete()
+
+    assert_error(call("post", "/auth/token/refresh", {"refresh": tokens["refresh"]}), 401, "token_not_valid", None)
+
+
 def test_logout_kills_the_refresh_token(call, tokens):
     client = bearer(tokens["access"])
 
