@@ -27,6 +27,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Nomor HP atau kata sandi salah.",
         "en": "Wrong phone number or password.",
     },
+    "otp_required": {
+        "id": "Ada beberapa percobaan masuk yang gagal. Masukkan juga kode yang kami kirim lewat SMS ke "
+        "nomor HP akun ini.",
+        "en": "There were several failed sign-in attempts. Also enter the code we sent by SMS to this "
+        "account's phone.",
+    },
     "otp_invalid": {
         "id": "Kode salah. Periksa SMS terakhir yang kami kirim.",
         "en": "Wrong code. Check the last SMS we sent.",

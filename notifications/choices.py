@@ -31,6 +31,7 @@ class Kind(models.TextChoices):
 
     OTP_PHONE = "otp_phone", "Phone verification code"
     OTP_CONSENT = "otp_consent", "Worker consent code"
+    OTP_LOGIN = "otp_login", "Login code (after failed logins)"
     ENROLLMENT_APPROVED = "enrollment_approved", "Enrollment approved"
     ENROLLMENT_REJECTED = "enrollment_rejected", "Enrollment rejected"
     PAYMENT_RECEIVED = "payment_received", "Payment received"

@@ -35,6 +35,19 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "code {code} to {sponsor_name}. Valid for 5 minutes.",
         },
     },
+    "otp_login": {
+        "id": {
+            "title": "Kode masuk",
+            "body": "Kode masuk JMO Sertakan Anda: {code}. Berlaku 5 menit. Ada beberapa percobaan masuk "
+            "yang gagal ke akun Anda; jika bukan Anda yang sedang masuk, jangan berikan kode ini kepada "
+            "siapa pun.",
+        },
+        "en": {
+            "title": "Sign-in code",
+            "body": "Your JMO Sertakan sign-in code: {code}. Valid for 5 minutes. There were several failed "
+            "sign-in attempts on your account; if you are not signing in, never share this code with anyone.",
+        },
+    },
     "enrollment_approved": {
         "id": {
             "title": "Pendaftaran disetujui",

@@ -20,3 +20,4 @@ class Platform(models.TextChoices):
 class OtpPurpose(models.TextChoices):
     PHONE_VERIFICATION = "phone_verification", "Phone verification"
     WORKER_CONSENT = "worker_consent", "Worker consent"
+    LOGIN = "login", "Login after repeated failures"

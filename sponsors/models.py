@@ -46,6 +46,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Wrong passwords given for this account in the window that began at `login_failures_since`
+    # (an hour), and whether every login needs an SMS code from now on (sponsors.services.user_login).
+    # No CHECK (adding one scans every account); database defaults, so the code before this one can
+    # still insert accounts while both run during a deploy.
+    login_failures = models.IntegerField(default=0, db_default=0)
+    login_failures_since = models.DateTimeField(null=True, blank=True)
+    login_code_always = models.BooleanField(default=False, db_default=False)
 
     objects = UserManager()
 
@@ -78,6 +85,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.remind_by_sms = ReminderChannel.SMS in chosen
         self.remind_by_whatsapp = ReminderChannel.WHATSAPP in chosen
         self.remind_by_push = ReminderChannel.PUSH in chosen
+
+    def set_password(self, raw_password) -> None:
+        super().set_password(raw_password)
+        # A new password makes guesses at the old one worthless: the login no longer asks for a code.
+        self.login_failures = 0
+        self.login_failures_since = None
+        self.login_code_always = False
 
     def get_full_name(self) -> str:
         return self.full_name

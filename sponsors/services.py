@@ -5,12 +5,13 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -45,7 +46,7 @@ def otp_issue(
             code_hash=_code_digest(purpose, subject_id, code),
             expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
         )
-        kind = "otp_phone" if purpose == OtpPurpose.PHONE_VERIFICATION else "otp_consent"
+        kind = {OtpPurpose.PHONE_VERIFICATION: "otp_phone", OtpPurpose.LOGIN: "otp_login"}.get(purpose, "otp_consent")
         notifications.sms_send(
             to=phone, kind=kind, language=language, user=user, urgent=True, code=code, **template_params
         )
@@ -158,6 +159,85 @@ def user_resend_code(*, phone: str) -> None:
             language=user.language,
             user=user,
         )
+
+
+# --- Login ----------------------------------------------------------------------------------------
+
+# Failed logins count in windows of an hour from the first failure (LOGIN_STEP_UP_AFTER).
+LOGIN_FAILURE_WINDOW = timedelta(hours=1)
+# Login codes: a new one no sooner than a minute after the last, and at most five an hour.
+LOGIN_CODE_INTERVAL = timedelta(minutes=1)
+LOGIN_CODES_PER_HOUR = 5
+
+
+def user_login(*, phone: str | None, password: str, code: str | None = None, request=None) -> User:
+    """The account that `phone` (E.164, or None if it was not a phone number) and `password` open.
+
+    Failures never lock the owner out. Each wrong password counts against the account; once it has
+    LOGIN_STEP_UP_AFTER failures within an hour (or LOGIN_STEP_UP_ALWAYS_AFTER ever, until the password
+    changes), the right password alone answers `otp_required` and a code goes by SMS to the account's
+    phone, and the right password with that code opens it. A guesser without the phone gets nothing.
+    Raises `invalid_credentials` (401), `otp_required` (401), or `otp_invalid` / `otp_expired` /
+    `otp_locked` (400). Call it outside any transaction (a failure must stay counted).
+    """
+    user = authenticate(request, phone=phone, password=password) if phone else None
+    if user is None:
+        if phone:
+            _login_failure_count(phone=phone)
+        raise DomainError("invalid_credentials", status_code=401)
+    if _login_needs_code(user):
+        if not code:
+            _login_code_send(user=user)
+            raise DomainError("otp_required", status_code=401, attr="code")
+        otp_verify(purpose=OtpPurpose.LOGIN, subject_id=user.pk, code=code)
+    return user
+
+
+def _login_failure_count(*, phone: str) -> None:
+    """Count a wrong password against the account of `phone`, if there is one.
+
+    One UPDATE: PostgreSQL applies concurrent ones to the row one after the other, each on the
+    result of the last, so no failure is lost whichever gunicorn worker counts it.
+    """
+    now = timezone.now()
+    in_window = Q(login_failures_since__gt=now - LOGIN_FAILURE_WINDOW)
+    User.objects.filter(phone=phone).update(
+        login_failures=Case(When(in_window, then=F("login_failures") + 1), default=Value(1)),
+        login_failures_since=Case(When(in_window, then=F("login_failures_since")), default=Value(now)),
+        login_code_always=Case(
+            When(in_window & Q(login_failures__gte=settings.LOGIN_STEP_UP_ALWAYS_AFTER - 1), then=Value(True)),
+            default=F("login_code_always"),
+        ),
+    )
+
+
+def _login_needs_code(user: User) -> bool:
+    # Read from the row, not from `user`: a password rehash during authenticate() resets the copy.
+    failures, since, always = User.objects.filter(pk=user.pk).values_list(
+        "login_failures", "login_failures_since", "login_code_always"
+    ).get()
+    recent = since is not None and since > timezone.now() - LOGIN_FAILURE_WINDOW
+    return always or (recent and failures >= settings.LOGIN_STEP_UP_AFTER)
+
+
+def _login_code_send(*, user: User) -> None:
+    """Send a login code, unless one went less than a minute ago or five went this hour.
+
+    The code a stranger's login could not trigger (it takes the right password) is the owner's, so
+    holding back a new one locks nobody out: the last one stays valid for its 5 minutes. A new code
+    supersedes the last, so at most one is live; the account row lock keeps two requests from both
+    sending.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+        sent = OtpChallenge.objects.filter(
+            purpose=OtpPurpose.LOGIN, subject_id=user.pk, created_at__gt=now - timedelta(hours=1)
+        ).values_list("created_at", flat=True)
+        recent = sorted(sent, reverse=True)
+        if len(recent) >= LOGIN_CODES_PER_HOUR or (recent and recent[0] > now - LOGIN_CODE_INTERVAL):
+            return
+        otp_issue(purpose=OtpPurpose.LOGIN, subject_id=user.pk, phone=user.phone, language=user.language, user=user)
 
 
 def user_update(

@@ -87,3 +87,18 @@ def test_public_and_authenticated_operations(schema):
 def test_schema_and_docs_are_served(client, url):
     response = client.get(url)
     assert response.status_code == 200
+
+
+def test_token_operation_documents_the_login_step_up(schema):
+    """API.md `POST /auth/token`: `{phone, password, code?}`; 401 `otp_required` after repeated failures."""
+    operation = schema["paths"]["/api/v1/auth/token"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    fields = schema["components"]["schemas"][body]
+    assert "code" in fields["properties"] and "code" not in fields["required"]
+    unauthorized = operation["responses"]["401"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    errors = schema["components"]["schemas"][unauthorized]["properties"]["errors"]["items"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][errors]["properties"]["code"]["enum"]) == {
+        "invalid_credentials", "otp_required"}
+    assert "otp_required" in operation["responses"]["401"]["description"]
+    bad_request = str(schema["components"]["schemas"]["AuthTokenCreateCodeErrorComponent"])
+    assert all(code in bad_request for code in ("otp_invalid", "otp_expired", "otp_locked"))

@@ -197,7 +197,6 @@ THROTTLE_RATES = {
     "user": env("THROTTLE_USER", default="600/min"),
     "signup": env("THROTTLE_SIGNUP", default="10/hour"),
     "login": env("THROTTLE_LOGIN", default="10/min"),
-    "login_phone": env("THROTTLE_LOGIN_PHONE", default="20/hour"),
     "otp_send": env("THROTTLE_OTP_SEND", default="5/hour"),
     "otp_send_phone": env("THROTTLE_OTP_SEND_PHONE", default="1/min"),
     "otp_verify": env("THROTTLE_OTP_VERIFY", default="20/min"),
@@ -292,6 +291,12 @@ NIK_HASH_KEY = env("NIK_HASH_KEY", default="")
 
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", default=5)
+# Failed logins never lock an account. After this many on one account within an hour, the right
+# password alone is not enough: the login also needs a code sent to the account's phone (step-up).
+LOGIN_STEP_UP_AFTER = env.int("LOGIN_STEP_UP_AFTER", default=5)
+# After this many within an hour (somebody is guessing), every later login of the account needs a
+# code, until its password changes: a password found by guessing stays useless without the phone.
+LOGIN_STEP_UP_ALWAYS_AFTER = env.int("LOGIN_STEP_UP_ALWAYS_AFTER", default=20)
 
 WORKER_MIN_AGE = env.int("WORKER_MIN_AGE", default=17)
 WORKER_MAX_AGE = env.int("WORKER_MAX_AGE", default=64)
@@ -374,6 +379,10 @@ def validate_settings(settings: dict) -> None:
     for name, choices in allowed.items():
         if settings[name] not in choices:
             raise ImproperlyConfigured(f"{name} must be one of {', '.join(sorted(choices))}.")
+    if not 0 < settings["LOGIN_STEP_UP_AFTER"] < settings["LOGIN_STEP_UP_ALWAYS_AFTER"]:
+        raise ImproperlyConfigured(
+            "LOGIN_STEP_UP_AFTER must be positive and below LOGIN_STEP_UP_ALWAYS_AFTER."
+        )
     if not 0 < settings["WORKER_MIN_AGE"] < settings["WORKER_MAX_AGE"]:
         raise ImproperlyConfigured("WORKER_MIN_AGE must be positive and below WORKER_MAX_AGE.")
     for name in ("SPONSOR_DAILY_REGISTRATIONS", "CONSENT_SMS_PER_PHONE_DAILY"):

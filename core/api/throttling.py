@@ -35,9 +35,3 @@ class PhoneRateThrottle(_Switchable, throttling.SimpleRateThrottle):
         if phone is None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": phone}
-
-
-class LoginPhoneThrottle(PhoneRateThrottle):
-    """Per account (the phone being logged into), whatever the client address."""
-
-    scope = "login_phone"

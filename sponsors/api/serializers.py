@@ -76,6 +76,10 @@ class PhoneInputSerializer(serializers.Serializer):
 class TokenInputSerializer(serializers.Serializer):
     phone = StrictCharField(max_length=32)
     password = StrictCharField(max_length=128, trim_whitespace=False)
+    code = OtpCodeField(
+        required=False,
+        help_text="Only after an `otp_required` answer: the code sent by SMS to the account's phone.",
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):

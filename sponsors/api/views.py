@@ -1,4 +1,3 @@
-from django.contrib.auth import authenticate
 from django.utils import translation
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -9,7 +8,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.views import TokenRefreshView as BaseTokenRefreshView
 
 from core.api.schema import client_error, domain_validation_errors
-from core.api.throttling import LoginPhoneThrottle, PhoneRateThrottle, ScopedRateThrottle
+from core.api.throttling import PhoneRateThrottle, ScopedRateThrottle
 from core.exceptions import DomainError
 from core.phones import normalize_phone_or_none
 from sponsors import services
@@ -95,17 +94,25 @@ def _tokens_for(user) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+@domain_validation_errors({"code": OTP_CODES})
 class TokenView(PublicView):
     throttle_scope = "login"
-    # Per client and per account, so password guessing is slow from one place and from many.
-    throttle_classes = [ScopedRateThrottle, LoginPhoneThrottle]
+    # Per client address only. A limit per account would let anyone lock its owner out; repeated
+    # failures on one account make its login ask for an SMS code instead (services.user_login).
+    throttle_classes = [ScopedRateThrottle]
 
     @extend_schema(
         tags=TAG,
         request=TokenInputSerializer,
         responses={
             200: TokenPairSerializer,
-            401: client_error("BadCredentials", ["invalid_credentials"], "Wrong phone or password"),
+            401: client_error(
+                "BadCredentials",
+                ["invalid_credentials", "otp_required"],
+                "`invalid_credentials`: wrong phone or password. `otp_required` (attr `code`): the password "
+                "is right, but after repeated failed logins on this account it needs a code as well; a code "
+                "went to the account's phone by SMS: send the same request again with `code`.",
+            ),
             403: client_error("PhoneNotVerified", ["phone_not_verified"]),
         },
         auth=[],
@@ -113,12 +120,12 @@ class TokenView(PublicView):
     def post(self, request):
         data = TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        phone = normalize_phone_or_none(data.validated_data["phone"])
-        user = (
-            authenticate(request, phone=phone, password=data.validated_data["password"]) if phone else None
+        user = services.user_login(
+            phone=normalize_phone_or_none(data.validated_data["phone"]),
+            password=data.validated_data["password"],
+            code=data.validated_data.get("code"),
+            request=request,
         )
-        if user is None:
-            raise DomainError("invalid_credentials", status_code=status.HTTP_401_UNAUTHORIZED)
         if not user.phone_verified:
             raise DomainError("phone_not_verified", status_code=status.HTTP_403_FORBIDDEN, attr="phone")
         return Response(_tokens_for(user))
