@@ -61,10 +61,10 @@ def stored_body(message: Message) -> str:
 
 
 def test_the_code_kinds_are_the_otp_texts():
-    assert CODE_KINDS == {"otp_phone", "otp_consent"}
+    assert CODE_KINDS == {"otp_phone", "otp_consent", "otp_login"}
 
 
-@pytest.mark.parametrize("kind", ["otp_phone", "otp_consent"])
+@pytest.mark.parametrize("kind", ["otp_phone", "otp_consent", "otp_login"])
 def test_a_sent_code_is_masked_in_the_outbox_after_the_provider_got_it(provider, kind):
     message = code_message(kind)
     assert "482913" in stored_body(message)  # waiting to be sent: the code must still be there
