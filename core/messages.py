@@ -33,6 +33,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "There were several failed sign-in attempts. Also enter the code we sent by SMS to this "
         "account's phone.",
     },
+    "admin_login_throttled": {
+        "id": "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi dalam {minutes} menit.",
+        "en": "Too many failed sign-in attempts from this address. Try again in {minutes} minutes.",
+    },
+    "login_code_label": {"id": "Kode SMS", "en": "SMS code"},
+    "login_code_help": {
+        "id": "Hanya jika diminta: kode yang kami kirim lewat SMS ke nomor HP akun ini.",
+        "en": "Only when asked: the code we sent by SMS to this account's phone.",
+    },
     "otp_invalid": {
         "id": "Kode salah. Periksa SMS terakhir yang kami kirim.",
         "en": "Wrong code. Check the last SMS we sent.",

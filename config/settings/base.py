@@ -5,6 +5,7 @@ lists every variable. Environment-specific modules (local, test, production) onl
 add checks; production refuses to start without its secrets.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,7 +24,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.BackOfficeAdminConfig",  # django.contrib.admin, with a throttled login (config.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -191,6 +192,8 @@ CELERY_TASK_QUEUES_NAMES = ["urgent", "default", "bulk"]
 # --- REST framework -------------------------------------------------------------------------------
 
 API_THROTTLING = env.bool("API_THROTTLING", default=True)
+# Failed admin logins per client address; then the address waits for the window's end (core.ratelimit).
+THROTTLE_ADMIN_LOGIN = env("THROTTLE_ADMIN_LOGIN", default="10/hour")
 
 THROTTLE_RATES = {
     "anon": env("THROTTLE_ANON", default="120/min"),
@@ -379,6 +382,8 @@ def validate_settings(settings: dict) -> None:
     for name, choices in allowed.items():
         if settings[name] not in choices:
             raise ImproperlyConfigured(f"{name} must be one of {', '.join(sorted(choices))}.")
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", settings["THROTTLE_ADMIN_LOGIN"]):
+        raise ImproperlyConfigured("THROTTLE_ADMIN_LOGIN must be a rate such as 10/hour.")
     if not 0 < settings["LOGIN_STEP_UP_AFTER"] < settings["LOGIN_STEP_UP_ALWAYS_AFTER"]:
         raise ImproperlyConfigured(
             "LOGIN_STEP_UP_AFTER must be positive and below LOGIN_STEP_UP_ALWAYS_AFTER."
