@@ -37,6 +37,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Terlalu banyak percobaan masuk yang gagal dari alamat ini. Coba lagi dalam {minutes} menit.",
         "en": "Too many failed sign-in attempts from this address. Try again in {minutes} minutes.",
     },
+    "login_phone_label": {"id": "Nomor HP", "en": "Phone number"},
     "login_code_label": {"id": "Kode SMS", "en": "SMS code"},
     "login_code_help": {
         "id": "Hanya jika diminta: kode yang kami kirim lewat SMS ke nomor HP akun ini.",

@@ -28,6 +28,10 @@ class StaffLoginForm(AdminAuthenticationForm):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = lazy_message("login_phone_label")
+
     @sensitive_variables("password", "code")
     def clean(self):
         phone = self.cleaned_data.get("username")

@@ -172,4 +172,4 @@ def test_the_login_page_shows_the_code_field(client):
     html = page(client.get("/admin/login/"))
 
     assert styled_login_page(html)
-    assert 'name="code"' in html and "Kode SMS" in html
+    assert 'name="code"' in html and "Kode SMS" in html and "Nomor HP" in html
