@@ -31,5 +31,7 @@ app.conf.beat_schedule = {
     "queue-reminders": {"task": "contributions.tasks.queue_reminders", "schedule": 60.0},
     "reconcile-invoices": {"task": "contributions.tasks.reconcile_invoices", "schedule": 300.0},
     "cleanup-expired-otps": {"task": "sponsors.tasks.cleanup_expired_otps", "schedule": crontab(minute=17)},
+    # Registrations awaiting consent past CONSENT_TTL_HOURS expire (the NIK is free again).
+    "expire-unconsented": {"task": "registration.tasks.expire_unconsented", "schedule": 600.0},
 }
 app.autodiscover_tasks()

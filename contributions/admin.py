@@ -19,8 +19,8 @@ from contributions.models import ContributionRate, CoverageMonth, GatewayNotific
 from core.exceptions import DomainError
 from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
-from registration.admin import EnrollmentAdmin
-from registration.models import Enrollment
+from registration.admin import MemberAdmin
+from registration.models import Member
 from sponsors.models import User
 
 
@@ -209,17 +209,17 @@ class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
 
 @admin.register(CoverageMonth)
 class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
-    list_display = ["enrollment", "month", "total", "invoice", "created_at"]
+    list_display = ["member", "month", "total", "invoice", "created_at"]
     list_filter = [("month", admin.DateFieldListFilter)]
     search_fields = ["invoice__number"]  # shows the search box; search_q decides what a term matches
     search_help_text = "An exact KPJ number or invoice number."
-    list_select_related = ["enrollment", "invoice"]
+    list_select_related = ["member", "invoice"]
 
     def search_q(self, term: str) -> Q:
-        # A row per worker per paid month: the largest table of all.
+        # A row per member per paid month: the largest table of all.
         wanted = Q(pk__in=[])
         if len(term) == 11 and term.isdigit():
-            wanted |= Q(enrollment_id__in=Enrollment.objects.filter(kpj_number=term).values("pk"))
+            wanted |= Q(member_id__in=Member.objects.filter(kpj_number=term).values("pk"))
         invoice_id = _invoice_id(term)
         if invoice_id is not None:
             wanted |= Q(invoice_id=invoice_id)
@@ -240,18 +240,27 @@ class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin
 
 
 class CoverageMonthInline(ReadOnlyMixin, admin.TabularInline):
-    """The worker's paid months, on the enrollment page reviewers already use."""
+    """The member's paid months (the ledger), whoever paid them, on the member's page."""
 
     model = CoverageMonth
-    fields = ["month", "total", "invoice", "created_at"]
+    fields = ["month", "total", "invoice", "paid_by", "created_at"]
     readonly_fields = fields
     extra = 0
     ordering = ["-month"]
+    verbose_name = "covered month"
+    verbose_name_plural = "coverage ledger"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("invoice__sponsor")
+
+    @admin.display(description="paid by")
+    def paid_by(self, obj):
+        return obj.invoice.sponsor
 
 
-class EnrollmentWithCoverageAdmin(EnrollmentAdmin):
-    inlines = [CoverageMonthInline]
+class MemberWithLedgerAdmin(MemberAdmin):
+    inlines = [*MemberAdmin.inlines, CoverageMonthInline]
 
 
-admin.site.unregister(Enrollment)
-admin.site.register(Enrollment, EnrollmentWithCoverageAdmin)
+admin.site.unregister(Member)
+admin.site.register(Member, MemberWithLedgerAdmin)

@@ -20,7 +20,8 @@ class InvoiceStatus(models.TextChoices):
 
 
 # Money that arrives is never ignored: a closed (expired, cancelled) invoice that the gateway confirms
-# as settled is still credited, or sent to review. Nothing moves back to `pending`, and `paid` is final.
+# as settled is credited if the money came before it closed, else sent to review. Nothing moves back
+# to `pending`, and `paid` is final.
 INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
     InvoiceStatus.PENDING: frozenset(
         {InvoiceStatus.PAID, InvoiceStatus.EXPIRED, InvoiceStatus.CANCELLED, InvoiceStatus.NEEDS_REVIEW}
@@ -35,6 +36,8 @@ INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
 class ReviewReason(models.TextChoices):
     AMOUNT_MISMATCH = "amount_mismatch", "Amount differs from the invoice total"
     MONTHS_ALREADY_COVERED = "months_already_covered", "Months already covered by another payment"
+    COVERAGE_LAPSED = "coverage_lapsed", "Months of a coverage period that lapsed before the money came"
+    INVOICE_CLOSED = "invoice_closed", "Money came after the invoice expired or was cancelled"
 
 
 class Gateway(models.TextChoices):
@@ -56,6 +59,7 @@ class ReminderKind(models.TextChoices):
     FINAL_WARNING = "final_warning", "Final warning before lapse"
     COVERAGE_LAPSED = "coverage_lapsed", "Coverage lapsed"
     PREPAID_ENDING = "prepaid_ending", "Prepaid period ends this month"
+    COVERAGE_ENDING = "coverage_ending", "Coverage ends (sponsorship ended): how to continue"
 
 
 class ReminderChannel(models.TextChoices):

@@ -11,8 +11,8 @@ and no statement of their own. Two requests with the same key:
 If the work fails, nothing is stored, so a retry runs again.
 
 A replay is the invoice rendered as the first answer showed it. All of that answer is fixed when
-the invoice is made (number, lines, total, VA, expiry, creation time) except the status and
-`paid_at`, which were `pending` and null then; so a replay is byte-identical to the first answer,
+the invoice is made (number, lines, total, VA, expiry, creation time) except the status, `paid_at`
+and the receipt, which were `pending`, null and null then; so a replay is byte-identical to the first answer,
 whatever became of the invoice since.
 
 The price of writing the key with the invoice: a replay that arrives after the first invoice stopped
@@ -46,7 +46,7 @@ def _fingerprint(data) -> str:
 
 def _first_answer(invoice: Invoice) -> HttpResponse:
     """The 201 of the request that made the invoice: as it was then, pending and unpaid."""
-    data = {**invoice_representation(invoice), "status": InvoiceStatus.PENDING, "paid_at": None}
+    data = {**invoice_representation(invoice), "status": InvoiceStatus.PENDING, "paid_at": None, "receipt": None}
     return HttpResponse(JSONRenderer().render(data), status=201, content_type="application/json")
 
 

@@ -18,7 +18,7 @@ from contributions.choices import (
 )
 from core.models import BaseModel
 from registration.choices import Sector
-from registration.models import Enrollment
+from registration.models import Enrollment, Member
 
 
 class ContributionRate(BaseModel):
@@ -218,16 +218,15 @@ class Payment(BaseModel):
 
 
 class CoverageMonth(models.Model):
-    """The coverage ledger: one row per (enrollment, month) that is paid. Written only by settlement.
+    """The coverage ledger: one row per (member, month) that is paid. Written only by settlement.
 
-    The unique constraint is what makes double coverage impossible, whatever races the gateways and
-    workers produce.
+    The month belongs to the person, whoever paid it (the invoice says who): a month covered stays
+    covered, and the unique constraint makes double coverage impossible, whatever races the gateways,
+    sponsors and workers produce.
     """
 
-    # Served by the (enrollment, month) unique constraint.
-    enrollment = models.ForeignKey(
-        Enrollment, on_delete=models.PROTECT, related_name="coverage_months", db_index=False
-    )
+    # Served by the (member, month) unique constraint.
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="coverage_months", db_index=False)
     month = models.DateField()
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="coverage_months")
@@ -235,14 +234,14 @@ class CoverageMonth(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["enrollment", "month"]
+        ordering = ["member", "month"]
         constraints = [
-            models.UniqueConstraint(fields=["enrollment", "month"], name="%(app_label)s_%(class)s_once"),
+            models.UniqueConstraint(fields=["member", "month"], name="%(app_label)s_%(class)s_once"),
             models.CheckConstraint(condition=Q(total__gt=0), name="%(app_label)s_%(class)s_total_positive"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.enrollment_id} {self.month:%Y-%m}"
+        return f"{self.member_id} {self.month:%Y-%m}"
 
 
 class GatewayNotification(models.Model):
@@ -291,6 +290,7 @@ class SimulatorTransaction(models.Model):
 class Reminder(models.Model):
     """One reminder to one payer on one channel, about one contribution month: a row before it is a
     message. The daily pass plans rows in one set-based statement; small batch tasks send them.
+    A reminder to the worker alone (no payer: their sponsorship ended) has no user.
 
     Unique per (enrollment, due date, kind, channel), so running the pass twice, or twice at once,
     never sends anything twice. A reminder that is no longer true when its turn comes (the month got
@@ -299,7 +299,7 @@ class Reminder(models.Model):
 
     # Served by the (enrollment, due_date, kind, channel) unique constraint.
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+", db_index=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True)
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     channel = models.CharField(max_length=12, choices=ReminderChannel.choices)
     month = models.DateField(help_text="The contribution month the reminder is about.")

@@ -1,8 +1,13 @@
 """Payment reminders: the daily pass plans rows in one set-based statement; batch tasks send them.
 
+Reminders follow the payer: each member's current payer (the sponsor of their approved sponsorship,
+or the worker themselves if self-enrolled) is reminded, never a former sponsor. A member whose
+sponsorship ended and who has no payer now gets one notice by SMS, while covered months remain: at
+D-7 of the first unpaid month, that their protection ends and how to continue (coverage_ending).
+
 The schedule (DOMAIN.md: a month is due by the 15th of that month, no late fee; arrears up to 3
 months; lapse after more than 3 consecutive unpaid months). For a pass on day `d` of month `C`, with
-`pt` the worker's last paid month:
+`pt` the member's last paid month:
 
 | kind            | days   | whose pt                  | about month | due date |
 | --------------- | ------ | ------------------------- | ----------- | -------- |
@@ -14,6 +19,7 @@ months; lapse after more than 3 consecutive unpaid months). For a pass on day `d
 | final_warning   | 8–15   | C-4 (3 months overdue)    | C-3         | C-15 (lapse after it) |
 | coverage_lapsed | 16–end | C-4 (now 4 months overdue) | C-3        | C-15     |
 | prepaid_ending  | 20–end | C, paid ahead with C-1    | C+1         | (C+1)-15 |
+| coverage_ending | 8–11   | C-1 (no payer: ended)     | C           | C-15     |
 
 Each kind has a window of days, not one day, so a pass missed for a day is caught up by the next
 one; the unique (enrollment, due date, kind, channel) keeps it to one reminder.
@@ -37,6 +43,7 @@ from notifications.models import InboxItem
 from notifications.templates import month_label, rupiah
 from registration.choices import EnrollmentStatus
 from registration.coverage import add_months, due_date
+from registration import selectors as registration_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +63,8 @@ class Rule:
     due: datetime.date
     notify_worker: bool = False
     needs_prepaid: bool = False
+    # A notice to the worker of a member without a payer (their last sponsorship ended), not a payer's.
+    no_payer: bool = False
 
 
 def rules_for(day: datetime.date) -> list[Rule]:
@@ -66,6 +75,7 @@ def rules_for(day: datetime.date) -> list[Rule]:
     rules: list[Rule] = []
     if 8 <= d <= 11:
         rules.append(Rule(ReminderKind.DUE_IN_7_DAYS, prev, True, current, due_date(current)))
+        rules.append(Rule(ReminderKind.COVERAGE_ENDING, prev, False, current, due_date(current), no_payer=True))
         for pt in (add_months(current, -2), add_months(current, -3)):
             first_unpaid = add_months(pt, 1)
             rules.append(Rule(ReminderKind.ARREARS_MONTHLY, pt, False, first_unpaid, due_date(first_unpaid)))
@@ -105,7 +115,7 @@ def next_send_time(moment: datetime.datetime) -> datetime.datetime:
 # --- Planning -------------------------------------------------------------------------------------
 
 _PLAN_SQL = """
-WITH rules (kind, paid_through, allow_never_paid, month, due_date, notify_worker, needs_prepaid) AS (
+WITH rules (kind, paid_through, allow_never_paid, month, due_date, notify_worker, needs_prepaid, no_payer) AS (
     VALUES {rule_rows}
 ),
 channels (channel) AS (
@@ -116,8 +126,9 @@ INSERT INTO contributions_reminder
      claimed_by, provider_message_id, last_error, created_at, updated_at)
 SELECT e.id, e.sponsor_id, r.kind, c.channel, r.month, r.due_date, 'planned', %s, 0, '', '', '', %s, %s
 FROM registration_enrollment e
+JOIN registration_member m ON m.id = e.member_id
 JOIN rules r
-  ON e.paid_through = r.paid_through OR (e.paid_through IS NULL AND r.allow_never_paid)
+  ON NOT r.no_payer AND (m.paid_through = r.paid_through OR (m.paid_through IS NULL AND r.allow_never_paid))
 JOIN sponsors_user u ON u.id = e.sponsor_id
 JOIN channels c ON (
        c.channel = 'inbox'
@@ -131,8 +142,16 @@ WHERE e.status = 'approved'
   AND (NOT r.needs_prepaid OR EXISTS (
         SELECT 1 FROM contributions_coveragemonth a
         JOIN contributions_coveragemonth b
-          ON b.invoice_id = a.invoice_id AND b.enrollment_id = a.enrollment_id AND b.month = %s
-        WHERE a.enrollment_id = e.id AND a.month = r.paid_through))
+          ON b.invoice_id = a.invoice_id AND b.member_id = a.member_id AND b.month = %s
+        WHERE a.member_id = m.id AND a.month = r.paid_through))
+UNION ALL
+SELECT e.id, NULL, r.kind, 'worker_sms', r.month, r.due_date, 'planned', %s, 0, '', '', '', %s, %s
+FROM rules r
+JOIN registration_member m ON r.no_payer AND m.paid_through = r.paid_through
+JOIN registration_enrollment e ON e.id = (
+    SELECT max(x.id) FROM registration_enrollment x
+    WHERE x.member_id = m.id AND x.status = 'ended' AND x.approved_at IS NOT NULL)
+WHERE NOT EXISTS (SELECT 1 FROM registration_enrollment o WHERE o.member_id = m.id AND o.status = 'approved')
 ON CONFLICT (enrollment_id, due_date, kind, channel) DO NOTHING
 """
 
@@ -146,17 +165,17 @@ def reminders_plan(*, day: datetime.date, respect_quiet_hours: bool = True) -> i
     rules = rules_for(day)
     if not rules:
         return 0
-    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rules))
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rules))
     params: list = []
     for rule in rules:
         params += [str(rule.kind), rule.paid_through, rule.allow_never_paid, rule.month, rule.due,
-                   rule.notify_worker, rule.needs_prepaid]
+                   rule.notify_worker, rule.needs_prepaid, rule.no_payer]
     now = timezone.now()
-    params += [respect_quiet_hours, now, now, add_months(day.replace(day=1), -1)]
+    params += [respect_quiet_hours, now, now, add_months(day.replace(day=1), -1), respect_quiet_hours, now, now]
     sql = _PLAN_SQL.format(rule_rows=placeholders)
     if connection.vendor == "postgresql":
         # Parameters in a VALUES list have no declared type: tell PostgreSQL which.
-        typed = "(%s::text, %s::date, %s::boolean, %s::date, %s::date, %s::boolean, %s::boolean)"
+        typed = "(%s::text, %s::date, %s::boolean, %s::date, %s::date, %s::boolean, %s::boolean, %s::boolean)"
         sql = _PLAN_SQL.format(rule_rows=", ".join([typed] * len(rules)))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -208,14 +227,19 @@ def reminders_queue(*, limit: int = 100_000, enqueue=None) -> int:
     return queued
 
 
-def _still_true(reminder: Reminder) -> bool:
+def _still_true(reminder: Reminder, paid: set[int]) -> bool:
+    """`paid`: the members of the batch that have a payer now (an approved sponsorship)."""
     enrollment = reminder.enrollment
+    member = enrollment.member
+    if reminder.kind == ReminderKind.COVERAGE_ENDING:
+        # Still nobody pays, and the month is still the first unpaid one.
+        return member.pk not in paid and member.paid_through == add_months(reminder.month, -1)
     if enrollment.status != EnrollmentStatus.APPROVED:
         return False
     if reminder.kind == ReminderKind.PREPAID_ENDING:
-        return enrollment.paid_through == add_months(reminder.month, -1)
+        return member.paid_through == add_months(reminder.month, -1)
     # Every other kind is about an unpaid month: paying it (or anything after it) makes it untrue.
-    return enrollment.paid_through is None or enrollment.paid_through < reminder.month
+    return member.paid_through is None or member.paid_through < reminder.month
 
 
 # A `sending` row is resumed only by a redelivery of the task that claimed it (same task id: its
@@ -247,15 +271,20 @@ def reminders_send(*, reminder_ids: list[int], claimant: str = "") -> dict[str, 
         )
     if not ids:
         return {}
-    reminders = list(Reminder.objects.filter(pk__in=ids).select_related("enrollment__occupation", "user").order_by("id"))
+    reminders = list(
+        Reminder.objects.filter(pk__in=ids)
+        .select_related("enrollment__occupation", "enrollment__member", "user")
+        .order_by("id")
+    )
     outcome: dict[str, int] = defaultdict(int)
     pending_va = _pending_invoices({r.enrollment_id for r in reminders})
+    paid = registration_selectors.members_with_a_payer(member_ids={r.enrollment.member_id for r in reminders if r.kind == ReminderKind.COVERAGE_ENDING})
     devices = _devices([r.user_id for r in reminders if r.channel == ReminderChannel.PUSH])
     book = RateBook.current()
     done: set[int] = set()
     try:
         for reminder in reminders:
-            _send_one(reminder, book, pending_va.get(reminder.enrollment_id), devices)
+            _send_one(reminder, book, pending_va.get(reminder.enrollment_id), devices, paid)
             done.add(reminder.pk)
             outcome[reminder.status] += 1
     except SoftTimeLimitExceeded:
@@ -269,10 +298,10 @@ def reminders_send(*, reminder_ids: list[int], claimant: str = "") -> dict[str, 
     return dict(outcome)
 
 
-def _send_one(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None, devices) -> None:
+def _send_one(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None, devices, paid: set[int]) -> None:
     now = timezone.now()
     inbox_item = None
-    if not _still_true(reminder):
+    if not _still_true(reminder, paid):
         reminder.status = ReminderStatus.SKIPPED
     elif reminder.respect_quiet_hours and reminder.channel in QUIET_CHANNELS and is_quiet(now):
         # Deferred, not dropped; a deferral is not a delivery attempt.
@@ -343,6 +372,7 @@ def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None)
     from notifications.templates import render
 
     enrollment = reminder.enrollment
+    member = enrollment.member
     worker_channel = reminder.channel == ReminderChannel.WORKER_SMS
     language = "id" if worker_channel else reminder.user.language
     price = book.price(
@@ -364,7 +394,8 @@ def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None)
         amount=rupiah(price.total),
         due_date=reminder.due_date.strftime("%d-%m-%Y"),
         how_to_pay=how,
-        kpj_number=enrollment.kpj_number or "",
+        kpj_number=member.kpj_number or "",
+        paid_month=month_label(member.paid_through, language) if member.paid_through else "",
     )
     inbox_kind = "coverage_lapsed" if reminder.kind == ReminderKind.COVERAGE_LAPSED else "payment_reminder"
     return ReminderText(inbox_kind=inbox_kind, title=rendered.title, body=rendered.body)
@@ -374,7 +405,9 @@ def _deliver(reminder: Reminder, text: ReminderText, devices: dict[int, list[str
     if reminder.channel == ReminderChannel.PUSH:
         return _push_to_devices(reminder, text, devices.get(reminder.user_id, []))
     channel = "whatsapp" if reminder.channel == ReminderChannel.WHATSAPP else "sms"
-    to = reminder.enrollment.phone if reminder.channel == ReminderChannel.WORKER_SMS else reminder.user.phone
+    # The worker's phone on record (the member's), or the payer's.
+    worker_phone = reminder.enrollment.member.phone or reminder.enrollment.phone
+    to = worker_phone if reminder.channel == ReminderChannel.WORKER_SMS else reminder.user.phone
     return backends.get_backend(channel).send(
         backends.OutgoingMessage(
             id=reminder.pk, channel=channel, kind=text.inbox_kind, to=to, body=text.body, title=text.title,

@@ -1,6 +1,6 @@
 from django.db.models import Prefetch, QuerySet
 
-from contributions.models import Invoice, InvoiceMonth
+from contributions.models import Invoice, InvoiceMonth, Payment
 from contributions.pricing import RateBook
 from registration import selectors as registration
 from registration import services as registration_services
@@ -18,9 +18,11 @@ def income_levels_with_normal_rates() -> list[dict]:
 
 
 def invoice_list_for_sponsor(*, sponsor, status: str | None = None) -> QuerySet[Invoice]:
-    """The caller's invoices, newest first, with their lines: two queries per page."""
+    """The caller's invoices, newest first, with their lines and the payment that paid them (the
+    receipt): three queries per page."""
     invoices = Invoice.objects.filter(sponsor=sponsor).prefetch_related(
-        Prefetch("lines", queryset=InvoiceMonth.objects.order_by("id"))
+        Prefetch("lines", queryset=InvoiceMonth.objects.order_by("id")),
+        Prefetch("payments", queryset=Payment.objects.filter(credited=True), to_attr="credited_payments"),
     )
     if status:
         invoices = invoices.filter(status=status)

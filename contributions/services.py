@@ -1,9 +1,13 @@
 """Contributions: quotes, invoices, settlement through gateway confirmation, and the coverage ledger.
 
 Money rules (QUALITY.md, Payments): credit only what the gateway's own status lookup confirms; every
-(enrollment, month) is covered at most once (a unique constraint); a wrong amount or an already
-covered month leaves the invoice in `needs_review` and covers nothing; repeats and reorderings of
+(member, month) is covered at most once (a unique constraint), whoever pays; a wrong amount, an
+already covered month, months of a coverage period that lapsed meanwhile, or money that came after the
+invoice closed leave the invoice in `needs_review` and cover nothing; repeats and reorderings of
 notifications never change anything twice nor move a state backwards.
+
+Invoices bill sponsorships (enrollments, the API's workers); the months they cover land on the
+member, whose `paid_through` decides what a new invoice bills.
 """
 
 import datetime
@@ -35,7 +39,7 @@ from core.exceptions import Conflict, DomainError
 from notifications import services as notifications
 from registration import services as registration
 from registration.choices import EnrollmentStatus
-from registration.coverage import add_months, coverage_for, months_between
+from registration.coverage import MAX_ARREARS_MONTHS, add_months, coverage_for, months_between
 from registration.models import Enrollment
 
 logger = logging.getLogger(__name__)
@@ -71,10 +75,11 @@ def quote_months(
 # --- Invoices -------------------------------------------------------------------------------------
 
 
-def billable_months(*, enrollment: "Enrollment | ReadWorker", count: int, today: datetime.date) -> list[datetime.date]:
-    """The months a new payment for this worker covers: the oldest payable arrears first, else the
-    month after `paid_through`, else the current month; never more than 12 months ahead."""
-    cover = coverage_for(paid_through=enrollment.paid_through, today=today, payable=True)
+def billable_months(*, paid_through: datetime.date | None, count: int, today: datetime.date) -> list[datetime.date]:
+    """The months a new payment for a member paid through `paid_through` covers: the oldest payable
+    arrears first, else the month after `paid_through`, else the current month; never more than 12
+    months ahead."""
+    cover = coverage_for(paid_through=paid_through, today=today, payable=True)
     months = [add_months(cover.first_payable_month, offset) for offset in range(count)]
     if months_between(today.replace(day=1), months[-1]) > MAX_PREPAY_MONTHS_AHEAD:
         raise DomainError("prepay_limit_exceeded", attr="items", limit=MAX_PREPAY_MONTHS_AHEAD)
@@ -100,14 +105,21 @@ def _transition(invoice: Invoice, target: str, **fields) -> Invoice:
 # Attempts that write without holding row locks between the read and the write, before one that does.
 UNLOCKED_ATTEMPTS = 2
 ONE_PENDING = "contributions_invoicemonth_one_pending"
-# A worker row's version (PostgreSQL), read by _workers_read and compared by _unchanged: xmin changes
-# with every update of the row; the id keeps two rows updated by one transaction apart.
-ROW_VERSION = "e.id::text || ':' || e.xmin::text"
+# A worker's version (PostgreSQL), read by _workers_read and compared by _unchanged: the xmin of the
+# sponsorship's row and of its member's row (paid_through), which changes with every update of the
+# row; the id keeps two rows updated by one transaction apart.
+ROW_VERSION = "e.id::text || ':' || e.xmin::text || ':' || m.xmin::text"
+# A sponsorship with its member and occupation.
+WORKERS_FROM = (
+    "registration_enrollment e JOIN registration_member m ON m.id = e.member_id "
+    "JOIN registration_occupation o ON o.code = e.occupation_id"
+)
 
 
 def _row_lock() -> str:
-    """The lock of the workers' rows (alias e) from a read to a write: FOR NO KEY UPDATE OF e."""
-    return connection.ops.for_update_sql(of=("e",), no_key=connection.features.has_select_for_no_key_update)
+    """The lock of the workers' rows (the sponsorships, alias e, and their members, m) from a read to
+    a write: FOR NO KEY UPDATE OF e, m."""
+    return connection.ops.for_update_sql(of=("e", "m"), no_key=connection.features.has_select_for_no_key_update)
 
 
 class ReadWorker(NamedTuple):
@@ -118,7 +130,7 @@ class ReadWorker(NamedTuple):
     income_level_id: int
     jht: bool
     sector: str
-    version: str | None  # "id:xmin" on PostgreSQL: changes with every update of the row
+    version: str | None  # "id:xmin:xmin" on PostgreSQL: changes with every update of either row
 
 
 def _workers_read(*, sponsor_id: int, worker_ids: list[int], lock: bool) -> tuple[list[ReadWorker], bool, int]:
@@ -133,11 +145,14 @@ def _workers_read(*, sponsor_id: int, worker_ids: list[int], lock: bool) -> tupl
     pending invoice. It is an early answer (no VA is opened for a refused request); the rule itself
     is that index's uniqueness, which the write meets whatever committed since this read.
 
-    `lock`: the rows FOR NO KEY UPDATE, in id order (two requests never deadlock), for a caller that
-    writes in the same transaction. NO KEY: it does not wait for the foreign-key checks of the
-    reminder pass, which hold the workers it reminds FOR KEY SHARE until it commits
-    (tests/reminders/test_pass_locks.py). OF e: the workers' rows only, not the occupation's, which
-    every worker of that occupation shares (tests/test_lock_scope.py)."""
+    `paid_through` is the member's: billing continues after the months anyone paid for the person.
+
+    `lock`: the rows FOR NO KEY UPDATE, in id order (two requests never deadlock; a payment's credit
+    locks members in the same order), for a caller that writes in the same transaction. NO KEY: it
+    does not wait for the foreign-key checks of the reminder pass, which hold the workers it reminds
+    FOR KEY SHARE until it commits (tests/reminders/test_pass_locks.py). OF e, m: the workers' and
+    their members' rows only, not the occupation's, which every worker of that occupation shares
+    (tests/test_lock_scope.py)."""
     low, high = connection.ops.integer_field_range("BigAutoField")
     worker_ids = [worker_id for worker_id in worker_ids if low <= worker_id <= high]  # others cannot exist
     if not worker_ids:
@@ -162,9 +177,8 @@ def _workers_read(*, sponsor_id: int, worker_ids: list[int], lock: bool) -> tupl
     for_update = " " + _row_lock() if lock and connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT e.id, e.status, e.full_name, e.paid_through, e.income_level_id, e.jht, o.sector, "
-            f"{version}, {pending}, {next_id} "
-            "FROM registration_enrollment e JOIN registration_occupation o ON o.code = e.occupation_id "
+            "SELECT e.id, e.status, e.full_name, m.paid_through, e.income_level_id, e.jht, o.sector, "
+            f"{version}, {pending}, {next_id} FROM {WORKERS_FROM} "
             f"WHERE e.sponsor_id = %s AND e.id IN ({placeholders(len(worker_ids))}) ORDER BY e.id{for_update}",
             [*worker_ids, sponsor_id, *worker_ids],
         )
@@ -175,8 +189,9 @@ def _workers_read(*, sponsor_id: int, worker_ids: list[int], lock: bool) -> tupl
 
 
 def _unchanged(*, sponsor_id: int, workers: list[ReadWorker]) -> tuple[str, list]:
-    """The guard of an unlocked write (core.db.insert_rows): whether every worker is still the row
-    that was read, locked FOR NO KEY UPDATE (as in _workers_read) for the rest of the statement.
+    """The guard of an unlocked write (core.db.insert_rows): whether every worker (sponsorship and
+    member) is still the row that was read, locked FOR NO KEY UPDATE (as in _workers_read) for the
+    rest of the statement.
 
     Locking a row that another transaction updated meanwhile re-evaluates these conditions on the
     row's newest version (READ COMMITTED), whose xmin differs; a transaction still writing it is
@@ -185,6 +200,7 @@ def _unchanged(*, sponsor_id: int, workers: list[ReadWorker]) -> tuple[str, list
     ids = [worker.id for worker in workers]
     sql = (
         "SELECT count(*) = %s FROM (SELECT 1 FROM registration_enrollment e "
+        "JOIN registration_member m ON m.id = e.member_id "
         f"WHERE e.sponsor_id = %s AND e.id IN ({placeholders(len(ids))}) "
         f"AND {ROW_VERSION} IN ({placeholders(len(ids))}) ORDER BY e.id {_row_lock()}) locked"
     )
@@ -250,7 +266,7 @@ def _invoice_write(*, sponsor, counts: dict[int, int], today, gateway, lock: boo
     lines: list[InvoiceMonth] = []
     for worker_id in counts:  # the order the client listed them
         worker = by_id[worker_id]
-        for n, month in enumerate(billable_months(enrollment=worker, count=counts[worker_id], today=today)):
+        for n, month in enumerate(billable_months(paid_through=worker.paid_through, count=counts[worker_id], today=today)):
             price = book.price(month=month, sector=worker.sector, income_level=worker.income_level_id, jht=worker.jht)
             lines.append(
                 InvoiceMonth(
@@ -429,8 +445,30 @@ def _amount(gross_amount: str) -> int | None:
     return int(value) if value == value.to_integral_value() and value > 0 else None
 
 
+def _closed_before_the_money(invoice: Invoice, status: GatewayStatus) -> bool:
+    """Whether the invoice had expired or been cancelled when the money came (by the gateway's clock;
+    a gateway that does not say when counts as after)."""
+    closed_at = {InvoiceStatus.EXPIRED: invoice.expired_at, InvoiceStatus.CANCELLED: invoice.cancelled_at}.get(
+        invoice.status
+    )
+    if closed_at is None:
+        return False
+    return status.settled_at is None or status.settled_at > closed_at
+
+
+def _continues_lapsed_period(member, first: datetime.date, today: datetime.date) -> bool:
+    """Whether months from `first` would be arrears of a coverage period that has lapsed since the
+    invoice was made: crediting them would revive it (DOMAIN.md: after a lapse, paying starts a new
+    period from the current month; the old months are not billed)."""
+    if member.paid_through is None:
+        return False
+    lapsed = coverage_for(paid_through=member.paid_through, today=today).status == "lapsed"
+    return lapsed and first <= add_months(member.paid_through, MAX_ARREARS_MONTHS)
+
+
 def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
-    """Credit a confirmed settlement. The invoice row is locked by the caller."""
+    """Credit a confirmed settlement: each billed month lands on its worker's member. The invoice row
+    is locked by the caller."""
     if Payment.objects.filter(gateway=invoice.gateway, transaction_id=status.transaction_id).exists():
         return invoice  # this transaction was already handled
     if invoice.status in (InvoiceStatus.PAID, InvoiceStatus.NEEDS_REVIEW):
@@ -447,40 +485,47 @@ def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
         confirmation=status.raw or {},
         credited=False,
     )
-    if amount != invoice.total:
+
+    def review(reason: str) -> Invoice:
         payment.save()
-        return _transition(
-            invoice, InvoiceStatus.NEEDS_REVIEW, needs_review_at=now, review_reason=ReviewReason.AMOUNT_MISMATCH
-        )
+        return _transition(invoice, InvoiceStatus.NEEDS_REVIEW, needs_review_at=now, review_reason=reason)
+
+    if amount != invoice.total:
+        return review(ReviewReason.AMOUNT_MISMATCH)
+    if _closed_before_the_money(invoice, status):
+        return review(ReviewReason.INVOICE_CLOSED)
     lines = list(invoice.lines.select_related("enrollment").order_by("enrollment_id", "month"))
+    by_enrollment: dict[int, list[datetime.date]] = defaultdict(list)
+    for line in lines:
+        by_enrollment[line.enrollment_id].append(line.month)
+    members = registration.members_lock_for_sponsorships(enrollment_ids=list(by_enrollment))
+    today = registration.today_wib()
+    if any(_continues_lapsed_period(members[e], min(months), today) for e, months in by_enrollment.items()):
+        return review(ReviewReason.COVERAGE_LAPSED)
     try:
         with transaction.atomic():
             payment.credited = True
             payment.save()
             CoverageMonth.objects.bulk_create(
                 [
-                    CoverageMonth(enrollment_id=line.enrollment_id, month=line.month, invoice=invoice, payment=payment, total=line.total)
+                    CoverageMonth(
+                        member_id=members[line.enrollment_id].pk, month=line.month, invoice=invoice,
+                        payment=payment, total=line.total,
+                    )
                     for line in lines
                 ]
             )
-            by_enrollment: dict[int, list[datetime.date]] = defaultdict(list)
-            for line in lines:
-                by_enrollment[line.enrollment_id].append(line.month)
-            locked = Enrollment.objects.select_for_update(no_key=True).filter(pk__in=by_enrollment).order_by("pk")
-            for enrollment in locked:
-                registration.enrollment_coverage_extend(enrollment=enrollment, months=by_enrollment[enrollment.pk])
+            for enrollment_id, months in by_enrollment.items():
+                registration.member_coverage_extend(member=members[enrollment_id], months=months)
     except IntegrityError:
         # Another payment covered one of these months first: take the money in for review (refund).
         payment.pk = None
         payment.credited = False
-        payment.save()
-        return _transition(
-            invoice, InvoiceStatus.NEEDS_REVIEW, needs_review_at=now, review_reason=ReviewReason.MONTHS_ALREADY_COVERED
-        )
+        return review(ReviewReason.MONTHS_ALREADY_COVERED)
     payment.receipt_number = f"RCP-{timezone.localtime(now):%Y%m}-{payment.pk:06d}"
     payment.save(update_fields=["receipt_number"])
     _transition(invoice, InvoiceStatus.PAID, paid_at=now)
-    _send_receipts(invoice, lines)
+    _send_receipts(invoice, lines, members)
     return invoice
 
 
@@ -488,7 +533,7 @@ def _month_name(month: datetime.date, language: str) -> str:
     return notifications.month_label(month, language)
 
 
-def _send_receipts(invoice: Invoice, lines: list[InvoiceMonth]) -> None:
+def _send_receipts(invoice: Invoice, lines: list[InvoiceMonth], members: dict) -> None:
     sponsor = invoice.sponsor
     last_by_worker: dict[int, tuple[Enrollment, datetime.date]] = {}
     for line in lines:
@@ -516,7 +561,7 @@ def _send_receipts(invoice: Invoice, lines: list[InvoiceMonth]) -> None:
             worker_name=enrollment.full_name,
             sponsor_name=sponsor.full_name,
             until=_month_name(month, "id"),
-            kpj_number=enrollment.kpj_number,
+            kpj_number=members[enrollment.pk].kpj_number,
         )
 
 

@@ -110,6 +110,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Akun ini sudah memiliki pendaftaran untuk diri sendiri.",
         "en": "This account already has a self-enrollment.",
     },
+    "sponsorship_not_open": {
+        "id": "Kepesertaan ini sudah tidak berjalan ('{status}'), jadi tidak bisa ditarik.",
+        "en": "This sponsorship is no longer open ('{status}'), so it cannot be withdrawn.",
+    },
     "invalid_status": {
         "id": "Tindakan ini tidak bisa dilakukan pada status '{status}'.",
         "en": "This action is not allowed in status '{status}'.",

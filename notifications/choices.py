@@ -38,3 +38,7 @@ class Kind(models.TextChoices):
     COVERAGE_CONFIRMED = "coverage_confirmed", "Coverage confirmed (to the worker)"
     PAYMENT_REMINDER = "payment_reminder", "Payment reminder"
     COVERAGE_LAPSED = "coverage_lapsed", "Coverage lapsed"
+    ENROLLMENT_EXPIRED = "enrollment_expired", "Registration expired without consent"
+    SPONSORSHIP_ENDED = "sponsorship_ended", "Sponsorship ended (to the worker)"
+    SPONSORSHIP_ENDED_UNPAID = "sponsorship_ended_unpaid", "Sponsorship ended, nothing paid (to the worker)"
+    CONSENT_WITHDRAWN = "consent_withdrawn", "The worker withdrew consent"

@@ -65,11 +65,14 @@ def inbox_add(*, user, kind: str, title: str, body: str) -> InboxItem:
     return InboxItem.objects.create(user=user, kind=kind, title=title, body=body)
 
 
-def user_notify(*, user, kind: str, sms: bool = True, inbox: bool = True, **params) -> None:
-    """Tell an account holder something: in their inbox and by SMS, in their language."""
+def user_notify(
+    *, user, kind: str, sms: bool = True, inbox: bool = True, inbox_kind: str | None = None, **params
+) -> None:
+    """Tell an account holder something: in their inbox (as `inbox_kind`, default the template's
+    kind) and by SMS, in their language."""
     rendered = render(kind, user.language, **params)
     if inbox:
-        inbox_add(user=user, kind=kind, title=rendered.title, body=rendered.body)
+        inbox_add(user=user, kind=inbox_kind or kind, title=rendered.title, body=rendered.body)
     if sms:
         message_queue(
             channel=Channel.SMS, kind=kind, to=user.phone, body=rendered.body, title=rendered.title, user=user

@@ -70,6 +70,62 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "body": "The enrollment of {worker_name} was rejected. Reason: {reason}",
         },
     },
+    "enrollment_expired": {
+        "id": {
+            "title": "Pendaftaran kedaluwarsa",
+            "body": "Pendaftaran {worker_name} dibatalkan karena pekerja tidak memberikan persetujuan tepat "
+            "waktu. Daftarkan lagi jika pekerja sudah siap memberikan kode persetujuan.",
+        },
+        "en": {
+            "title": "Registration expired",
+            "body": "The registration of {worker_name} was cancelled: the worker did not consent in time. "
+            "Register them again when they are ready to give the consent code.",
+        },
+    },
+    "consent_withdrawn": {
+        "id": {
+            "title": "Persetujuan ditarik",
+            "body": "{worker_name} menarik persetujuan atas pembayaran iuran BPJS Ketenagakerjaan oleh Anda. "
+            "Kepesertaan ini sudah berakhir dan tidak ada lagi pengingat. Bulan yang sudah dibayar tetap "
+            "melindungi {worker_name}.",
+        },
+        "en": {
+            "title": "Consent withdrawn",
+            "body": "{worker_name} withdrew their consent to your paying their BPJS Ketenagakerjaan "
+            "contributions. The sponsorship has ended and no more reminders will come. The months already "
+            "paid still protect {worker_name}.",
+        },
+    },
+    "sponsorship_ended": {
+        "id": {
+            "title": "Iuran tidak lagi dibayar {sponsor_name}",
+            "body": "{sponsor_name} berhenti membayar iuran BPJS Ketenagakerjaan Anda (KPJ {kpj_number}). "
+            "Anda terlindungi sampai akhir {until}. Untuk melanjutkan, daftar sendiri di aplikasi JMO "
+            "(Sertakan > Daftarkan Diri Sendiri) dengan NIK Anda: nomor KPJ tetap sama dan bulan yang "
+            "sudah dibayar tidak ditagih lagi.",
+        },
+        "en": {
+            "title": "{sponsor_name} no longer pays your contributions",
+            "body": "{sponsor_name} stopped paying your BPJS Ketenagakerjaan contributions (KPJ {kpj_number}). "
+            "You are covered until the end of {until}. To continue, enroll yourself in the JMO app "
+            "(Sertakan > Enroll yourself) with your NIK: your KPJ number stays the same and months already "
+            "paid are never billed again.",
+        },
+    },
+    "sponsorship_ended_unpaid": {
+        "id": {
+            "title": "Iuran tidak lagi dibayar {sponsor_name}",
+            "body": "{sponsor_name} berhenti membayar iuran BPJS Ketenagakerjaan Anda (KPJ {kpj_number}). "
+            "Belum ada bulan yang dibayar. Untuk mulai terlindungi, daftar sendiri di aplikasi JMO "
+            "(Sertakan > Daftarkan Diri Sendiri) dengan NIK Anda dan bayar iurannya: nomor KPJ tetap sama.",
+        },
+        "en": {
+            "title": "{sponsor_name} no longer pays your contributions",
+            "body": "{sponsor_name} stopped paying your BPJS Ketenagakerjaan contributions (KPJ {kpj_number}). "
+            "No month has been paid yet. To be covered, enroll yourself in the JMO app (Sertakan > Enroll "
+            "yourself) with your NIK and pay: your KPJ number stays the same.",
+        },
+    },
     "payment_received": {
         "id": {
             "title": "Pembayaran diterima",
@@ -194,6 +250,22 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "title": "Coverage lapsed",
             "body": "Your BPJS Ketenagakerjaan membership (KPJ {kpj_number}) is inactive after more than 3 "
             "unpaid months. Ask your employer, or pay yourself in the JMO app.",
+        },
+    },
+    "reminder_coverage_ending_worker": {
+        "id": {
+            "title": "Perlindungan Anda segera berakhir",
+            "body": "Iuran BPJS Ketenagakerjaan Anda (KPJ {kpj_number}) sudah dibayar sampai {paid_month} dan "
+            "tidak ada lagi yang membayarnya. Perlindungan berakhir jika iuran {month} sebesar {amount} tidak "
+            "dibayar sampai {due_date}. Untuk melanjutkan, daftar sendiri di aplikasi JMO (Sertakan > "
+            "Daftarkan Diri Sendiri) dengan NIK Anda: nomor KPJ tetap sama.",
+        },
+        "en": {
+            "title": "Your protection ends soon",
+            "body": "Your BPJS Ketenagakerjaan contributions (KPJ {kpj_number}) are paid through {paid_month} "
+            "and nobody pays them any more. Your protection ends unless {month}'s contribution, {amount}, is "
+            "paid by {due_date}. To continue, enroll yourself in the JMO app (Sertakan > Enroll yourself) "
+            "with your NIK: your KPJ number stays the same.",
         },
     },
     "reminder_prepaid_ending": {

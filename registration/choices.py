@@ -30,6 +30,7 @@ class EnrollmentStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     ENDED = "ended", "Ended"
+    EXPIRED = "expired", "Expired (no consent in time)"
 
 
 OPEN_STATUSES = (
@@ -41,7 +42,7 @@ OPEN_STATUSES = (
 # The only moves an enrollment makes; each verb has one service that checks this map.
 ENROLLMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     EnrollmentStatus.AWAITING_CONSENT: frozenset(
-        {EnrollmentStatus.PENDING_REVIEW, EnrollmentStatus.APPROVED, EnrollmentStatus.ENDED}
+        {EnrollmentStatus.PENDING_REVIEW, EnrollmentStatus.APPROVED, EnrollmentStatus.ENDED, EnrollmentStatus.EXPIRED}
     ),
     EnrollmentStatus.PENDING_REVIEW: frozenset(
         {EnrollmentStatus.APPROVED, EnrollmentStatus.REJECTED, EnrollmentStatus.ENDED}
@@ -49,7 +50,15 @@ ENROLLMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     EnrollmentStatus.APPROVED: frozenset({EnrollmentStatus.ENDED}),
     EnrollmentStatus.REJECTED: frozenset(),
     EnrollmentStatus.ENDED: frozenset(),
+    EnrollmentStatus.EXPIRED: frozenset(),
 }
+
+
+class EndReason(models.TextChoices):
+    """Who ended a sponsorship (API.md: `end_reason`)."""
+
+    SPONSOR_ENDED = "sponsor_ended", "Ended by the sponsor"
+    CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn by the worker"
 
 
 class ConsentMethod(models.TextChoices):
@@ -66,3 +75,4 @@ class ReviewFlag(models.TextChoices):
     REGISTRY_MISMATCH = "registry_mismatch", "Civil registry reports a mismatch"
     REGISTRY_UNAVAILABLE = "registry_unavailable", "Civil registry could not be reached"
     REVIEW_ALL = "review_all", "Review mode requires every enrollment to be reviewed"
+    MEMBER_PHONE_CHANGED = "member_phone_changed", "Phone differs from the member's phone on record"

@@ -7,6 +7,7 @@ from core.nik import mask_nik
 from registration.choices import (
     OPEN_STATUSES,
     ConsentMethod,
+    EndReason,
     EnrollmentStatus,
     Programme,
     Relationship,
@@ -54,31 +55,75 @@ class IncomeLevel(models.Model):
         return f"Rp{self.amount:,}".replace(",", ".")
 
 
+class Member(BaseModel):
+    """A person in BPJS Ketenagakerjaan: one per NIK, for life (DOMAIN.md: the member is the person, the
+    sponsorship is who pays).
+
+    The member owns what stays with the person whoever pays: the NIK (encrypted, found by its blind
+    index), the KPJ number issued at the first approval and never reissued, the first-registration
+    day, and the coverage ledger (contributions.CoverageMonth) with its summary `paid_through` and
+    `coverage_started`. Sponsorships (Enrollment) come and go; at most one is open at a time.
+    """
+
+    nik_encrypted = models.TextField()
+    nik_hash = models.CharField("NIK blind index", max_length=64)
+    # The only digits kept in the clear: with the birth date and sex they leave over a million
+    # candidates (QUALITY.md, Security 14).
+    nik_last4 = models.CharField(max_length=4)
+    birth_date = models.DateField()
+    gender = models.CharField(max_length=1, choices=[("M", "Male"), ("F", "Female")])
+    kpj_number = models.CharField("KPJ number", max_length=11, null=True, blank=True)
+    # The day (WIB) of the member's first approval; null until then.
+    registered_at = models.DateField(null=True, blank=True)
+    # The phone on record: that of the most recent approved sponsorship (as changed while it is open).
+    phone = models.CharField(max_length=16, blank=True)
+    approved_sponsorships = models.PositiveIntegerField(default=0)
+
+    # Summary of the coverage ledger, kept by the contributions app in the same transaction as the
+    # ledger rows: the last paid month (first of month), and the first month of the current period.
+    paid_through = models.DateField(null=True, blank=True)
+    coverage_started = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["nik_hash"], name="%(app_label)s_%(class)s_one_per_nik"),
+            models.UniqueConstraint(fields=["kpj_number"], name="%(app_label)s_%(class)s_kpj_uniq"),
+        ]
+        indexes = [
+            # The daily reminder pass selects members by their last paid month.
+            models.Index(fields=["paid_through"], name="registration_mem_paid_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpj_number or 'member #' + str(self.pk)} ({self.nik_masked})"
+
+    @property
+    def nik_masked(self) -> str:
+        return mask_nik("0" * 12 + self.nik_last4)
+
+
 class Enrollment(BaseModel):
-    """A worker's BPU membership, registered by a sponsor for them or by the worker for themselves.
+    """A sponsorship: who pays for a member. A sponsor registers a worker, or a worker registers
+    themselves (relationship `self`); the API calls it a worker.
 
     The worker, not the sponsor, is the legal participant (their JHT savings are theirs), so a sponsored
-    enrollment needs the worker's recorded consent (UU PDP 27/2022). The NIK is stored encrypted and
-    found by a blind index; at most one enrollment per NIK is open at a time.
+    enrollment needs the worker's recorded consent (UU PDP 27/2022). The membership itself (NIK, KPJ,
+    paid months) is the member's; at most one sponsorship of a member is open at a time. An ended
+    sponsorship keeps the coverage as it stood when it ended (`ended_paid_through`), so a former
+    sponsor never sees later payments.
     """
 
     # No single-column index on sponsor: registration_enr_sponsor_idx (sponsor, -id) serves it.
     sponsor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments", db_index=False
     )
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="sponsorships")
     relationship = models.CharField(max_length=20, choices=Relationship.choices)
     status = models.CharField(
         max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.AWAITING_CONSENT
     )
 
-    nik_encrypted = models.TextField()
-    nik_hash = models.CharField("NIK blind index", max_length=64)
-    # Beside the ciphertext and the blind index, only the last 4 digits, the birth date and the sex are kept
-    # in the clear (QUALITY.md, Security 14): the 6-digit region prefix stays unknown.
-    nik_last4 = models.CharField(max_length=4)
     full_name = models.CharField(max_length=150)
-    birth_date = models.DateField()
-    gender = models.CharField(max_length=1, choices=[("M", "Male"), ("F", "Female")])
     phone = models.CharField(max_length=16)
     address = models.CharField(max_length=255, blank=True)
     occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+", db_index=False)
@@ -96,22 +141,23 @@ class Enrollment(BaseModel):
     approved_at = models.DateTimeField(null=True, blank=True)
     rejected_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+    # The member's KPJ number, shown on this sponsorship from its approval.
     kpj_number = models.CharField("KPJ number", max_length=11, null=True, blank=True)
 
-    # Summary of the coverage ledger, kept by the contributions app in the same transaction as the
-    # ledger rows: the last paid month (first of month), and the first month of the current period.
-    paid_through = models.DateField(null=True, blank=True)
-    coverage_started = models.DateField(null=True, blank=True)
+    # The member's coverage when this sponsorship ended (null while open): what it shows from then on.
+    ended_paid_through = models.DateField(null=True, blank=True)
+    ended_coverage_started = models.DateField(null=True, blank=True)
 
     class Meta:
         permissions = [("reveal_nik", "Can reveal a worker's full NIK")]
         constraints = [
-            models.UniqueConstraint(fields=["kpj_number"], name="%(app_label)s_%(class)s_kpj_uniq"),
             models.UniqueConstraint(
-                fields=["nik_hash"],
+                fields=["member"],
                 condition=Q(status__in=OPEN_STATUSES),
-                name="%(app_label)s_%(class)s_one_open_per_nik",
+                name="%(app_label)s_%(class)s_one_open_per_member",
             ),
             models.UniqueConstraint(
                 fields=["sponsor"],
@@ -130,18 +176,12 @@ class Enrollment(BaseModel):
         ]
         indexes = [
             models.Index(fields=["sponsor", "-id"], name="registration_enr_sponsor_idx"),
+            # Review queues, and the expiry of registrations that never got consent.
             models.Index(fields=["status", "created_at"], name="registration_enr_status_idx"),
-            # Back-office NIK search, whatever the status (the unique constraint covers open ones only).
-            models.Index(fields=["nik_hash"], name="registration_enr_nik_idx"),
             models.Index(fields=["occupation"], name="registration_enr_occup_idx"),
-            # Consent lookups (open enrollments) and the back-office phone search (any status).
+            # Consent lookups, the worker's own sponsorships (GET /me/sponsorships) and the back-office
+            # phone search (any status).
             models.Index(fields=["phone"], name="registration_enr_phone_all_idx"),
-            # The daily reminder pass selects approved enrollments by their last paid month.
-            models.Index(
-                fields=["paid_through"],
-                condition=Q(status=EnrollmentStatus.APPROVED),
-                name="registration_enr_paid_idx",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -149,7 +189,15 @@ class Enrollment(BaseModel):
 
     @property
     def nik_masked(self) -> str:
-        return mask_nik("0" * 12 + self.nik_last4)
+        return self.member.nik_masked
+
+    @property
+    def gender(self) -> str:
+        return self.member.gender
+
+    @property
+    def birth_date(self):
+        return self.member.birth_date
 
     @property
     def programmes(self) -> list[str]:

@@ -1,25 +1,100 @@
-from django.db.models import QuerySet
+import datetime
 
-from registration.models import Enrollment, IncomeLevel, Occupation
+from django.db.models import Case, DateField, F, Q, QuerySet, When
+
+from registration.choices import OPEN_STATUSES, EnrollmentStatus
+from registration.coverage import MAX_ARREARS_MONTHS, add_months, due_date
+from registration.models import Enrollment, IncomeLevel, Member, Occupation
+
+COVERAGE_STATUSES = ("not_started", "active", "arrears", "lapsed")
 
 
 def enrollment_list_for_sponsor(*, sponsor) -> QuerySet[Enrollment]:
     """The caller's workers, newest first. Every object endpoint scopes through this."""
-    return Enrollment.objects.filter(sponsor=sponsor).select_related("occupation").order_by("-id")
+    return Enrollment.objects.filter(sponsor=sponsor).select_related("occupation", "member").order_by("-id")
 
 
 # Columns a worker list never shows (the ciphertext is the widest).
-_NOT_LISTED = ("nik_encrypted", "nik_hash", "review_flags", "consent_method", "consent_notice_version",
-               "approved_at", "rejected_at", "ended_at", "reviewed_by", "updated_at", "coverage_started")
+_NOT_LISTED = ("review_flags", "consent_method", "consent_notice_version", "rejected_at", "expired_at",
+               "reviewed_by", "updated_at", "member__nik_encrypted", "member__nik_hash", "member__phone",
+               "member__created_at", "member__updated_at")
 
 
-def enrollment_page_for_sponsor(*, sponsor) -> QuerySet[Enrollment]:
-    """The caller's workers for a list page: what the worker resource shows, nothing more."""
-    return enrollment_list_for_sponsor(sponsor=sponsor).defer(*_NOT_LISTED)
+def enrollment_page_for_sponsor(
+    *, sponsor, statuses: list[str] | None = None, coverage_status: str | None = None, today: datetime.date
+) -> QuerySet[Enrollment]:
+    """The caller's workers for a list page (what the worker resource shows, nothing more), with the
+    filters of GET /workers: any of `statuses`, and a coverage status as the worker object shows it."""
+    workers = enrollment_list_for_sponsor(sponsor=sponsor).defer(*_NOT_LISTED)
+    if statuses:
+        workers = workers.filter(status__in=statuses)
+    if coverage_status:
+        workers = workers.alias(shown_paid_through=_SHOWN_PAID_THROUGH).filter(
+            _coverage_is(coverage_status, today=today)
+        )
+    return workers
+
+
+# The paid_through the worker object shows: the member's while approved, as it stood at the end once
+# ended (a sponsorship that was never approved shows none).
+_SHOWN_PAID_THROUGH = Case(
+    When(status=EnrollmentStatus.APPROVED, then=F("member__paid_through")),
+    When(status=EnrollmentStatus.ENDED, then=F("ended_paid_through")),
+    default=None,
+    output_field=DateField(),
+)
+
+
+def _coverage_is(status: str, *, today: datetime.date) -> Q:
+    """registration.coverage.coverage_for's status, as a condition on `shown_paid_through`."""
+    current = today.replace(day=1)
+    # The last month whose due date (the 15th) has passed: paid through it or later is `active`.
+    last_overdue = current if today > due_date(current) else add_months(current, -1)
+    lapsed_before = add_months(last_overdue, -MAX_ARREARS_MONTHS)
+    return {
+        "not_started": Q(shown_paid_through__isnull=True),
+        "active": Q(shown_paid_through__gte=last_overdue),
+        "arrears": Q(shown_paid_through__gte=lapsed_before, shown_paid_through__lt=last_overdue),
+        "lapsed": Q(shown_paid_through__lt=lapsed_before),
+    }[status]
 
 
 def enrollment_get_for_sponsor(*, sponsor, enrollment_id: int) -> Enrollment | None:
     return enrollment_list_for_sponsor(sponsor=sponsor).filter(pk=enrollment_id).first()
+
+
+# The sponsorships a worker sees of themselves: open ones and ended ones (not the rejected or expired
+# attempts, which never covered them).
+WORKER_VISIBLE_STATUSES = (*OPEN_STATUSES, EnrollmentStatus.ENDED.value)
+
+
+def sponsorship_list_for_worker(*, user) -> QuerySet[Enrollment]:
+    """The sponsorships by other accounts whose worker phone is the caller's verified phone (API.md,
+    GET /me/sponsorships), newest first: the data subject's own view (UU PDP)."""
+    if user.phone_verified_at is None:
+        return Enrollment.objects.none()
+    return (
+        Enrollment.objects.filter(phone=user.phone, status__in=WORKER_VISIBLE_STATUSES)
+        .exclude(sponsor=user)
+        .select_related("sponsor", "member", "occupation")
+        .order_by("-id")
+    )
+
+
+def sponsorship_get_for_worker(*, user, enrollment_id: int) -> Enrollment | None:
+    return sponsorship_list_for_worker(user=user).filter(pk=enrollment_id).first()
+
+
+def member_get(*, member_id: int) -> Member | None:
+    return Member.objects.filter(pk=member_id).first()
+
+
+def members_with_a_payer(*, member_ids: set[int]) -> set[int]:
+    """Those of these members that have a payer now (an approved sponsorship)."""
+    if not member_ids:
+        return set()
+    approved = Enrollment.objects.filter(member_id__in=member_ids, status=EnrollmentStatus.APPROVED)
+    return set(approved.values_list("member_id", flat=True))
 
 
 def occupation_list() -> QuerySet[Occupation]:

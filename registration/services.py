@@ -1,10 +1,15 @@
-"""Enrollment: registration, the worker's consent, automated checks, review, and the end of it."""
+"""Members and their sponsorships (enrollments): registration, the worker's consent, automated checks,
+review, expiry, and the end of a sponsorship (by the sponsor, or by the worker withdrawing consent).
+
+A member is the person (one per NIK, for life); a sponsorship is who pays. Registering a NIK that is
+already a member adds a sponsorship to that member: same KPJ, same paid months (API.md "Members")."""
 
 import datetime
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.audit import audit_log_record
@@ -18,6 +23,7 @@ from registration.choices import (
     OPEN_STATUSES,
     REQUIRED_PROGRAMMES,
     ConsentMethod,
+    EndReason,
     EnrollmentStatus,
     Programme,
     Relationship,
@@ -25,13 +31,13 @@ from registration.choices import (
 )
 from registration.coverage import add_months
 from registration.kpj import kpj_generate
-from registration.models import Enrollment, IncomeLevel, Occupation
+from registration.models import Enrollment, IncomeLevel, Member, Occupation
 from sponsors import services as accounts
 from sponsors.choices import OtpPurpose
 from sponsors.models import User
 
 _CONSTRAINT_ERRORS = {
-    "registration_enrollment_one_open_per_nik": ("nik_already_registered", "nik"),
+    "registration_enrollment_one_open_per_member": ("nik_already_registered", "nik"),
     "registration_enrollment_one_open_self_per_account": ("self_already_registered", "relationship"),
 }
 
@@ -82,9 +88,17 @@ def _transition(enrollment: Enrollment, target: str, **fields) -> Enrollment:
 
 def _lock(enrollment: Enrollment) -> Enrollment:
     # of=("self",): only the enrollment's row. Without it PostgreSQL also locks the joined occupation
-    # (every worker of that occupation, nationwide) and the sponsor's account (tests/test_lock_scope.py).
-    locked = Enrollment.objects.select_for_update(no_key=True, of=("self",)).select_related("occupation", "sponsor")
+    # (every worker of that occupation, nationwide), the sponsor's account and the member
+    # (tests/test_lock_scope.py).
+    locked = Enrollment.objects.select_for_update(no_key=True, of=("self",)).select_related(
+        "occupation", "sponsor", "member"
+    )
     return locked.get(pk=enrollment.pk)
+
+
+def _consent_overdue(enrollment: Enrollment) -> bool:
+    """Whether an `awaiting_consent` registration outlived CONSENT_TTL_HOURS (it expires)."""
+    return enrollment.created_at <= timezone.now() - timedelta(hours=settings.CONSENT_TTL_HOURS)
 
 
 # --- Registration ---------------------------------------------------------------------------------
@@ -107,10 +121,11 @@ def enrollment_create(
     consented by the account holder themselves and goes straight to the automated checks.
 
     Rules: a valid NIK agreeing with the birth date (Dukcapil format); age WORKER_MIN_AGE to
-    WORKER_MAX_AGE on the day of registration; JKK and JKM required; one open enrollment per NIK; at
-    most SPONSOR_MAX_OPEN_ENROLLMENTS open per sponsor; one open self-enrollment per account; at most
-    SPONSOR_DAILY_REGISTRATIONS registrations per sponsor in 24 h, and CONSENT_SMS_PER_PHONE_DAILY consent
-    codes per phone in 24 h (registration.limits).
+    WORKER_MAX_AGE on the day of the person's first registration (a returning member may be past it);
+    JKK and JKM required; one open sponsorship per member; at most SPONSOR_MAX_OPEN_ENROLLMENTS open per
+    sponsor; one open self-enrollment per account; at most SPONSOR_DAILY_REGISTRATIONS registrations per
+    sponsor in 24 h, and CONSENT_SMS_PER_PHONE_DAILY consent codes per phone in 24 h (registration.limits).
+    A NIK that is already a member joins that member.
     """
     try:
         parsed = parse_nik(nik)
@@ -118,11 +133,17 @@ def enrollment_create(
         raise DomainError("nik_invalid", attr="nik", reason=invalid_nik_reason(nik, exc.reason)) from exc
     if not parsed.matches_birth_date(birth_date):
         raise DomainError("nik_birth_date_mismatch", attr="birth_date")
-    age = _age_on(birth_date, today_wib())
-    if not settings.WORKER_MIN_AGE <= age <= settings.WORKER_MAX_AGE:
-        raise DomainError(
-            "age_not_eligible", attr="birth_date", min_age=settings.WORKER_MIN_AGE, max_age=settings.WORKER_MAX_AGE
-        )
+    nik_hash = blind_index(parsed.value)
+    known = Member.objects.filter(nik_hash=nik_hash).values("birth_date", "registered_at").first()
+    if known is not None and known["birth_date"] != birth_date:
+        raise DomainError("nik_birth_date_mismatch", attr="birth_date")
+    if known is None or known["registered_at"] is None:
+        # DOMAIN.md: the age limit applies at the first registration; a member may keep paying after it.
+        age = _age_on(birth_date, today_wib())
+        if not settings.WORKER_MIN_AGE <= age <= settings.WORKER_MAX_AGE:
+            raise DomainError(
+                "age_not_eligible", attr="birth_date", min_age=settings.WORKER_MIN_AGE, max_age=settings.WORKER_MAX_AGE
+            )
     if relationship == Relationship.SELF and phone != sponsor.phone:
         # A self-enrollment is consented by the account holder, whose phone is verified: it must be
         # theirs, or a sponsor could skip a worker's consent by calling them "self".
@@ -130,7 +151,6 @@ def enrollment_create(
     occupation_row = occupation_require(occupation)
     level = income_level_require(income_level)
     jht = programmes_require(programmes)
-    nik_hash = blind_index(parsed.value)
 
     with transaction.atomic():
         # The sponsor's row is the lock that serialises their limit checks.
@@ -141,17 +161,13 @@ def enrollment_create(
             raise Conflict("self_already_registered", attr="relationship")
         if open_enrollments.count() >= settings.SPONSOR_MAX_OPEN_ENROLLMENTS:
             raise Conflict("sponsor_limit_reached", limit=settings.SPONSOR_MAX_OPEN_ENROLLMENTS)
-        if Enrollment.objects.filter(nik_hash=nik_hash, status__in=OPEN_STATUSES).exists():
-            raise Conflict("nik_already_registered", attr="nik")
+        member = _member_get_or_create(parsed=parsed, nik_hash=nik_hash, birth_date=birth_date)
+        _free_member(member=member, sponsor=sponsor, relationship=relationship)
         enrollment = Enrollment(
             sponsor=sponsor,
+            member=member,
             relationship=relationship,
-            nik_encrypted=encrypt_text(parsed.value),
-            nik_hash=nik_hash,
-            nik_last4=parsed.value[-4:],
             full_name=full_name.strip(),
-            birth_date=birth_date,
-            gender=parsed.gender,
             phone=phone,
             address=address.strip(),
             occupation=occupation_row,
@@ -175,6 +191,43 @@ def enrollment_create(
     return enrollment
 
 
+def _member_get_or_create(*, parsed, nik_hash: str, birth_date: datetime.date) -> Member:
+    """The member of this NIK, made at the person's first registration (with no KPJ until approved)."""
+    member = Member.objects.filter(nik_hash=nik_hash).first()
+    if member is not None:
+        return member
+    member = Member(
+        nik_encrypted=encrypt_text(parsed.value),
+        nik_hash=nik_hash,
+        nik_last4=parsed.value[-4:],
+        birth_date=birth_date,
+        gender=parsed.gender,
+    )
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:
+        # A concurrent first registration of the same NIK made it (its commit released our insert).
+        return Member.objects.get(nik_hash=nik_hash)
+    return member
+
+
+def _free_member(*, member: Member, sponsor: User, relationship: str) -> None:
+    """Make room for a new sponsorship of `member`, or raise 409 `nik_already_registered`.
+
+    An open sponsorship holds the member, except a registration still awaiting consent that either
+    outlived CONSENT_TTL_HOURS or names the phone of the account now enrolling itself (the worker's
+    own self-enrollment replaces it): that one expires now."""
+    current = Enrollment.objects.filter(member=member, status__in=OPEN_STATUSES).first()
+    if current is None:
+        return
+    replaceable = current.status == EnrollmentStatus.AWAITING_CONSENT and (
+        _consent_overdue(current) or (relationship == Relationship.SELF and current.phone == sponsor.phone)
+    )
+    if not (replaceable and _expire(current)):
+        raise Conflict("nik_already_registered", attr="nik")
+
+
 def _send_consent_code(enrollment: Enrollment) -> None:
     with transaction.atomic():
         limits.consent_sms_check(phone=enrollment.phone)
@@ -189,16 +242,25 @@ def _send_consent_code(enrollment: Enrollment) -> None:
         )
 
 
-def enrollment_resend_consent_code(*, enrollment: Enrollment) -> None:
+def _require_awaiting_consent(enrollment: Enrollment) -> None:
+    """Refuse a consent step unless the registration awaits consent; one that outlived
+    CONSENT_TTL_HOURS expires now (the beat task would have expired it anyway)."""
+    if enrollment.status == EnrollmentStatus.AWAITING_CONSENT and _consent_overdue(enrollment):
+        with transaction.atomic():
+            _expire(enrollment)
+        enrollment.refresh_from_db(fields=["status"])
     if enrollment.status != EnrollmentStatus.AWAITING_CONSENT:
         raise Conflict("invalid_status", status=enrollment.status)
+
+
+def enrollment_resend_consent_code(*, enrollment: Enrollment) -> None:
+    _require_awaiting_consent(enrollment)
     _send_consent_code(enrollment)
 
 
 def enrollment_consent(*, enrollment: Enrollment, code: str) -> Enrollment:
     """Record the worker's consent (the SMS code they read out to the sponsor), then run the checks."""
-    if enrollment.status != EnrollmentStatus.AWAITING_CONSENT:
-        raise Conflict("invalid_status", status=enrollment.status)
+    _require_awaiting_consent(enrollment)
     accounts.otp_verify(purpose=OtpPurpose.WORKER_CONSENT, subject_id=enrollment.pk, code=code)
     return enrollment_consent_record(enrollment=enrollment, method=ConsentMethod.SMS_OTP)
 
@@ -235,7 +297,9 @@ def enrollment_checks(*, enrollment: Enrollment) -> list[str]:
     if recent > settings.SPONSOR_BURST_LIMIT:
         flags.append(ReviewFlag.SPONSOR_BURST.value)
     result = registry.get_civil_registry().verify(
-        nik=decrypt_text(enrollment.nik_encrypted), full_name=enrollment.full_name, birth_date=enrollment.birth_date
+        nik=decrypt_text(enrollment.member.nik_encrypted),
+        full_name=enrollment.full_name,
+        birth_date=enrollment.member.birth_date,
     )
     if result.status == registry.MISMATCH:
         flags.append(ReviewFlag.REGISTRY_MISMATCH.value)
@@ -243,6 +307,11 @@ def enrollment_checks(*, enrollment: Enrollment) -> list[str]:
         flags.append(ReviewFlag.REGISTRY_UNAVAILABLE.value)
     if settings.REVIEW_MODE == "all":
         flags.append(ReviewFlag.REVIEW_ALL.value)
+    member = enrollment.member
+    if member.phone and enrollment.phone != member.phone:
+        # A returning member registered with another phone than the one on record (by a new sponsor,
+        # or by an account of another number): a person checks it is the same worker.
+        flags.append(ReviewFlag.MEMBER_PHONE_CHANGED.value)
     return flags
 
 
@@ -256,29 +325,47 @@ def _check_and_decide(enrollment: Enrollment) -> Enrollment:
 def _assign_kpj() -> str:
     for _ in range(10):
         candidate = kpj_generate()
-        if not Enrollment.objects.filter(kpj_number=candidate).exists():
+        if not Member.objects.filter(kpj_number=candidate).exists():
             return candidate
     raise RuntimeError("could not find a free KPJ number in 10 tries")
 
 
-def _approve(enrollment: Enrollment, *, actor: User | None) -> Enrollment:
-    now = timezone.now()
-    previous_status = enrollment.status
+def _member_approve(enrollment: Enrollment) -> Member:
+    """The member of an enrollment being approved, locked: its KPJ (issued at the first approval,
+    never again), first-registration day, phone on record and count of approved sponsorships."""
+    member = Member.objects.select_for_update(no_key=True).get(pk=enrollment.member_id)
+    member.phone = enrollment.phone
+    member.approved_sponsorships += 1
+    fields = ["phone", "approved_sponsorships", "updated_at"]
+    if member.kpj_number is not None:
+        member.save(update_fields=fields)
+        return member
+    member.registered_at = today_wib()
     for attempt in range(3):
         try:
             with transaction.atomic():
-                _transition(
-                    enrollment,
-                    EnrollmentStatus.APPROVED,
-                    kpj_number=_assign_kpj(),
-                    approved_at=now,
-                    reviewed_by=actor,
-                )
-            break
+                member.kpj_number = _assign_kpj()
+                member.save(update_fields=[*fields, "kpj_number", "registered_at"])
+            return member
         except IntegrityError:  # a concurrent approval took the same KPJ number
-            enrollment.status = previous_status
             if attempt == 2:
                 raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _approve(enrollment: Enrollment, *, actor: User | None) -> Enrollment:
+    """Approve a locked enrollment; the member gets its KPJ if it had none."""
+    if EnrollmentStatus.APPROVED not in ENROLLMENT_TRANSITIONS[enrollment.status]:
+        raise Conflict("invalid_status", status=enrollment.status)
+    member = _member_approve(enrollment)
+    enrollment.member = member
+    _transition(
+        enrollment,
+        EnrollmentStatus.APPROVED,
+        kpj_number=member.kpj_number,
+        approved_at=timezone.now(),
+        reviewed_by=actor,
+    )
     if actor is not None:
         audit_log_record(actor=actor, action="enrollment_approve", obj=enrollment)
     notifications.user_notify(
@@ -326,23 +413,96 @@ def enrollment_reveal_nik(*, enrollment: Enrollment, actor: User) -> str:
     if not actor.has_perm("registration.reveal_nik"):
         raise DomainError("permission_denied", status_code=403)
     audit_log_record(actor=actor, action="nik_reveal", obj=enrollment)
-    return decrypt_text(enrollment.nik_encrypted)
+    return decrypt_text(enrollment.member.nik_encrypted)
 
 
-# --- Changes by the sponsor -----------------------------------------------------------------------
+# --- Expiry, the end of a sponsorship, withdrawal --------------------------------------------------
 
 
-def enrollment_end(*, enrollment: Enrollment) -> Enrollment:
-    """End the sponsorship (or withdraw a registration). Paid months stay covered; reminders stop;
-    pending invoices that bill the worker are cancelled, so no stale VA is paid for an ended worker."""
+def _expire(enrollment: Enrollment) -> bool:
+    """Expire a registration that never got consent (inside the caller's transaction); its sponsor is
+    told in the inbox. False if it no longer awaits consent (consented or ended meanwhile)."""
+    enrollment = _lock(enrollment)
+    if enrollment.status != EnrollmentStatus.AWAITING_CONSENT:
+        return False
+    _transition(enrollment, EnrollmentStatus.EXPIRED, expired_at=timezone.now())
+    notifications.user_notify(
+        user=enrollment.sponsor, kind="enrollment_expired", sms=False, worker_name=enrollment.full_name
+    )
+    return True
+
+
+def enrollment_expire(*, enrollment: Enrollment) -> bool:
+    with transaction.atomic():
+        return _expire(enrollment)
+
+
+def enrollments_expire_unconsented(*, limit: int = 10_000) -> int:
+    """Expire the registrations still awaiting consent CONSENT_TTL_HOURS after they were made, so an
+    unconsented registration cannot hold a NIK (beat, every few minutes). Idempotent."""
+    cutoff = timezone.now() - timedelta(hours=settings.CONSENT_TTL_HOURS)
+    stale = Enrollment.objects.filter(status=EnrollmentStatus.AWAITING_CONSENT, created_at__lte=cutoff)
+    expired = 0
+    for enrollment in stale.order_by("created_at")[:limit]:
+        expired += enrollment_expire(enrollment=enrollment)
+    return expired
+
+
+def _end(enrollment: Enrollment, *, reason: str, closed_code: str) -> Enrollment:
     with transaction.atomic():
         # The invoices first, then the worker: the order a payment's credit locks them in, so the two
         # cannot deadlock. Again once the worker is locked: an invoice made while we waited for it.
         ports.billing_stop(enrollment.pk)
         enrollment = _lock(enrollment)
-        _transition(enrollment, EnrollmentStatus.ENDED, ended_at=timezone.now())
+        if enrollment.status not in OPEN_STATUSES:
+            raise Conflict(closed_code, status=enrollment.status)
+        was_approved = enrollment.status == EnrollmentStatus.APPROVED
+        fields: dict = {"ended_at": timezone.now(), "end_reason": reason}
+        if was_approved:
+            # What this sponsorship shows from now on: later payments are not its sponsor's to see.
+            member = enrollment.member
+            fields.update(ended_paid_through=member.paid_through, ended_coverage_started=member.coverage_started)
+        _transition(enrollment, EnrollmentStatus.ENDED, **fields)
         ports.billing_stop(enrollment.pk)
+        if was_approved and reason == EndReason.SPONSOR_ENDED and enrollment.relationship != Relationship.SELF:
+            _tell_worker_sponsorship_ended(enrollment)
+        if reason == EndReason.CONSENT_WITHDRAWN:
+            notifications.user_notify(user=enrollment.sponsor, kind="consent_withdrawn", worker_name=enrollment.full_name)
     return enrollment
+
+
+def _tell_worker_sponsorship_ended(enrollment: Enrollment) -> None:
+    """The worker learns until when they are covered and how to continue paying for themselves: by
+    SMS, and in the inbox of their own account if they have one."""
+    member = enrollment.member
+    kind = "sponsorship_ended" if member.paid_through else "sponsorship_ended_unpaid"
+
+    def params(language: str) -> dict:
+        until = notifications.month_label(member.paid_through, language) if member.paid_through else ""
+        return {"sponsor_name": enrollment.sponsor.full_name, "kpj_number": member.kpj_number, "until": until}
+
+    notifications.sms_send(to=enrollment.phone, kind=kind, language="id", **params("id"))
+    account = User.objects.filter(phone=enrollment.phone, phone_verified_at__isnull=False).first()
+    if account is not None:
+        notifications.user_notify(user=account, kind=kind, sms=False, inbox_kind="sponsorship_ended",
+                                  **params(account.language))
+
+
+def enrollment_end(*, enrollment: Enrollment) -> Enrollment:
+    """The sponsor ends the sponsorship (or withdraws a registration). The member keeps the KPJ and
+    every paid month; reminders stop; pending invoices that bill the worker are cancelled, so no stale
+    VA is paid for an ended worker; the worker is told by SMS how long they are covered and how to
+    continue."""
+    return _end(enrollment, reason=EndReason.SPONSOR_ENDED, closed_code="invalid_status")
+
+
+def sponsorship_withdraw(*, enrollment: Enrollment) -> Enrollment:
+    """The worker withdraws their consent to a sponsorship (UU PDP): it ends as if the sponsor ended
+    it, and the sponsor is told in the inbox and by SMS."""
+    return _end(enrollment, reason=EndReason.CONSENT_WITHDRAWN, closed_code="sponsorship_not_open")
+
+
+# --- Changes by the sponsor -----------------------------------------------------------------------
 
 
 def enrollment_update(
@@ -376,6 +536,10 @@ def enrollment_update(
             setattr(enrollment, name, value)
         if changes:
             enrollment.save(update_fields=[*changes, "updated_at"])
+        if phone_changed and enrollment.status == EnrollmentStatus.APPROVED:
+            # The member's phone on record is that of their approved sponsorship, as changed while open.
+            Member.objects.filter(pk=enrollment.member_id).update(phone=phone, updated_at=timezone.now())
+            enrollment.member.phone = phone
         if phone_changed and enrollment.status == EnrollmentStatus.AWAITING_CONSENT:
             # Consent must come from the phone the worker actually holds.
             _send_consent_code(enrollment)
@@ -385,18 +549,31 @@ def enrollment_update(
 # --- Coverage summary (written by the contributions app when a payment is credited) ----------------
 
 
-def enrollment_coverage_extend(*, enrollment: Enrollment, months: list[datetime.date]) -> Enrollment:
+def members_lock_for_sponsorships(*, enrollment_ids: list[int]) -> dict[int, Member]:
+    """The members of these sponsorships, locked FOR NO KEY UPDATE in the order of the sponsorships'
+    ids, the order invoice creation locks them in (so the two never deadlock): {enrollment id: member}.
+    OF self: the members only, not the sponsorships the query joins."""
+    locked = (
+        Member.objects.select_for_update(no_key=True, of=("self",))
+        .filter(sponsorships__pk__in=enrollment_ids)
+        .annotate(sponsorship_id=F("sponsorships__pk"))
+        .order_by("sponsorships__pk")
+    )
+    return {member.sponsorship_id: member for member in locked}
+
+
+def member_coverage_extend(*, member: Member, months: list[datetime.date]) -> Member:
     """Move `paid_through` forward to the last of `months` (never backwards). A gap after the old
     `paid_through` (a lapse, or the first payment) starts a new coverage period at the first month.
-    Call inside the transaction that writes the ledger rows, with the enrollment locked."""
+    Call inside the transaction that writes the ledger rows, with the member locked."""
     first, last = min(months), max(months)
     fields = []
-    if enrollment.paid_through is None or first > add_months(enrollment.paid_through, 1):
-        enrollment.coverage_started = first
+    if member.paid_through is None or first > add_months(member.paid_through, 1):
+        member.coverage_started = first
         fields.append("coverage_started")
-    if enrollment.paid_through is None or last > enrollment.paid_through:
-        enrollment.paid_through = last
+    if member.paid_through is None or last > member.paid_through:
+        member.paid_through = last
         fields.append("paid_through")
     if fields:
-        enrollment.save(update_fields=[*fields, "updated_at"])
-    return enrollment
+        member.save(update_fields=[*fields, "updated_at"])
+    return member

@@ -79,8 +79,8 @@ def test_seed_demo_pays_a_first_month_through_the_simulator_once():
     assert invoice.status == "paid"
     assert Payment.objects.filter(invoice=invoice, credited=True).count() == 1
     siti = Enrollment.objects.get(full_name="Siti Aminah")
-    assert list(CoverageMonth.objects.values_list("enrollment_id", flat=True)) == [siti.pk]
-    assert siti.paid_through is not None
+    assert list(CoverageMonth.objects.values_list("member_id", flat=True)) == [siti.member_id]
+    assert siti.member.paid_through is not None
 
 
 def test_seed_demo_data_obeys_the_rules():
@@ -95,7 +95,7 @@ def test_seed_demo_data_obeys_the_rules():
             assert row.kpj_number is None
         if row.status == "rejected":
             assert row.rejection_reason
-        assert row.nik_encrypted and len(row.nik_hash) == 64
+        assert row.member.nik_encrypted and len(row.member.nik_hash) == 64
     assert User.objects.get(phone=DEMO_SPONSOR).check_password("demo-sponsor-2026")
 
 

@@ -262,6 +262,8 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode429Enum": "drf_standardized_errors.openapi_serializers.ErrorCode429Enum.choices",
         "ErrorCode500Enum": "drf_standardized_errors.openapi_serializers.ErrorCode500Enum.choices",
         "ParseErrorCodeEnum": "drf_standardized_errors.openapi_serializers.ParseErrorCodeEnum.choices",
+        "EnrollmentStatusEnum": "registration.choices.EnrollmentStatus.choices",
+        "CoverageStatusEnum": "registration.selectors.COVERAGE_STATUSES",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -313,6 +315,8 @@ SPONSOR_DAILY_REGISTRATIONS = env.int("SPONSOR_DAILY_REGISTRATIONS", default=5)
 CONSENT_SMS_PER_PHONE_DAILY = env.int("CONSENT_SMS_PER_PHONE_DAILY", default=3)
 REVIEW_MODE = env("REVIEW_MODE", default="flagged")
 CONSENT_NOTICE_VERSION = env("CONSENT_NOTICE_VERSION", default="2026-01")
+# A registration still awaiting the worker's consent this long after it was made expires (frees the NIK).
+CONSENT_TTL_HOURS = env.int("CONSENT_TTL_HOURS", default=72)
 CIVIL_REGISTRY_BACKEND = env("CIVIL_REGISTRY_BACKEND", default="local")
 
 # --- Notifications --------------------------------------------------------------------------------
@@ -393,3 +397,5 @@ def validate_settings(settings: dict) -> None:
     for name in ("SPONSOR_DAILY_REGISTRATIONS", "CONSENT_SMS_PER_PHONE_DAILY"):
         if settings[name] < 1:
             raise ImproperlyConfigured(f"{name} must be at least 1 (0 would refuse every registration).")
+    if settings["CONSENT_TTL_HOURS"] < 1:
+        raise ImproperlyConfigured("CONSENT_TTL_HOURS must be at least 1.")

@@ -76,6 +76,13 @@ class PaymentInfoSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
+class ReceiptSerializer(serializers.Serializer):
+    number = serializers.CharField(help_text="RCP-YYYYMM-NNNNNN")
+    paid_at = serializers.DateTimeField()
+    amount = serializers.IntegerField()
+    method = serializers.CharField(help_text="The invoice's payment method, e.g. va_bca.")
+
+
 class InvoiceSerializer(serializers.Serializer):
     """An invoice: the months billed for each worker, and where to pay."""
 
@@ -89,6 +96,7 @@ class InvoiceSerializer(serializers.Serializer):
     payment = PaymentInfoSerializer(read_only=True)
     created_at = serializers.DateTimeField()
     paid_at = serializers.DateTimeField(allow_null=True)
+    receipt = ReceiptSerializer(allow_null=True, read_only=True, help_text="Null unless the invoice is paid.")
 
     def to_representation(self, instance) -> dict:
         return invoice_representation(instance)
@@ -121,6 +129,31 @@ def invoice_representation(invoice) -> dict:
         },
         "created_at": datetime_representation(invoice.created_at),
         "paid_at": datetime_representation(invoice.paid_at),
+        "receipt": receipt_representation(invoice),
+    }
+
+
+# Every invoice is a BCA virtual account today (the simulator's and Midtrans' default bank); the
+# method becomes the invoice's own once payers choose one.
+PAYMENT_METHOD = "va_bca"
+
+
+def receipt_representation(invoice) -> dict | None:
+    """The receipt of a paid invoice (API.md "Receipts"): the payment that paid it. Expects the
+    credited payments prefetched as `credited_payments` (contributions.selectors)."""
+    if invoice.status != InvoiceStatus.PAID:
+        return None
+    payments = getattr(invoice, "credited_payments", None)
+    if payments is None:
+        payments = list(invoice.payments.filter(credited=True))
+    if not payments:
+        return None
+    payment = payments[0]
+    return {
+        "number": payment.receipt_number,
+        "paid_at": datetime_representation(invoice.paid_at),
+        "amount": payment.gross_amount,
+        "method": PAYMENT_METHOD,
     }
 
 

@@ -39,6 +39,8 @@ class GatewayStatus:
     transaction_id: str
     fraud_status: str = ""
     raw: dict | None = None
+    # When the money came, by the gateway's own clock (None when it does not say).
+    settled_at: datetime | None = None
 
     @property
     def settled(self) -> bool:

@@ -7,6 +7,7 @@ run against a local fake server.
 
 import base64
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import requests
 from django.conf import settings
@@ -68,7 +69,19 @@ class MidtransGateway:
             transaction_id=str(data.get("transaction_id", "")),
             fraud_status=str(data.get("fraud_status", "")),
             raw=data,
+            settled_at=_midtrans_time(data.get("settlement_time")),
         )
 
     def cancel(self, *, order_id: str) -> None:
         self._call("POST", f"/v2/{order_id}/cancel")
+
+
+def _midtrans_time(value) -> datetime | None:
+    """Midtrans writes times as `YYYY-MM-DD HH:MM:SS` in WIB (GMT+7)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=ZoneInfo("Asia/Jakarta"))

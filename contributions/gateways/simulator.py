@@ -39,6 +39,8 @@ class SimulatorGateway:
             gross_amount=f"{row.gross_amount}.00",
             transaction_id=row.transaction_id,
             raw={"source": "simulator-ledger"},
+            # The ledger row changes last when the payer pays (pay() below).
+            settled_at=row.updated_at if row.transaction_status == "settlement" else None,
         )
 
     def cancel(self, *, order_id: str) -> None:

@@ -13,8 +13,9 @@ from core.api.fields import (
     StrictCharField,
     datetime_representation,
 )
-from registration.choices import EnrollmentStatus, Programme, Relationship
-from registration.coverage import coverage_for
+from registration.choices import EndReason, EnrollmentStatus, Programme, Relationship
+from registration.coverage import Coverage, coverage_for
+from registration.selectors import COVERAGE_STATUSES
 from registration.models import Occupation
 from registration import services as registration_services
 
@@ -55,10 +56,18 @@ class ConsentSerializer(serializers.Serializer):
 
 
 class CoverageSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["not_started", "active", "arrears", "lapsed"])
+    status = serializers.ChoiceField(choices=COVERAGE_STATUSES)
     paid_through = serializers.CharField(allow_null=True, help_text="Last paid month, YYYY-MM.")
     next_due_date = serializers.DateField(allow_null=True)
     arrears_months = serializers.IntegerField(min_value=0)
+
+
+class MemberSummarySerializer(serializers.Serializer):
+    registered_at = serializers.DateField(help_text="The day of the member's first approval.")
+    coverage_started = serializers.CharField(
+        allow_null=True, help_text="First month of the current coverage period, YYYY-MM."
+    )
+    sponsorships = serializers.IntegerField(min_value=1, help_text="The member's sponsorships that were ever approved.")
 
 
 class WorkerSerializer(serializers.Serializer):
@@ -84,8 +93,13 @@ class WorkerSerializer(serializers.Serializer):
     rejection_reason = serializers.CharField(read_only=True)
     monthly_contribution = serializers.IntegerField(read_only=True)
     coverage = CoverageSerializer(read_only=True)
+    member = MemberSummarySerializer(
+        read_only=True, allow_null=True, help_text="The person's membership; null until this sponsorship is approved."
+    )
     consented_at = serializers.DateTimeField(read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
+    ended_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    end_reason = serializers.ChoiceField(choices=EndReason.choices, read_only=True, allow_null=True)
 
     def to_representation(self, instance) -> dict:
         if "today" not in self.context:
@@ -94,15 +108,44 @@ class WorkerSerializer(serializers.Serializer):
         return worker_data(instance, monthly=monthly, today=self.context["today"])
 
 
+def shown_membership(obj, *, today) -> tuple[str | None, Coverage, dict | None]:
+    """The KPJ, coverage and member summary a sponsorship shows (API.md "Members"): the member's while
+    it is approved; as they stood when it ended once ended; nothing of the member otherwise (a NIK
+    typed into a registration reveals no membership)."""
+    member = obj.member
+    if obj.status == EnrollmentStatus.APPROVED:
+        kpj, paid_through, started, payable = member.kpj_number, member.paid_through, member.coverage_started, True
+    elif obj.status == EnrollmentStatus.ENDED and obj.approved_at is not None:
+        kpj, paid_through, started, payable = obj.kpj_number, obj.ended_paid_through, obj.ended_coverage_started, False
+    else:
+        return None, coverage_for(paid_through=None, today=today, payable=False), None
+    summary = {
+        "registered_at": member.registered_at.isoformat() if member.registered_at else None,
+        "coverage_started": started.strftime("%Y-%m") if started else None,
+        "sponsorships": member.approved_sponsorships,
+    }
+    return kpj, coverage_for(paid_through=paid_through, today=today, payable=payable), summary
+
+
+def coverage_data(cover: Coverage) -> dict:
+    return {
+        "status": cover.status,
+        "paid_through": cover.paid_through.strftime("%Y-%m") if cover.paid_through else None,
+        "next_due_date": cover.next_due_date.isoformat() if cover.next_due_date else None,
+        "arrears_months": cover.arrears_months,
+    }
+
+
 def worker_data(obj, *, monthly: int, today) -> dict:
     """The worker object of API.md, as WorkerSerializer declares it."""
-    cover = coverage_for(paid_through=obj.paid_through, today=today, payable=obj.status == EnrollmentStatus.APPROVED)
+    kpj, cover, summary = shown_membership(obj, today=today)
+    member = obj.member
     return {
         "id": obj.pk,
         "full_name": obj.full_name,
-        "nik_masked": obj.nik_masked,
-        "gender": obj.gender,
-        "birth_date": obj.birth_date.isoformat(),
+        "nik_masked": member.nik_masked,
+        "gender": member.gender,
+        "birth_date": member.birth_date.isoformat(),
         "phone": obj.phone,
         "address": obj.address,
         "occupation": obj.occupation_id,
@@ -110,17 +153,47 @@ def worker_data(obj, *, monthly: int, today) -> dict:
         "income_level": obj.income_level_id,
         "programmes": obj.programmes,
         "status": obj.status,
-        "kpj_number": obj.kpj_number,
+        "kpj_number": kpj,
         "rejection_reason": obj.rejection_reason,
         "monthly_contribution": monthly,
-        "coverage": {
-            "status": cover.status,
-            "paid_through": cover.paid_through.strftime("%Y-%m") if cover.paid_through else None,
-            "next_due_date": cover.next_due_date.isoformat() if cover.next_due_date else None,
-            "arrears_months": cover.arrears_months,
-        },
+        "coverage": coverage_data(cover),
+        "member": summary,
         "consented_at": datetime_representation(obj.consented_at),
         "created_at": datetime_representation(obj.created_at),
+        "ended_at": datetime_representation(obj.ended_at),
+        "end_reason": obj.end_reason or None,
+    }
+
+
+class SponsorshipSerializer(serializers.Serializer):
+    """A sponsorship of the caller by another account, as the worker sees it (GET /me/sponsorships)."""
+
+    id = serializers.IntegerField(help_text="The sponsorship's id (the sponsor's /workers/{id}).")
+    sponsor_name = serializers.CharField()
+    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    status = serializers.ChoiceField(choices=EnrollmentStatus.choices)
+    kpj_number = serializers.CharField(allow_null=True)
+    coverage = CoverageSerializer()
+    created_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    end_reason = serializers.ChoiceField(choices=EndReason.choices, allow_null=True)
+
+    def to_representation(self, instance) -> dict:
+        return sponsorship_data(instance, today=self.context["today"])
+
+
+def sponsorship_data(obj, *, today) -> dict:
+    kpj, cover, _ = shown_membership(obj, today=today)
+    return {
+        "id": obj.pk,
+        "sponsor_name": obj.sponsor.full_name,
+        "relationship": obj.relationship,
+        "status": obj.status,
+        "kpj_number": kpj,
+        "coverage": coverage_data(cover),
+        "created_at": datetime_representation(obj.created_at),
+        "ended_at": datetime_representation(obj.ended_at),
+        "end_reason": obj.end_reason or None,
     }
 
 

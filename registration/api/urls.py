@@ -13,4 +13,10 @@ urlpatterns = [
         name="worker-resend-consent-code",
     ),
     path("workers/<int:pk>/end", views.WorkerEndView.as_view(), name="worker-end"),
+    path("me/sponsorships", views.SponsorshipListView.as_view(), name="me-sponsorships"),
+    path(
+        "me/sponsorships/<int:pk>/withdraw",
+        views.SponsorshipWithdrawView.as_view(),
+        name="me-sponsorship-withdraw",
+    ),
 ]

@@ -1,8 +1,10 @@
 """Thin views: parse, call a service or selector, render. Every worker URL is scoped to the caller."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,10 +16,12 @@ from registration import ports, selectors, services
 from registration.api.serializers import (
     ConsentSerializer,
     OccupationSerializer,
+    SponsorshipSerializer,
     WorkerCreateSerializer,
     WorkerSerializer,
     WorkerUpdateSerializer,
 )
+from registration.choices import EnrollmentStatus
 
 TAG = ["workers"]
 WORKER_FIELD_CODES = {
@@ -26,6 +30,8 @@ WORKER_FIELD_CODES = {
     "income_level": ["income_level_invalid"],
     "programmes": ["programmes_invalid"],
 }
+_ONE_STATUS = "|".join(EnrollmentStatus.values)
+STATUS_LIST_PATTERN = f"^({_ONE_STATUS})(,({_ONE_STATUS}))*$"
 INVALID_STATUS = client_error("InvalidStatus", ["invalid_status"], "The worker's status does not allow this.")
 # The worker's phone already received CONSENT_SMS_PER_PHONE_DAILY consent codes in 24 h (attr "phone"), or
 # a request rate limit. Either way `Retry-After` says when to try again.
@@ -35,6 +41,18 @@ CONSENT_SMS_LIMIT = client_error(
     "Too many requests, or this phone number already received its daily number of consent codes (attr "
     "`phone`); nothing was sent. `Retry-After` gives the seconds to wait.",
 )
+
+
+def _choices(params, name: str, allowed, *, many: bool = False) -> list[str] | None:
+    """The values of a filter parameter (comma-separated when `many`), each one of `allowed`."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    values = [value.strip() for value in raw.split(",")] if many else [raw]
+    if not values or any(value not in allowed for value in values) or len(params.getlist(name)) > 1:
+        detail = f"{'One or more' if many else 'One'} of {', '.join(allowed)}."
+        raise ValidationError({name: [ErrorDetail(detail, code="invalid_choice")]})
+    return values
 
 
 def render_workers(enrollments, *, many: bool = False, status_code: int = 200) -> Response:
@@ -61,12 +79,22 @@ class WorkerScopedView(APIView):
     },
     methods=["post"],
 )
-@domain_validation_errors({"page_size": ["invalid"]}, methods=["get"])
+@domain_validation_errors(
+    {"page_size": ["invalid"], "status": ["invalid_choice"], "coverage_status": ["invalid_choice"]}, methods=["get"]
+)
 class WorkerListCreateView(ListAPIView):
     serializer_class = WorkerSerializer
 
     def get_queryset(self):
-        return selectors.enrollment_page_for_sponsor(sponsor=self.request.user)
+        params = self.request.query_params
+        statuses = _choices(params, "status", EnrollmentStatus.values, many=True)
+        coverage = _choices(params, "coverage_status", selectors.COVERAGE_STATUSES)
+        return selectors.enrollment_page_for_sponsor(
+            sponsor=self.request.user,
+            statuses=statuses,
+            coverage_status=coverage[0] if coverage else None,
+            today=services.today_wib(),
+        )
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
@@ -78,7 +106,20 @@ class WorkerListCreateView(ListAPIView):
         self._monthly = ports.monthly_contributions(page)
         return page
 
-    @extend_schema(tags=TAG, responses={200: WorkerSerializer(many=True)})
+    @extend_schema(
+        tags=TAG,
+        parameters=[
+            OpenApiParameter(
+                "status", OpenApiTypes.STR, required=False, allow_blank=False, pattern=STATUS_LIST_PATTERN,
+                description=f"One or more of {', '.join(EnrollmentStatus.values)}, comma-separated.",
+            ),
+            OpenApiParameter(
+                "coverage_status", OpenApiTypes.STR, enum=list(selectors.COVERAGE_STATUSES), required=False,
+                allow_blank=False,
+            ),
+        ],
+        responses={200: WorkerSerializer(many=True)},
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -160,6 +201,35 @@ class WorkerEndView(WorkerScopedView):
     )
     def post(self, request, pk: int):
         return render_workers(services.enrollment_end(enrollment=self.get_worker(pk)))
+
+
+# --- The worker's own view of who sponsors them (UU PDP) ---------------------------------------------
+
+SPONSORSHIP_TAG = ["me"]
+
+
+class SponsorshipListView(APIView):
+    @extend_schema(tags=SPONSORSHIP_TAG, responses={200: SponsorshipSerializer(many=True)})
+    def get(self, request):
+        """The sponsorships by other accounts whose worker phone is your verified phone, open and ended."""
+        rows = selectors.sponsorship_list_for_worker(user=request.user)
+        return Response(SponsorshipSerializer(rows, many=True, context={"today": services.today_wib()}).data)
+
+
+class SponsorshipWithdrawView(APIView):
+    @extend_schema(
+        tags=SPONSORSHIP_TAG,
+        request=None,
+        responses={200: SponsorshipSerializer, 409: client_error("SponsorshipNotOpen", ["sponsorship_not_open"])},
+        description="Withdraw your consent: the sponsorship ends, its sponsor is told, and you keep your KPJ "
+        "and every paid month.",
+    )
+    def post(self, request, pk: int):
+        enrollment = selectors.sponsorship_get_for_worker(user=request.user, enrollment_id=pk)
+        if enrollment is None:
+            raise Http404
+        enrollment = services.sponsorship_withdraw(enrollment=enrollment)
+        return Response(SponsorshipSerializer(enrollment, context={"today": services.today_wib()}).data)
 
 
 class OccupationListView(APIView):

@@ -140,7 +140,7 @@ def test_coverage_months_are_found_by_kpj_or_invoice_number_exactly(finance_clie
     [covered] = CoverageMonth.objects.filter(invoice=paid_invoice)
     settle(new_invoice())  # another worker's month
 
-    kpj = covered.enrollment.kpj_number
+    kpj = covered.member.kpj_number
     assert _found_exactly(finance_client, COVERAGE, kpj) == {covered.pk}
     assert _found_exactly(finance_client, COVERAGE, paid_invoice.number) == {covered.pk}
     assert _found_exactly(finance_client, COVERAGE, kpj[:6]) == set()
@@ -341,10 +341,10 @@ def test_payment_export_needs_view_permission(client, paid_invoice):
 # --- reviewers -----------------------------------------------------------------------------------------
 
 
-def test_reviewer_sees_coverage_months_on_the_enrollment_but_not_invoices(client, paid_invoice):
+def test_reviewer_sees_coverage_months_on_the_member_but_not_invoices(client, paid_invoice):
     client.force_login(staff_in("reviewer"))
     month = CoverageMonth.objects.get(invoice=paid_invoice)
-    page = client.get(f"/admin/registration/enrollment/{month.enrollment_id}/change/")
+    page = client.get(f"/admin/registration/member/{month.member_id}/change/")
     assert page.status_code == 200
     with translation.override("id"):
         shown = formats.localize(month.month)

@@ -112,9 +112,10 @@ def _create_with(meddler: Meddler, sponsor, items, key="k"):
 @pytest.mark.parametrize("while_waiting", [False, True])
 def test_a_worker_paid_between_the_read_and_the_write_is_read_again(while_waiting):
     worker = enrollment()
-    paid_through = add_months(worker.paid_through or timezone.localdate().replace(day=1), 1)
-    meddler = Meddler("UPDATE registration_enrollment SET paid_through = %s WHERE id = %s", [paid_through, worker.pk],
-                      while_waiting=while_waiting)
+    paid_through = add_months(worker.member.paid_through or timezone.localdate().replace(day=1), 1)
+    # A payment credited meanwhile moves the member's paid_through (not the sponsorship's row).
+    meddler = Meddler("UPDATE registration_member SET paid_through = %s WHERE id = %s",
+                      [paid_through, worker.member_id], while_waiting=while_waiting)
     started = time.monotonic()
     response = _create_with(meddler, worker.sponsor, [{"worker": worker.pk, "months": 1}])
     assert response.status_code == 201, response.content
@@ -143,7 +144,7 @@ def test_after_two_attempts_the_third_locks_the_workers_from_its_read_to_its_wri
     reads: list[str] = []
 
     def spy(execute, sql, params, many, context):
-        if "FROM registration_enrollment e JOIN registration_occupation" in sql:
+        if "FROM registration_enrollment e JOIN registration_member m" in sql and "registration_occupation" in sql:
             reads.append(sql)
         return execute(sql, params, many, context)
 

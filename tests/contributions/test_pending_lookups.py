@@ -100,7 +100,7 @@ def test_the_check_before_a_new_invoice_does_not_read_the_workers_history():
         "EXISTS (SELECT 1 FROM contributions_invoicemonth",
     )
 
-    assert _rows_read(sql, params) <= 2  # nothing pending: nothing to read
+    assert _rows_read(sql, params) <= 3  # the worker, its member, its occupation; nothing pending: no line
     services.invoice_create(sponsor=worker.sponsor, items=[{"worker": worker.pk, "months": 1}])
     with pytest.raises(Conflict) as refused:  # and a pending invoice is found
         services.invoice_create(sponsor=worker.sponsor, items=[{"worker": worker.pk, "months": 1}])

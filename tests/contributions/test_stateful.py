@@ -35,7 +35,7 @@ class InvoiceEvents(RuleBasedStateMachine):
         self.invoice = services.invoice_create(
             sponsor=sponsor, items=[{"worker": w.pk, "months": 3} for w in self.workers]
         )
-        self.billed = sorted((line.enrollment_id, line.month) for line in self.invoice.lines.all())
+        self.billed = sorted((line.enrollment.member_id, line.month) for line in self.invoice.lines.all())
         assert len(self.billed) == 6
         self.client = client_for(sponsor)
         self.left_pending = False
@@ -96,8 +96,8 @@ class InvoiceEvents(RuleBasedStateMachine):
         self.was_paid = invoice.status == "paid"
 
         rows = sorted(
-            CoverageMonth.objects.filter(enrollment__in=[w.pk for w in self.workers]).values_list(
-                "enrollment_id", "month"
+            CoverageMonth.objects.filter(member__in=[w.member_id for w in self.workers]).values_list(
+                "member_id", "month"
             )
         )
         assert rows in ([], self.billed), rows

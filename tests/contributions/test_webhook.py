@@ -41,8 +41,8 @@ def snapshot(invoice: Invoice) -> dict:
         "paid_at": invoice.paid_at,
         "review_reason": invoice.review_reason,
         "payments": list(Payment.objects.filter(invoice=invoice).values_list("pk", "credited", "gross_amount")),
-        "coverage": sorted(CoverageMonth.objects.values_list("enrollment_id", "month", "payment_id")),
-        "paid_through": sorted(Enrollment.objects.values_list("pk", "paid_through")),
+        "coverage": sorted(CoverageMonth.objects.values_list("member_id", "month", "payment_id")),
+        "paid_through": sorted(Enrollment.objects.values_list("pk", "member__paid_through")),
         "inbox": InboxItem.objects.filter(kind="payment_received").count(),
         "messages": Message.objects.count(),
     }
@@ -205,9 +205,9 @@ def test_simulator_pay_covers_the_billed_months_once(
     assert payment.credited and payment.gross_amount == invoice.total == 204000
     assert payment.receipt_number
     assert payment.invoice_id == invoice.pk
-    rows = sorted(CoverageMonth.objects.values_list("enrollment_id", "month", "payment_id", "total"))
+    rows = sorted(CoverageMonth.objects.values_list("member_id", "month", "payment_id", "total"))
     assert rows == sorted(
-        (w.pk, month, payment.pk, 28400 if month == D(2026, 12, 1) else 36800) for w in workers for month in BILLED
+        (w.member_id, month, payment.pk, 28400 if month == D(2026, 12, 1) else 36800) for w in workers for month in BILLED
     )
     inbox = auth_client.get("/api/v1/notifications").json()["results"]
     assert [item["kind"] for item in inbox].count("payment_received") == 1
@@ -287,7 +287,7 @@ def test_wrong_amount_needs_review_and_covers_nothing(auth_client, workers, invo
     assert Payment.objects.get().gross_amount == invoice.total - 1  # the money is recorded, for a refund
     for worker in workers:
         worker.refresh_from_db()
-        assert worker.paid_through is None
+        assert worker.member.paid_through is None
         assert auth_client.get(f"/api/v1/workers/{worker.pk}").json()["coverage"]["status"] == "not_started"
     assert InboxItem.objects.filter(kind="payment_received").count() == 0
 
@@ -312,12 +312,12 @@ def test_two_invoices_racing_for_the_same_months(auth_client, user, workers):
     a.refresh_from_db()
     assert a.status == "needs_review"
     assert a.review_reason == "months_already_covered"
-    rows = list(CoverageMonth.objects.values_list("enrollment_id", "month", "invoice_id"))
-    assert sorted(rows) == [(worker.pk, month, b.pk) for month in BILLED]
+    rows = list(CoverageMonth.objects.values_list("member_id", "month", "invoice_id"))
+    assert sorted(rows) == [(worker.member_id, month, b.pk) for month in BILLED]
     assert Payment.objects.filter(invoice=a, credited=False).count() == 1
     assert Payment.objects.filter(credited=True).count() == 1
     worker.refresh_from_db()
-    assert worker.paid_through == D(2027, 2, 1)
+    assert worker.member.paid_through == D(2027, 2, 1)
 
 
 def test_money_on_a_cancelled_invoice_is_still_credited(auth_client, user, workers, invoice):
@@ -381,4 +381,4 @@ def test_five_concurrent_deliveries_credit_once(reference, december, settings, n
     assert sum(invoice.number in m["body"] for m in sent) == 1  # one receipt
     for worker in workers:
         worker.refresh_from_db()
-        assert worker.paid_through == D(2027, 2, 1)
+        assert worker.member.paid_through == D(2027, 2, 1)

@@ -368,7 +368,8 @@ def test_every_backend_name_the_settings_accept_exists(settings, tmp_path, chann
     setting = f"NOTIFY_{channel.upper()}_BACKEND"
     values = {key: getattr(django_settings, key) for key in (
         "REVIEW_MODE", "PAYMENT_GATEWAY", "WORKER_MIN_AGE", "WORKER_MAX_AGE", "SPONSOR_DAILY_REGISTRATIONS",
-        "CONSENT_SMS_PER_PHONE_DAILY", "LOGIN_STEP_UP_AFTER", "LOGIN_STEP_UP_ALWAYS_AFTER", "THROTTLE_ADMIN_LOGIN")}
+        "CONSENT_SMS_PER_PHONE_DAILY", "LOGIN_STEP_UP_AFTER", "LOGIN_STEP_UP_ALWAYS_AFTER", "THROTTLE_ADMIN_LOGIN",
+        "CONSENT_TTL_HOURS")}
     values.update(NOTIFY_SMS_BACKEND="null", NOTIFY_WHATSAPP_BACKEND="null", NOTIFY_PUSH_BACKEND="null")
     values[setting] = name
     try:

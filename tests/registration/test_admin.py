@@ -12,7 +12,7 @@ from core.models import AuditLog
 from notifications.models import InboxItem
 from registration import services
 from registration.kpj import kpj_is_valid, luhn_check_digit
-from registration.models import Enrollment
+from registration.models import Enrollment, Member
 from tests.factories import UserFactory, enrollment, make_nik
 
 pytestmark = pytest.mark.usefixtures("reference")
@@ -148,6 +148,7 @@ def _with_kpj(first_digits: str) -> Enrollment:
     body = (first_digits + "7654321098")[:10]
     number = body + luhn_check_digit(body)
     assert kpj_is_valid(number)
+    Member.objects.filter(sponsorships=made).update(kpj_number=number)
     Enrollment.objects.filter(pk=made.pk).update(kpj_number=number)
     made.refresh_from_db()
     return made

@@ -1,4 +1,5 @@
-"""The NIK at rest (QUALITY.md, Security 2) and the one-open-enrollment-per-NIK rule under concurrency."""
+"""The NIK at rest (QUALITY.md, Security 2), one member per NIK and one open sponsorship per member under
+concurrency."""
 
 import datetime
 
@@ -6,7 +7,7 @@ import pytest
 from django.db import connection
 
 from core.crypto import blind_index, decrypt_text
-from registration.models import Enrollment
+from registration.models import Enrollment, Member
 from tests.api import client_for, first_error
 from tests.concurrency import run_together
 from tests.factories import UserFactory, make_nik, worker_payload
@@ -37,21 +38,22 @@ def test_raw_enrollment_rows_hold_no_plaintext_nik(reference, user, auth_client)
         assert payload["nik"] not in response.content.decode()
         ids.append(response.json()["id"])
 
-    # Every column of every enrollment row, read as the database stores it.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM registration_enrollment")
-        rows = cursor.fetchall()
-    assert len(rows) == 3
-    cells = [str(cell) for row in rows for cell in row]
-    for nik in niks:
-        assert not [cell for cell in cells if nik in cell], f"plaintext NIK {nik} found at rest"
+    # Every column of every member and enrollment row, read as the database stores it.
+    for table in ("registration_member", "registration_enrollment"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table}")  # noqa: S608
+            rows = cursor.fetchall()
+        assert len(rows) == 3
+        cells = [str(cell) for row in rows for cell in row]
+        for nik in niks:
+            assert not [cell for cell in cells if nik in cell], f"plaintext NIK {nik} found at rest in {table}"
 
     for worker_id, nik in zip(ids, niks, strict=True):
-        row = Enrollment.objects.get(pk=worker_id)
-        assert row.nik_hash == blind_index(nik)
-        assert row.nik_encrypted != nik
-        assert decrypt_text(row.nik_encrypted) == nik
-        assert row.nik_masked == "*" * 12 + nik[-4:]
+        member = Enrollment.objects.get(pk=worker_id).member
+        assert member.nik_hash == blind_index(nik)
+        assert member.nik_encrypted != nik
+        assert decrypt_text(member.nik_encrypted) == nik
+        assert member.nik_masked == "*" * 12 + nik[-4:]
 
     # Nor anywhere else in the database (outbox, OTP codes, audit log ...).
     for table in connection.introspection.table_names():
@@ -82,7 +84,7 @@ def columns_of_every_table() -> set[tuple[str, str]]:
 
 @pytest.mark.django_db
 def test_only_the_last_4_digits_birth_date_and_sex_sit_beside_the_ciphertext():
-    table = Enrollment._meta.db_table
+    table = Member._meta.db_table  # the person's; a sponsorship holds no part of the NIK
     columns = columns_of_every_table()
     assert {(table, name) for name in NIK_AT_REST | NIK_IN_CLEAR} <= columns
     # No other column anywhere holds part of a NIK or the region it encodes (the first 2, 4 or 6 digits).
@@ -91,19 +93,20 @@ def test_only_the_last_4_digits_birth_date_and_sex_sit_beside_the_ciphertext():
         if "nik" in name or any(word in name for word in ("province", "regency", "district", "region"))
     }
     assert nik_like == {(table, name) for name in NIK_AT_REST | {"nik_last4"}}
-    assert not {field.name for field in Enrollment._meta.get_fields()} & {"nik_first4", "province"}
-    assert Enrollment._meta.get_field("nik_last4").max_length == 4
+    assert not {field.name for field in Member._meta.get_fields()} & {"nik_first4", "province"}
+    assert Member._meta.get_field("nik_last4").max_length == 4
 
 
 @pytest.mark.django_db
-def test_raw_enrollment_row_holds_no_leading_nik_digits(reference, auth_client):
+def test_raw_member_row_holds_no_leading_nik_digits(reference, auth_client):
     nik = "9471035208850007"  # Papua province 94, regency 71, district 03; born 12-08-1985, female
     response = auth_client.post(WORKERS, worker_payload(nik=nik, birth_date="1985-08-12", phone="+6281234567890"))
     assert response.status_code == 201, response.content
     assert response.json()["nik_masked"] == "************0007"
 
+    member_id = Enrollment.objects.get(pk=response.json()["id"]).member_id
     with connection.cursor() as cursor:
-        cursor.execute("SELECT * FROM registration_enrollment WHERE id = %s", [response.json()["id"]])
+        cursor.execute("SELECT * FROM registration_member WHERE id = %s", [member_id])
         row = dict(zip([column.name for column in cursor.description], cursor.fetchone(), strict=True))
     # Timestamps are the server's, not the NIK's (their microseconds could hold any 4 digits).
     clear = {
@@ -115,8 +118,8 @@ def test_raw_enrollment_row_holds_no_leading_nik_digits(reference, auth_client):
     assert row["nik_last4"] == nik[-4:]
     assert (row["birth_date"], row["gender"]) == (datetime.date(1985, 8, 12), "F")
 
-    # The blind index still finds the row by the exact NIK (the back office's NIK search).
-    assert Enrollment.objects.get(nik_hash=blind_index(nik)).pk == response.json()["id"]
+    # The blind index still finds the person by the exact NIK (the back office's NIK search).
+    assert Enrollment.objects.get(member__nik_hash=blind_index(nik)).pk == response.json()["id"]
 
 
 @pytest.mark.django_db
@@ -125,9 +128,9 @@ def test_blind_index_is_keyed(reference, settings, user):
 
     nik = make_nik()
     made = enrollment(sponsor=user, nik=nik)
-    assert made.nik_hash == blind_index(nik)
+    assert made.member.nik_hash == blind_index(nik)
     settings.NIK_HASH_KEY = "another-key"
-    assert blind_index(nik) != made.nik_hash
+    assert blind_index(nik) != made.member.nik_hash
 
 
 # --- Races --------------------------------------------------------------------------------------------
@@ -151,9 +154,10 @@ def test_same_nik_by_two_sponsors_at_once(reference, settings):
         assert statuses == [201, 409], [r.content for r in responses]
         loser = next(r for r in responses if r.status_code == 409)
         assert first_error(loser) == ("nik_already_registered", "nik")
-        assert Enrollment.objects.filter(nik_hash=blind_index(nik)).count() == 1
+        assert Enrollment.objects.filter(member__nik_hash=blind_index(nik)).count() == 1
+        assert Member.objects.filter(nik_hash=blind_index(nik)).count() == 1
 
-    assert Enrollment.objects.count() == len(niks)
+    assert Enrollment.objects.count() == Member.objects.count() == len(niks)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -65,11 +65,12 @@ def assert_conflict(call, made: Enrollment, code: str = "invalid_status") -> Non
 
 def test_transition_map():
     assert ENROLLMENT_TRANSITIONS == {
-        "awaiting_consent": {"pending_review", "approved", "ended"},
+        "awaiting_consent": {"pending_review", "approved", "ended", "expired"},
         "pending_review": {"approved", "rejected", "ended"},
         "approved": {"ended"},
         "rejected": set(),
         "ended": set(),
+        "expired": set(),
     }
 
 

@@ -39,7 +39,10 @@ WORKER_KEYS = {
     "kpj_number",
     "monthly_contribution",
     "coverage",
+    "member",
     "created_at",
+    "ended_at",
+    "end_reason",
 }
 COVERAGE_KEYS = {"status", "paid_through", "next_due_date", "arrears_months"}
 
@@ -281,7 +284,7 @@ def test_nik_already_registered_while_an_enrollment_is_open(auth_client, other_u
     in_state(state, settings, sponsor=other_user, nik=nik)
     response = auth_client.post(WORKERS, worker_payload(nik=nik))
     assert_rejected(response, 409, "nik_already_registered", "nik")
-    assert Enrollment.objects.filter(nik_hash=blind_index(nik)).count() == 1
+    assert Enrollment.objects.filter(member__nik_hash=blind_index(nik)).count() == 1
 
 
 @pytest.mark.parametrize("state", ["ended", "rejected"])
@@ -290,7 +293,7 @@ def test_nik_can_register_again_after_end_or_rejection(auth_client, other_user, 
     in_state(state, settings, sponsor=other_user, nik=nik)
     response = auth_client.post(WORKERS, worker_payload(nik=nik))
     assert response.status_code == 201, response.content
-    assert Enrollment.objects.filter(nik_hash=blind_index(nik)).count() == 2
+    assert Enrollment.objects.filter(member__nik_hash=blind_index(nik)).count() == 2
 
 
 def test_nik_already_registered_by_the_same_sponsor_then_free_after_end(auth_client):
@@ -474,7 +477,7 @@ def test_server_owned_fields_are_ignored_on_patch(auth_client, user, other_user,
     assert response.json()["status"] == "awaiting_consent"
     assert response.json()["monthly_contribution"] == 36800
     after = db_row(worker.pk)
-    for field in ("status", "kpj_number", "sponsor_id", "nik_hash", "nik_encrypted", "full_name", "birth_date"):
+    for field in ("status", "kpj_number", "sponsor_id", "member_id", "full_name"):
         assert after[field] == before[field], field
 
 

@@ -67,7 +67,7 @@ def test_requests_succeed_with_redis_down_and_a_real_worker_delivers_the_work_la
         receipt = Message.objects.exclude(pk__in=outbox_before).exclude(pk=otp.pk).get(to=sponsor.phone)
         assert receipt.status == "pending"
         worker.refresh_from_db()
-        assert worker.paid_through is not None
+        assert worker.member.paid_through is not None
 
         # Redis comes back (empty: it kept nothing); a real worker starts; the relay hands the rows over.
         private_redis.start()

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from contributions import reminders
 from notifications import services as notifications
 from notifications.models import Message
-from registration.models import Enrollment
+from registration.models import Enrollment, Member
 from tests.api import client_for
 from tests.factories import UserFactory, enrollment, worker_payload
 from tests.reliability.conftest import celery_publishing_to
@@ -80,7 +80,7 @@ def test_queued_tasks_carry_ids_only(reference, settings, private_redis):
         phones.append(registered.json()["phone"])
         # A reminder pass for an approved worker (a batch of reminder ids).
         approved = enrollment(sponsor=UserFactory())
-        Enrollment.objects.filter(pk=approved.pk).update(paid_through=month(2026, 11))
+        Member.objects.filter(sponsorships=approved).update(paid_through=month(2026, 11))
         phones += [approved.phone, approved.sponsor.phone]
         result = reminders.daily_pass(day=month(2026, 12).replace(day=8), respect_quiet_hours=False)
         assert result["queued"] > 0

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from contributions.models import Reminder
 from registration.coverage import add_months
-from registration.models import Enrollment
+from registration.models import Enrollment, Member
 from tests.factories import UserFactory
 from tests.factories import enrollment as make_enrollment
 
@@ -30,14 +30,14 @@ def worker(
     full_name: str = "Siti Aminah",
     **overrides,
 ) -> Enrollment:
-    """An APPROVED enrollment (through the services) whose ledger summary says `paid_through`."""
+    """An APPROVED enrollment (through the services) whose member's ledger summary says `paid_through`."""
     sponsor = sponsor or UserFactory()
     made = make_enrollment(
         sponsor=sponsor, occupation=occupation, relationship=relationship, full_name=full_name, **overrides
     )
     assert made.status == "approved", made.review_flags
     if paid_through is not None:
-        Enrollment.objects.filter(pk=made.pk).update(paid_through=paid_through)
+        Member.objects.filter(sponsorships=made).update(paid_through=paid_through)
     made.refresh_from_db()
     return made
 
@@ -62,14 +62,14 @@ def pay_through(enrollment: Enrollment, last: datetime.date, *, months: int, pin
     """Make the coverage ledger end at `last`, the final `months` months paid by ONE invoice (real
     invoice + settlement services, with "today" in the first of those months)."""
     first = add_months(last, -(months - 1))
-    Enrollment.objects.filter(pk=enrollment.pk).update(paid_through=add_months(first, -1))
+    Member.objects.filter(sponsorships=enrollment).update(paid_through=add_months(first, -1))
     enrollment.refresh_from_db()
     pin_today(first.replace(day=2))
     invoice = invoice_for(enrollment, months)
     assert sorted(invoice.lines.values_list("month", flat=True)) == [add_months(first, i) for i in range(months)]
     pay_invoice(invoice)
     enrollment.refresh_from_db()
-    assert enrollment.paid_through == last
+    assert enrollment.member.paid_through == last
     return enrollment
 
 

@@ -67,7 +67,7 @@ def test_a_payment_for_a_worker_being_reminded_is_credited_at_once(due):
 
     invoice.refresh_from_db()
     assert invoice.status == "paid"
-    assert Enrollment.objects.get(pk=due.pk).paid_through == month(2026, 12)
+    assert Enrollment.objects.get(pk=due.pk).member.paid_through == month(2026, 12)
 
 
 def test_a_sponsor_being_reminded_registers_another_worker_at_once(due):

@@ -20,7 +20,7 @@ from notifications import backends
 from notifications.backends import PermanentSendError, TransientSendError
 from notifications.models import InboxItem
 from registration import services as registration
-from registration.models import Enrollment
+from registration.models import Enrollment, Member
 from sponsors.models import Device, User
 from tests.api import client_for
 from tests.concurrency import run_together
@@ -511,14 +511,19 @@ def test_nothing_is_planned_for_a_paid_month_an_ended_or_a_rejected_enrollment(r
     awaiting = make_enrollment(consent=False)
     assert awaiting.status == "awaiting_consent"
     for enrollment in (rejected, in_review, awaiting):
-        Enrollment.objects.filter(pk=enrollment.pk).update(paid_through=month(2026, 11))
+        Member.objects.filter(sponsorships=enrollment).update(paid_through=month(2026, 11))
 
     reminders.reminders_plan(day=day, respect_quiet_hours=False)
 
-    planned_for = set(Reminder.objects.values_list("enrollment_id", flat=True))
+    planned_for = set(Reminder.objects.filter(user__isnull=False).values_list("enrollment_id", flat=True))
     assert planned_for == {control.pk}
     for enrollment in (paid, paid_ahead, ended, rejected, in_review, awaiting):
         assert enrollment.pk not in planned_for
+    # The ended sponsorship's former sponsor gets nothing; its worker, who has no payer now, the notice
+    # that the protection ends (tests/reminders/test_payer.py).
+    assert set(Reminder.objects.filter(user__isnull=True).values_list("enrollment_id", "kind", "channel")) == {
+        (ended.pk, "coverage_ending", "worker_sms")
+    }
 
 
 def _plan_then(change, notify_file, *, day=datetime.date(2026, 12, 8)):
@@ -536,12 +541,12 @@ def test_a_month_paid_after_planning_is_skipped_not_sent(reference, notify_file,
 
     def pay():
         if how == "paid_through updated":
-            Enrollment.objects.filter(pk=enrollment.pk).update(paid_through=month(2026, 12))
+            Member.objects.filter(sponsorships=enrollment).update(paid_through=month(2026, 12))
         else:
             pin_today(datetime.date(2026, 12, 8))
             pay_invoice(invoice_for(enrollment, 1))
             enrollment.refresh_from_db()
-            assert enrollment.paid_through == month(2026, 12)
+            assert enrollment.member.paid_through == month(2026, 12)
 
     _plan_then(pay, notify_file)
 
@@ -570,7 +575,7 @@ def test_an_enrollment_ended_after_planning_is_skipped_not_sent(reference, notif
 def test_arrears_paid_after_planning_are_skipped(reference, notify_file):
     enrollment = worker(paid_through=month(2026, 9))  # arrears since October
 
-    _plan_then(lambda: Enrollment.objects.filter(pk=enrollment.pk).update(paid_through=month(2026, 10)),
+    _plan_then(lambda: Member.objects.filter(sponsorships=enrollment).update(paid_through=month(2026, 10)),
                notify_file)
 
     assert statuses(enrollment) == {"arrears_monthly/sms": "skipped", "arrears_monthly/inbox": "skipped"}
@@ -581,7 +586,7 @@ def test_a_prepaid_period_extended_after_planning_is_skipped(reference, notify_f
     enrollment = pay_through(worker(), month(2026, 12), months=3, pin_today=pin_today)
     before = len(notify_file.messages())
 
-    _plan_then(lambda: Enrollment.objects.filter(pk=enrollment.pk).update(paid_through=month(2027, 3)),
+    _plan_then(lambda: Member.objects.filter(sponsorships=enrollment).update(paid_through=month(2027, 3)),
                notify_file, day=datetime.date(2026, 12, 21))
 
     assert statuses(enrollment) == {"prepaid_ending/sms": "skipped", "prepaid_ending/inbox": "skipped"}
