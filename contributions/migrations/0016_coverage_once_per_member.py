@@ -1,4 +1,4 @@
-"""Each (member, month) is covered at most once (0014 moved the ledger to members). Reminders to a
+"""Each (member, month) is covered at most once (0015 moved the ledger to members). Reminders to a
 worker whose sponsorship ended have no payer (Reminder.user is null), and settlements that came too
 late have their own review reasons."""
 
@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("contributions", "0014_coverage_ledger_of_members"),
+        ("contributions", "0015_ledger_to_members"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -27,7 +27,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registration", "0011_member_owns_the_nik"),
+        ("registration", "0012_member_owns_the_nik"),
         ("contributions", "0003_finance_group"),
     ]
 

@@ -1,5 +1,5 @@
 """The enrollment (a sponsorship) no longer holds the NIK, the birth date and sex, or the membership's
-uniqueness: its member does (0010). One open sponsorship per member replaces one open enrollment per
+uniqueness: its member does (0010, 0011). One open sponsorship per member replaces one open enrollment per
 NIK; the KPJ is unique among members, and a sponsorship shows its member's.
 
 Reversible: going back copies each member's NIK fields onto its enrollments."""
@@ -23,7 +23,7 @@ def nik_fields_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("registration", "0010_member"),
+        ("registration", "0011_members_from_enrollments"),
     ]
 
     operations = [

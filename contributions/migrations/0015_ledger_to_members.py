@@ -10,8 +10,7 @@ payment uncredited; one that still covers other months stays `paid`, with the re
 finance finds it (the admin's review-reason filter).
 """
 
-import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations
 from django.utils import timezone
 
 
@@ -59,26 +58,8 @@ def ledger_to_enrollments(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("contributions", "0013_drop_invoice_pending_sponsor_index"),
-        ("registration", "0010_member"),
+        ("contributions", "0014_coveragemonth_member"),
+        ("registration", "0011_members_from_enrollments"),
     ]
 
-    operations = [
-        migrations.AddField(
-            model_name="coveragemonth",
-            name="member",
-            field=models.ForeignKey(
-                db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT,
-                related_name="coverage_months", to="registration.member",
-            ),
-        ),
-        migrations.AlterField(
-            model_name="coveragemonth",
-            name="enrollment",
-            field=models.ForeignKey(
-                db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT,
-                related_name="coverage_months", to="registration.enrollment",
-            ),
-        ),
-        migrations.RunPython(ledger_to_members, ledger_to_enrollments),
-    ]
+    operations = [migrations.RunPython(ledger_to_members, ledger_to_enrollments)]
