@@ -184,3 +184,29 @@ def test_one_self_enrollment_under_concurrency(reference, settings):
     assert first_error(next(r for r in responses if r.status_code == 409)) == ("self_already_registered",
                                                                                "relationship")
     assert Enrollment.objects.filter(sponsor=sponsor, relationship="self").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_returning_member_gets_one_open_sponsorship_when_several_register_them_at_once(reference, settings):
+    """The member exists (their sponsor ended); two sponsors and the worker themselves register the NIK
+    at the same moment: one sponsorship opens, the others get 409, and no second member appears. (The
+    sponsors give another phone than the worker's: a registration naming it could be replaced by the
+    worker's own self-enrollment, test_members.py.)"""
+    from registration import services
+    from tests.factories import enrollment
+
+    settings.API_THROTTLING = False
+    for _ in range(3):
+        worker = UserFactory()
+        nik = make_nik()
+        services.enrollment_end(enrollment=enrollment(nik=nik, phone=worker.phone))
+        payloads = [
+            (client_for(UserFactory()), worker_payload(nik=nik)),
+            (client_for(UserFactory()), worker_payload(nik=nik)),
+            (client_for(worker), worker_payload(nik=nik, phone=worker.phone, relationship="self")),
+        ]
+        responses = race(payloads)
+        assert sorted(r.status_code for r in responses) == [201, 409, 409], [r.content for r in responses]
+        assert {first_error(r) for r in responses if r.status_code == 409} == {("nik_already_registered", "nik")}
+        member = Member.objects.get(nik_hash=blind_index(nik))
+        assert member.sponsorships.filter(status__in=("awaiting_consent", "pending_review", "approved")).count() == 1
