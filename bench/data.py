@@ -3,9 +3,12 @@
 What it holds (all deterministic, from a fixed random seed):
 - ~180 k sponsor accounts, each with 1 to 10 workers (uniform), reminder channel mixes (SMS ~80 %,
   push ~70 %, WhatsApp ~25 % of whom ~70 % opted in), ~10 % English, ~55 % with a push device;
-- 1,000,000 APPROVED enrollments: sectors from the seeded occupations, a `self` enrollment for ~10 %
-  of sponsors, paid_through spread over the last 5 and the next 3 months (~8 % never paid), a unique
-  11-digit KPJ number, a unique blind index (nik_hash) and a constant placeholder ciphertext;
+- 1,000,000 APPROVED enrollments (sponsorships), each of its own member: sectors from the seeded
+  occupations, a `self` enrollment for ~10 % of sponsors, the member's paid_through spread over the
+  last 5 and the next 3 months (~8 % never paid), a unique 11-digit KPJ number, a unique blind index
+  (nik_hash) and a constant placeholder ciphertext;
+- ~18 k more members whose only sponsorship ended (one more worker of ~10 % of the sponsors), with
+  the same spread of paid_through: the reminder pass's notice to members without a payer;
 - 4,000 pending invoices (1 or 2 workers each, 1 or 3 months, priced by the app's RateBook) with
   their InvoiceMonth lines and payment-simulator transactions.
 
@@ -26,7 +29,7 @@ from bench.common import BENCH_DATABASE_URL, info, manage
 
 def data_version(anchor: datetime.date) -> str:
     source = Path(generate.__file__).read_bytes()
-    return hashlib.sha256(source + f"|{anchor:%Y-%m}".encode()).hexdigest()[:16]
+    return hashlib.sha256(source + f"|{anchor:%Y-%m}|{generate.ENROLLMENTS}".encode()).hexdigest()[:16]
 
 
 def _admin_dsn() -> str:
@@ -111,7 +114,7 @@ def reset() -> None:
 
     Reminders, payments, coverage rows, notifications, inbox and outbox rows are never generated:
     emptied. Invoices (with their idempotency keys), lines and simulator rows the API phase created
-    are deleted; the generated invoices go back to pending and their enrollments to their generated
+    are deleted; the generated invoices go back to pending and their members to their generated
     coverage.
     """
     import psycopg
@@ -137,8 +140,8 @@ def reset() -> None:
             "WHERE transaction_status <> 'pending'"
         )
         cur.execute(
-            "UPDATE registration_enrollment e SET paid_through = s.paid_through, coverage_started = s.coverage_started "
-            "FROM bench_enrollment_snapshot s WHERE e.id = s.id AND (e.paid_through IS DISTINCT FROM s.paid_through "
-            "OR e.coverage_started IS DISTINCT FROM s.coverage_started)"
+            "UPDATE registration_member m SET paid_through = s.paid_through, coverage_started = s.coverage_started "
+            "FROM bench_member_snapshot s WHERE m.id = s.id AND (m.paid_through IS DISTINCT FROM s.paid_through "
+            "OR m.coverage_started IS DISTINCT FROM s.coverage_started)"
         )
         conn.commit()

@@ -4,9 +4,10 @@ inserted by hand-written SQL.
 The baseline is one `INSERT … SELECT … ON CONFLICT DO NOTHING` into `bench_reminder_baseline`, a
 copy of `contributions_reminder` with the same columns, defaults, indexes, unique constraint and
 foreign keys (LIKE … INCLUDING ALL, plus the foreign keys, which LIKE does not copy). It selects the
-same rows with plain equality joins: enrollments joined to the rules by paid_through (never-paid
-ones in a second branch), the payer's channels unnested with a LATERAL VALUES list, and "has a
-device" as a hash join on the distinct device owners. The rule rows themselves (which paid_through
+same rows with plain equality joins: members joined to the rules by paid_through (never-paid
+ones in a second branch) and to their approved sponsorship, the payer's channels unnested with a
+LATERAL VALUES list, "has a device" as a hash join on the distinct device owners, and the members
+without a payer as an anti-join, with their last ended sponsorship from a grouped list. The rule rows themselves (which paid_through
 gets which reminder on that day) come from `rules_for(day)`, so both statements answer the same
 question; the run checks that both tables end with exactly the same rows.
 
@@ -77,26 +78,29 @@ def baseline_sql(day, table: str = BASELINE_TABLE):
 
     rules = rules_for(day)
     values = ", ".join(
-        ["(%s::text, %s::date, %s::boolean, %s::date, %s::date, %s::boolean, %s::boolean)"] * len(rules)
+        ["(%s::text, %s::date, %s::boolean, %s::date, %s::date, %s::boolean, %s::boolean, %s::boolean)"] * len(rules)
     )
     params: list = []
     for r in rules:
-        params += [str(r.kind), r.paid_through, r.allow_never_paid, r.month, r.due, r.notify_worker, r.needs_prepaid]
+        params += [str(r.kind), r.paid_through, r.allow_never_paid, r.month, r.due, r.notify_worker, r.needs_prepaid,
+                   r.no_payer]
     params.append(add_months(day.replace(day=1), -1))
     sql = f"""
-WITH rules (kind, paid_through, allow_never_paid, month, due_date, notify_worker, needs_prepaid) AS (VALUES {values})
+WITH rules (kind, paid_through, allow_never_paid, month, due_date, notify_worker, needs_prepaid, no_payer)
+    AS (VALUES {values})
 INSERT INTO {table} ({COLUMNS}{other_names})
 SELECT t.id, t.sponsor_id, t.kind, c.channel, t.month, t.due_date, 'planned', true, 0, '', '', now(), now(){other_values}
 FROM (
-    SELECT e.id, e.sponsor_id, e.relationship, r.kind, r.month, r.due_date, r.notify_worker, r.needs_prepaid,
-           r.paid_through
-    FROM registration_enrollment e JOIN rules r ON r.paid_through = e.paid_through
-    WHERE e.status = 'approved'
+    SELECT e.id, e.sponsor_id, e.relationship, m.id AS member_id, r.kind, r.month, r.due_date, r.notify_worker,
+           r.needs_prepaid, r.paid_through
+    FROM registration_member m JOIN rules r ON r.paid_through = m.paid_through AND NOT r.no_payer
+    JOIN registration_enrollment e ON e.member_id = m.id AND e.status = 'approved'
   UNION ALL
-    SELECT e.id, e.sponsor_id, e.relationship, r.kind, r.month, r.due_date, r.notify_worker, r.needs_prepaid,
-           r.paid_through
-    FROM registration_enrollment e JOIN rules r ON r.allow_never_paid
-    WHERE e.status = 'approved' AND e.paid_through IS NULL
+    SELECT e.id, e.sponsor_id, e.relationship, m.id, r.kind, r.month, r.due_date, r.notify_worker,
+           r.needs_prepaid, r.paid_through
+    FROM registration_member m JOIN rules r ON r.allow_never_paid
+    JOIN registration_enrollment e ON e.member_id = m.id AND e.status = 'approved'
+    WHERE m.paid_through IS NULL
 ) t
 JOIN sponsors_user u ON u.id = t.sponsor_id
 LEFT JOIN (SELECT DISTINCT user_id FROM sponsors_device) d ON d.user_id = t.sponsor_id
@@ -111,8 +115,16 @@ WHERE c.wanted
   AND (NOT t.needs_prepaid OR EXISTS (
         SELECT 1 FROM contributions_coveragemonth a
         JOIN contributions_coveragemonth b
-          ON b.invoice_id = a.invoice_id AND b.enrollment_id = a.enrollment_id AND b.month = %s
-        WHERE a.enrollment_id = t.id AND a.month = t.paid_through))
+          ON b.invoice_id = a.invoice_id AND b.member_id = a.member_id AND b.month = %s
+        WHERE a.member_id = t.member_id AND a.month = t.paid_through))
+UNION ALL
+SELECT ended.id, NULL, r.kind, 'worker_sms', r.month, r.due_date, 'planned', true, 0, '', '', now(), now(){other_values}
+FROM rules r
+JOIN registration_member m ON r.no_payer AND m.paid_through = r.paid_through
+JOIN (SELECT member_id, max(id) AS id FROM registration_enrollment
+      WHERE status = 'ended' AND approved_at IS NOT NULL GROUP BY member_id) ended ON ended.member_id = m.id
+LEFT JOIN registration_enrollment payer ON payer.member_id = m.id AND payer.status = 'approved'
+WHERE payer.id IS NULL
 ON CONFLICT (enrollment_id, due_date, kind, channel) DO NOTHING
 """
     return sql, params

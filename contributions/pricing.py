@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from contributions.choices import RateKind
 from contributions.models import ContributionRate
 from core.exceptions import DomainError
+from registration import selectors as registration_selectors
 from registration import services as registration
 
 RATE_CACHE_SECONDS = 60
@@ -101,14 +102,14 @@ def month_price(*, month: datetime.date, sector: str, income_level: int, jht: bo
 
 
 def monthly_contributions_normal(enrollments: Iterable) -> dict[int, int]:
-    """The normal (unadjusted) monthly amount at today's rates, for each enrollment (the shared rate book:
-    no query while it is fresh)."""
+    """The normal (unadjusted) monthly amount at today's rates, for each enrollment (the shared rate book
+    and occupation sectors: no query while they are fresh)."""
     book = RateBook.current()
     month = registration.today_wib().replace(day=1)
     return {
         enrollment.pk: book.price(
             month=month,
-            sector=enrollment.occupation.sector,
+            sector=registration_selectors.occupation_sectors.get(enrollment.occupation_id),
             income_level=enrollment.income_level_id,
             jht=enrollment.jht,
             normal_only=True,

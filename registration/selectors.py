@@ -1,4 +1,5 @@
 import datetime
+import time
 
 from django.db.models import Case, DateField, F, Q, QuerySet, When
 
@@ -10,14 +11,16 @@ COVERAGE_STATUSES = ("not_started", "active", "arrears", "lapsed")
 
 
 def enrollment_list_for_sponsor(*, sponsor) -> QuerySet[Enrollment]:
-    """The caller's workers, newest first. Every object endpoint scopes through this."""
-    return Enrollment.objects.filter(sponsor=sponsor).select_related("occupation", "member").order_by("-id")
+    """The caller's workers with their members, newest first. Every object endpoint scopes through this.
+    (An occupation's sector comes from `occupation_sectors`, not from a join: the list is the API's
+    busiest read, and each join costs it query compilation.)"""
+    return Enrollment.objects.filter(sponsor=sponsor).select_related("member").order_by("-id")
 
 
 # Columns a worker list never shows (the ciphertext is the widest).
-_NOT_LISTED = ("review_flags", "consent_method", "consent_notice_version", "rejected_at", "expired_at",
-               "reviewed_by", "updated_at", "member__nik_encrypted", "member__nik_hash", "member__phone",
-               "member__created_at", "member__updated_at")
+_NOT_LISTED = ("sponsor", "review_flags", "consent_method", "consent_notice_version", "approved_at", "rejected_at",
+               "expired_at", "reviewed_by", "updated_at", "member__nik_encrypted", "member__nik_hash",
+               "member__phone", "member__created_at", "member__updated_at")
 
 
 def enrollment_page_for_sponsor(
@@ -95,6 +98,30 @@ def members_with_a_payer(*, member_ids: set[int]) -> set[int]:
         return set()
     approved = Enrollment.objects.filter(member_id__in=member_ids, status=EnrollmentStatus.APPROVED)
     return set(approved.values_list("member_id", flat=True))
+
+
+class _OccupationSectors:
+    """Each occupation's sector, for pricing a worker: a table of a few dozen rows that back-office edits
+    rarely, read at most once a minute per process (like contributions.pricing.RateBook), and again at
+    once for a code it does not know yet."""
+
+    ttl_seconds = 60
+
+    def __init__(self):
+        self.forget()
+
+    def forget(self) -> None:
+        self.sectors: dict[str, str] = {}
+        self.loaded_at = float("-inf")
+
+    def get(self, code: str) -> str:
+        if time.monotonic() - self.loaded_at > self.ttl_seconds or code not in self.sectors:
+            self.sectors = dict(Occupation.objects.values_list("code", "sector"))
+            self.loaded_at = time.monotonic()
+        return self.sectors[code]
+
+
+occupation_sectors = _OccupationSectors()
 
 
 def occupation_list() -> QuerySet[Occupation]:

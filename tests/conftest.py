@@ -119,7 +119,10 @@ def notify_file(settings, tmp_path):
 def _fresh_rate_book():
     """The process-wide rate cache must not carry rows from another test's (rolled back) data."""
     from contributions.pricing import RateBook
+    from registration.selectors import occupation_sectors
 
     RateBook.forget()
+    occupation_sectors.forget()
     yield
     RateBook.forget()
+    occupation_sectors.forget()

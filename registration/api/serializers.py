@@ -115,7 +115,7 @@ def shown_membership(obj, *, today) -> tuple[str | None, Coverage, dict | None]:
     member = obj.member
     if obj.status == EnrollmentStatus.APPROVED:
         kpj, paid_through, started, payable = member.kpj_number, member.paid_through, member.coverage_started, True
-    elif obj.status == EnrollmentStatus.ENDED and obj.approved_at is not None:
+    elif obj.status == EnrollmentStatus.ENDED and obj.kpj_number is not None:  # it was approved
         kpj, paid_through, started, payable = obj.kpj_number, obj.ended_paid_through, obj.ended_coverage_started, False
     else:
         return None, coverage_for(paid_through=None, today=today, payable=False), None
