@@ -89,10 +89,6 @@ class Member(BaseModel):
             models.UniqueConstraint(fields=["nik_hash"], name="%(app_label)s_%(class)s_one_per_nik"),
             models.UniqueConstraint(fields=["kpj_number"], name="%(app_label)s_%(class)s_kpj_uniq"),
         ]
-        indexes = [
-            # The daily reminder pass selects members by their last paid month.
-            models.Index(fields=["paid_through"], name="registration_mem_paid_idx"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.kpj_number or 'member #' + str(self.pk)} ({self.nik_masked})"

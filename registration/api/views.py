@@ -205,7 +205,7 @@ class WorkerEndView(WorkerScopedView):
 
 # --- The worker's own view of who sponsors them (UU PDP) ---------------------------------------------
 
-SPONSORSHIP_TAG = ["me"]
+SPONSORSHIP_TAG = ["accounts"]  # with /me
 
 
 class SponsorshipListView(APIView):

@@ -39,7 +39,6 @@ class Migration(migrations.Migration):
                     models.UniqueConstraint(fields=("nik_hash",), name="registration_member_one_per_nik"),
                     models.UniqueConstraint(fields=("kpj_number",), name="registration_member_kpj_uniq"),
                 ],
-                "indexes": [models.Index(fields=["paid_through"], name="registration_mem_paid_idx")],
             },
         ),
         migrations.AddField(
