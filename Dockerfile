@@ -22,6 +22,8 @@ RUN SECRET_KEY=build-time-only-secret-key-not-used-at-run-time-0123456789abcdef 
     JWT_SIGNING_KEY=build-time-only-jwt-key-not-used-at-run-time-0123456789abcdef \
     NIK_ENCRYPTION_KEYS=YnVpbGQtdGltZS1vbmx5LW5vdC1hLXJlYWwta2V5ISE= \
     NIK_HASH_KEY=build-time-only \
+    CARD_SIGNING_KEY=build-time-only-card-signing-key-not-used-at-run-time \
+    PUBLIC_BASE_URL=https://build.invalid \
     DATABASE_URL=postgres://build@localhost:5432/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput --verbosity 0

@@ -46,6 +46,8 @@ check-deploy: export SECRET_KEY ?= check-deploy-only-secret-key-0123456789abcdef
 check-deploy: export JWT_SIGNING_KEY ?= check-deploy-only-jwt-signing-key-0123456789abcdefghijklmnopq
 check-deploy: export NIK_ENCRYPTION_KEYS ?= Y2hlY2stZGVwbG95LW9ubHktbm90LWEtcmVhbC1rZXk=
 check-deploy: export NIK_HASH_KEY ?= check-deploy-only-nik-hash-key
+check-deploy: export CARD_SIGNING_KEY ?= check-deploy-only-card-signing-key-0123456789
+check-deploy: export PUBLIC_BASE_URL ?= https://api.example.id
 check-deploy: export DATABASE_URL ?= postgres://root@127.0.0.1:5432/root
 check-deploy: export REDIS_URL ?= redis://127.0.0.1:6379/0
 check-deploy: export ALLOWED_HOSTS ?= api.example.id

@@ -130,7 +130,9 @@ def test_app_services_share_one_image_and_production_settings(services, name):
 
 @pytest.mark.parametrize("name", APP_SERVICES)
 @pytest.mark.parametrize(
-    "secret", ["SECRET_KEY", "JWT_SIGNING_KEY", "NIK_ENCRYPTION_KEYS", "NIK_HASH_KEY", "ALLOWED_HOSTS"]
+    "secret",
+    ["SECRET_KEY", "JWT_SIGNING_KEY", "NIK_ENCRYPTION_KEYS", "NIK_HASH_KEY", "CARD_SIGNING_KEY", "PUBLIC_BASE_URL",
+     "ALLOWED_HOSTS"],
 )
 def test_secrets_come_from_the_environment_and_are_required(services, name, secret):
     value = services[name]["environment"][secret]

@@ -21,6 +21,8 @@ REQUIRED = [
     "JWT_SIGNING_KEY",
     "NIK_ENCRYPTION_KEYS",
     "NIK_HASH_KEY",
+    "CARD_SIGNING_KEY",
+    "PUBLIC_BASE_URL",
     "DATABASE_URL",
     "REDIS_URL",
     "MIDTRANS_SERVER_KEY",
@@ -47,6 +49,8 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         JWT_SIGNING_KEY=secrets.token_urlsafe(50),
         NIK_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         NIK_HASH_KEY=secrets.token_urlsafe(32),
+        CARD_SIGNING_KEY=secrets.token_urlsafe(32),
+        PUBLIC_BASE_URL="https://api.example.id",
         DATABASE_URL="postgres://root@127.0.0.1:5432/root",
         REDIS_URL="redis://127.0.0.1:6379/9",
         ALLOWED_HOSTS="api.example.id",
@@ -82,6 +86,25 @@ def test_check_deploy_passes_with_two_encryption_keys_for_rotation():
     keys = f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}"
     result = check_deploy(production_env(NIK_ENCRYPTION_KEYS=keys))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_passes_with_two_card_signing_keys_for_rotation():
+    keys = f"{secrets.token_urlsafe(32)},{secrets.token_urlsafe(32)}"
+    result = check_deploy(production_env(CARD_SIGNING_KEY=keys))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("keys", ["x" * 31, f"{secrets.token_urlsafe(32)},short"])
+def test_refuses_a_short_card_signing_key(keys):
+    result = check_deploy(production_env(CARD_SIGNING_KEY=keys))
+    assert result.returncode != 0
+    assert "CARD_SIGNING_KEY" in result.stderr
+
+
+def test_refuses_a_plain_http_public_base_url():
+    result = check_deploy(production_env(PUBLIC_BASE_URL="http://api.example.id"))
+    assert result.returncode != 0
+    assert "PUBLIC_BASE_URL" in result.stderr
 
 
 @pytest.mark.parametrize("name", REQUIRED)

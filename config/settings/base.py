@@ -204,6 +204,7 @@ THROTTLE_RATES = {
     "otp_send_phone": env("THROTTLE_OTP_SEND_PHONE", default="1/min"),
     "otp_verify": env("THROTTLE_OTP_VERIFY", default="20/min"),
     "invoice_create": env("THROTTLE_INVOICE_CREATE", default="30/min"),
+    "card_verify": env("THROTTLE_CARD_VERIFY", default="30/min"),
 }
 
 REST_FRAMEWORK = {
@@ -250,6 +251,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "ProgrammeEnum": "registration.choices.Programme.choices",
+        "CoverageStatusEnum": ["not_started", "active", "arrears", "lapsed"],
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -291,6 +294,13 @@ SIMPLE_JWT = {
 NIK_ENCRYPTION_KEYS = env.list("NIK_ENCRYPTION_KEYS", default=[])
 # Key of the HMAC blind index used to find and de-duplicate NIKs without decrypting them.
 NIK_HASH_KEY = env("NIK_HASH_KEY", default="")
+
+# Keys that sign the membership card's QR code (registration/cardcode.py), comma-separated, newest
+# first: new codes are signed with the first, and a code signed with any of them is accepted, so a
+# key can be rotated without reprinting the cards signed with the one before.
+CARD_SIGNING_KEY = env.list("CARD_SIGNING_KEY", default=[])
+# Where the public reaches this API: the card's QR holds {PUBLIC_BASE_URL}/api/v1/verify/{code}.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # --- Domain rules ---------------------------------------------------------------------------------
 

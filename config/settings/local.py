@@ -14,5 +14,6 @@ NIK_ENCRYPTION_KEYS = env.list(
     "NIK_ENCRYPTION_KEYS", default=["ZGV2LW9ubHktbmlrLWtleS1ub3QtZm9yLXByb2R1Y3Q="]
 )
 NIK_HASH_KEY = env("NIK_HASH_KEY", default="dev-only-nik-hash-key")
+CARD_SIGNING_KEY = env.list("CARD_SIGNING_KEY", default=["dev-only-card-signing-key-not-for-production"])
 
 validate_settings(globals())

@@ -7,12 +7,16 @@ from .base import *  # noqa: F403
 from .base import env, validate_settings
 
 DEBUG = False
+# The base default points at a laptop; a printed card's QR must name the real public address.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="").rstrip("/")
 
 _REQUIRED = {
     "SECRET_KEY": SECRET_KEY,  # noqa: F405
     "JWT_SIGNING_KEY": JWT_SIGNING_KEY,  # noqa: F405
     "NIK_HASH_KEY": NIK_HASH_KEY,  # noqa: F405
     "NIK_ENCRYPTION_KEYS": NIK_ENCRYPTION_KEYS,  # noqa: F405
+    "CARD_SIGNING_KEY": CARD_SIGNING_KEY,  # noqa: F405
+    "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
     "DATABASE_URL": env("DATABASE_URL", default=""),
     "REDIS_URL": REDIS_URL,  # noqa: F405
 }
@@ -28,6 +32,11 @@ for _key in NIK_ENCRYPTION_KEYS:  # noqa: F405
         Fernet(_key)
     except ValueError as exc:
         raise ImproperlyConfigured("NIK_ENCRYPTION_KEYS holds a key that is not a Fernet key.") from exc
+if any(len(_key) < 32 for _key in CARD_SIGNING_KEY):  # noqa: F405
+    raise ImproperlyConfigured("Each CARD_SIGNING_KEY must be at least 32 characters.")
+if not PUBLIC_BASE_URL.startswith("https://"):
+    # Printed on every card: a plain-HTTP address would let anyone on the way answer for us.
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be an https:// address.")
 if not API_THROTTLING:  # noqa: F405
     raise ImproperlyConfigured("API_THROTTLING=false is for load tests only; production refuses it.")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="midtrans")

@@ -11,6 +11,8 @@ JWT_SIGNING_KEY = "test-jwt-signing-key-0123456789abcdef0123456789"
 SIMPLE_JWT["SIGNING_KEY"] = JWT_SIGNING_KEY  # noqa: F405
 NIK_ENCRYPTION_KEYS = ["dGVzdC1vbmx5LW5pay1rZXktMDEyMzQ1Njc4OWFiY2Q="]
 NIK_HASH_KEY = "test-nik-hash-key"
+CARD_SIGNING_KEY = ["test-card-signing-key-0123456789abcdef"]
+PUBLIC_BASE_URL = "https://verify.test.example"
 
 DATABASES = {"default": database("postgres://root@127.0.0.1:5432/root")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
