@@ -26,8 +26,13 @@ class DomainError(APIException):
 
 
 class Conflict(DomainError):
-    def __init__(self, code: str, *, attr: str | None = None, **params):
+    """409. `text` picks a message other than the code's own, where one code is raised in situations a
+    person should read differently (`worker_not_approved` for a payment, or for a membership card)."""
+
+    def __init__(self, code: str, *, attr: str | None = None, text: str | None = None, **params):
         super().__init__(code, status_code=status.HTTP_409_CONFLICT, attr=attr, **params)
+        if text is not None:
+            self.detail = ErrorDetail(message(text, **params), code=code)
 
 
 class LimitReached(DomainError):

@@ -154,6 +154,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "{name} belum disetujui, jadi belum bisa dibayar.",
         "en": "{name} is not approved yet, so cannot be paid for.",
     },
+    "card_not_issued": {
+        "id": "{name} belum disetujui, jadi belum punya nomor KPJ dan kartu peserta.",
+        "en": "{name} is not approved yet, so has no KPJ number or membership card.",
+    },
+    "invoice_not_paid": {
+        "id": "Tagihan ini belum dibayar, jadi belum ada kuitansi.",
+        "en": "This invoice is not paid, so there is no receipt yet.",
+    },
     "pending_invoice_exists": {
         "id": "Sudah ada tagihan yang menunggu pembayaran untuk pekerja ini.",
         "en": "A pending invoice already covers this worker.",

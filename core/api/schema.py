@@ -1,6 +1,7 @@
 """OpenAPI helpers: document the domain error codes each endpoint can answer (API.md), so the served
 schema and the responses agree (Schemathesis checks them)."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
@@ -56,9 +57,20 @@ def server_error_response(name: str, codes: list[str], description: str = "") ->
 RequestTooLargeErrorResponse = _error_response_serializer("RequestTooLarge", ["request_too_large"])
 
 
+def binary_response(media_type: str, description: str) -> dict:
+    """The 200 of a view that answers a document (core.api.documents): `{(200, media_type): …}`."""
+    return {(200, media_type): OpenApiResponse(response=OpenApiTypes.BINARY, description=description)}
+
+
 class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, with a malformed body documented as the `validation_error`
-    (`parse_error`, attr null) that API.md's "every 400 is a validation_error" makes it."""
+    (`parse_error`, attr null) that API.md's "every 400 is a validation_error" makes it, and every
+    error documented as JSON, also where the success is a PDF or an image (core.api.documents)."""
+
+    def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
+        if not media_types and str(status_code)[0] in "45":
+            media_types = ["application/json"]
+        return super()._get_response_for_code(serializer, status_code, media_types, direction)
 
     def _should_add_parse_error_response(self) -> bool:
         return False
