@@ -19,9 +19,9 @@ from core.queue import publish
 from notifications.backends import OutgoingMessage, PermanentSendError, TransientSendError, get_backend
 from notifications.choices import Channel, MessageStatus
 from notifications.models import InboxItem, Message
-from notifications.templates import CODE_KINDS, month_label, render, rupiah
+from notifications.templates import CODE_KINDS, date_label, month_label, render, rupiah
 
-__all__ = ["month_label", "rupiah"]  # text helpers other apps use in their messages
+__all__ = ["date_label", "month_label", "rupiah"]  # text helpers other apps use in their messages
 
 logger = logging.getLogger(__name__)
 

@@ -302,6 +302,12 @@ def month_label(month, language: str) -> str:
     return f"{names[month.month - 1]} {month.year}"
 
 
+def date_label(day, language: str) -> str:
+    """`5 Juli 1990` / `5 July 1990`."""
+    names = MONTHS.get((language or "id")[:2], MONTHS["id"])
+    return f"{day.day} {names[day.month - 1]} {day.year}"
+
+
 def rupiah(amount: int) -> str:
     """Whole rupiah the Indonesian way: `Rp36.800`."""
     return "Rp" + f"{amount:,}".replace(",", ".")
