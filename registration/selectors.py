@@ -1,10 +1,15 @@
 import datetime
 import time
+from dataclasses import dataclass
 
 from django.db.models import Case, DateField, F, Q, QuerySet, When
+from django.utils import timezone
 
+from core.exceptions import Conflict
+from registration import cardcode
+from registration.benefits import benefit_list
 from registration.choices import OPEN_STATUSES, EnrollmentStatus
-from registration.coverage import MAX_ARREARS_MONTHS, add_months, due_date
+from registration.coverage import MAX_ARREARS_MONTHS, Coverage, add_months, coverage_for, due_date
 from registration.models import Enrollment, IncomeLevel, Member, Occupation
 
 COVERAGE_STATUSES = ("not_started", "active", "arrears", "lapsed")
@@ -142,3 +147,125 @@ def income_level_get(*, amount) -> IncomeLevel | None:
     if isinstance(amount, bool) or not isinstance(amount, int):
         return None
     return IncomeLevel.objects.filter(amount=amount, is_active=True).first()
+
+
+# --- The member's documents: card, public verification, benefits ----------------------------------
+#
+# Everything these documents show of a member is read by the two `member_facts_*` functions: the rest
+# (card, verification page, benefits) works on MemberFacts and never touches a model.
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the member's documents show of the person behind a worker (a sponsorship)."""
+
+    kpj_number: str | None
+    full_name: str
+    nik_masked: str
+    birth_date: datetime.date
+    programmes: list[str]
+    occupation: str
+    income_level: int
+    paid_through: datetime.date | None  # the coverage ledger's last paid month
+    coverage_started: datetime.date | None  # the first month of the current coverage period
+    payable: bool  # the sponsorship can still be paid for (so the coverage has a next due date)
+
+    def coverage(self, today: datetime.date) -> Coverage:
+        return coverage_for(paid_through=self.paid_through, today=today, payable=self.payable)
+
+
+def member_facts_for(*, worker: Enrollment) -> MemberFacts:
+    """The facts of the member that `worker` (the caller's, already scoped) is a sponsorship of."""
+    return MemberFacts(
+        kpj_number=worker.kpj_number,
+        full_name=worker.full_name,
+        nik_masked=worker.nik_masked,
+        birth_date=worker.birth_date,
+        programmes=worker.programmes,
+        occupation=worker.occupation_id,
+        income_level=worker.income_level_id,
+        paid_through=worker.paid_through,
+        coverage_started=worker.coverage_started,
+        payable=worker.status == EnrollmentStatus.APPROVED,
+    )
+
+
+def member_facts_by_kpj(*, kpj_number: str) -> MemberFacts | None:
+    """The member with this KPJ number, whoever sponsors them (the public card check)."""
+    worker = (
+        Enrollment.objects.filter(kpj_number=kpj_number)
+        .only("kpj_number", "full_name", "nik_last4", "birth_date", "jht", "occupation_id", "income_level_id",
+              "paid_through", "coverage_started", "status")
+        .first()
+    )
+    return member_facts_for(worker=worker) if worker is not None else None
+
+
+@dataclass(frozen=True)
+class CardData:
+    """The membership card (e-KTA) of API.md `GET /workers/{id}/card`."""
+
+    member: MemberFacts
+    coverage: Coverage
+    member_since: datetime.date | None
+    verify_url: str
+
+
+def card_data_for(*, worker: Enrollment, today: datetime.date) -> CardData:
+    """The card of the member behind `worker`; 409 `worker_not_approved` before they have a KPJ."""
+    member = member_facts_for(worker=worker)
+    if not member.kpj_number:
+        raise Conflict("worker_not_approved", text="card_not_issued", name=member.full_name)
+    return CardData(
+        member=member,
+        coverage=member.coverage(today),
+        member_since=member.coverage_started,
+        verify_url=cardcode.verify_url(member.kpj_number),
+    )
+
+
+def mask_name(full_name: str) -> str:
+    """Each part keeps its first letter: `Siti Aminah` → `S*** A*****` (API.md)."""
+    return " ".join(part[0] + "*" * (len(part) - 1) for part in full_name.split())
+
+
+def mask_kpj(kpj_number: str) -> str:
+    """The last 4 digits: `*******0009`."""
+    return "*" * (len(kpj_number) - 4) + kpj_number[-4:]
+
+
+def verification_for(*, code: str, today: datetime.date) -> dict | None:
+    """The public answer for a card's code, computed now; None for an unknown, forged or altered code.
+
+    Only what a clinic or employer needs to trust a card: never the NIK, phone, birth date or address.
+    """
+    kpj_number = cardcode.card_code_read(code)
+    if kpj_number is None:
+        return None
+    member = member_facts_by_kpj(kpj_number=kpj_number)
+    if member is None:
+        return None
+    coverage = member.coverage(today)
+    return {
+        "valid": True,
+        "name": mask_name(member.full_name),
+        "kpj_masked": mask_kpj(kpj_number),
+        "programmes": member.programmes,
+        "coverage_status": coverage.status,
+        "paid_through": coverage.paid_through,
+        "checked_at": timezone.now(),
+    }
+
+
+def benefits_for(*, worker: Enrollment, today: datetime.date, language: str) -> list[dict]:
+    """What the member behind `worker` is protected for today (API.md `GET /workers/{id}/benefits`)."""
+    member = member_facts_for(worker=worker)
+    return benefit_list(
+        programmes=member.programmes,
+        income_level=member.income_level,
+        birth_date=member.birth_date,
+        coverage_status=member.coverage(today).status,
+        coverage_started=member.coverage_started,
+        today=today,
+        language=language,
+    )

@@ -208,3 +208,67 @@ class OccupationSerializer(serializers.ModelSerializer):
         from django.utils import translation
 
         return obj.name_for((translation.get_language() or "id")[:2])
+
+
+def _month(value) -> str | None:
+    return value.strftime("%Y-%m") if value else None
+
+
+
+class CardSerializer(serializers.Serializer):
+    """The member's card (e-KTA): what the printable card shows, and the text of its QR code."""
+
+    kpj_number = serializers.CharField()
+    full_name = serializers.CharField()
+    nik_masked = serializers.CharField()
+    birth_date = serializers.DateField()
+    programmes = serializers.ListField(child=serializers.ChoiceField(choices=Programme.choices))
+    occupation = serializers.CharField()
+    coverage = CoverageSerializer()
+    member_since = serializers.CharField(allow_null=True, help_text="YYYY-MM: the member's coverage_started.")
+    verify_url = serializers.URLField(help_text="The public page that checks this card live.")
+    qr_payload = serializers.CharField(help_text="The exact text in the QR code: the verify_url.")
+
+    def to_representation(self, card) -> dict:
+        member = card.member
+        return {
+            "kpj_number": member.kpj_number,
+            "full_name": member.full_name,
+            "nik_masked": member.nik_masked,
+            "birth_date": member.birth_date.isoformat(),
+            "programmes": member.programmes,
+            "occupation": member.occupation,
+            "coverage": coverage_data(card.coverage),
+            "member_since": _month(card.member_since),
+            "verify_url": card.verify_url,
+            "qr_payload": card.verify_url,
+        }
+
+
+class BenefitSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable key of the benefit, e.g. jkm_death.")
+    programme = serializers.ChoiceField(choices=Programme.choices)
+    title = serializers.CharField()
+    amount = serializers.IntegerField(allow_null=True, help_text="Whole rupiah; null when not a fixed sum.")
+    description = serializers.CharField()
+    eligible = serializers.BooleanField(help_text="The member is protected for this today.")
+    eligible_from = serializers.DateField(allow_null=True, help_text="The day it applies (from).")
+
+
+class VerificationSerializer(serializers.Serializer):
+    """The public answer for a membership card: masked, computed when asked."""
+
+    valid = serializers.BooleanField()
+    name = serializers.CharField(help_text="Each name part keeps its first letter: S*** A*****.")
+    kpj_masked = serializers.CharField(help_text="The last 4 digits: *******0009.")
+    programmes = serializers.ListField(child=serializers.ChoiceField(choices=Programme.choices))
+    coverage_status = serializers.ChoiceField(choices=["not_started", "active", "arrears", "lapsed"])
+    paid_through = serializers.CharField(allow_null=True, help_text="Last paid month, YYYY-MM.")
+    checked_at = serializers.DateTimeField()
+
+    def to_representation(self, answer) -> dict:
+        return {
+            **answer,
+            "paid_through": _month(answer["paid_through"]),
+            "checked_at": datetime_representation(answer["checked_at"]),
+        }

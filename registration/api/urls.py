@@ -19,4 +19,9 @@ urlpatterns = [
         views.SponsorshipWithdrawView.as_view(),
         name="me-sponsorship-withdraw",
     ),
+    path("workers/<int:pk>/card", views.WorkerCardView.as_view(), name="worker-card"),
+    path("workers/<int:pk>/card.pdf", views.WorkerCardPdfView.as_view(), name="worker-card-pdf"),
+    path("workers/<int:pk>/card.png", views.WorkerCardPngView.as_view(), name="worker-card-png"),
+    path("workers/<int:pk>/benefits", views.WorkerBenefitsView.as_view(), name="worker-benefits"),
+    path("verify/<str:code>", views.CardVerifyView.as_view(), name="card-verify"),
 ]

@@ -1,26 +1,35 @@
 """Thin views: parse, call a service or selector, render. Every worker URL is scoped to the caller."""
 
 from django.http import Http404
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.schema import client_error, domain_validation_errors
+from core.api.documents import DocumentView, document_response
+from core.api.schema import binary_response, client_error, domain_validation_errors
 from core.api.throttling import ScopedRateThrottle
+from registration import card as card_documents
 from registration import ports, selectors, services
 from registration.api.serializers import (
+    BenefitSerializer,
+    CardSerializer,
     ConsentSerializer,
     OccupationSerializer,
     SponsorshipSerializer,
+    VerificationSerializer,
     WorkerCreateSerializer,
     WorkerSerializer,
     WorkerUpdateSerializer,
 )
+from registration.api.verify_page import VerifyPageRenderer
 from registration.choices import EnrollmentStatus
 
 TAG = ["workers"]
@@ -230,6 +239,98 @@ class SponsorshipWithdrawView(APIView):
             raise Http404
         enrollment = services.sponsorship_withdraw(enrollment=enrollment)
         return Response(SponsorshipSerializer(enrollment, context={"today": services.today_wib()}).data)
+# --- The member's documents ------------------------------------------------------------------------
+
+CARD_TAG = ["membership card"]
+NOT_APPROVED = client_error(
+    "CardNotIssued", ["worker_not_approved"], "The member has no KPJ number yet (not approved)."
+)
+
+
+class WorkerCardView(WorkerScopedView):
+    @extend_schema(tags=CARD_TAG, responses={200: CardSerializer, 409: NOT_APPROVED})
+    def get(self, request, pk: int):
+        card = selectors.card_data_for(worker=self.get_worker(pk), today=services.today_wib())
+        return Response(CardSerializer(card).data)
+
+
+class WorkerCardPdfView(DocumentView, WorkerScopedView):
+    @extend_schema(
+        tags=CARD_TAG,
+        responses={
+            **binary_response("application/pdf", "The printable card, 85.6 × 54 mm, with its QR code."),
+            409: NOT_APPROVED,
+        },
+    )
+    def get(self, request, pk: int):
+        card = selectors.card_data_for(worker=self.get_worker(pk), today=services.today_wib())
+        pdf = card_documents.card_pdf(card, language=translation.get_language())
+        return document_response(pdf, media_type="application/pdf", filename=f"e-kta-{card.member.kpj_number}.pdf")
+
+
+class WorkerCardPngView(DocumentView, WorkerScopedView):
+    @extend_schema(
+        tags=CARD_TAG,
+        responses={
+            **binary_response("image/png", "The card as an image, 1011 × 638 pixels (300 dpi)."),
+            409: NOT_APPROVED,
+        },
+    )
+    def get(self, request, pk: int):
+        card = selectors.card_data_for(worker=self.get_worker(pk), today=services.today_wib())
+        png = card_documents.card_png(card, language=translation.get_language())
+        return document_response(png, media_type="image/png", filename=f"e-kta-{card.member.kpj_number}.png")
+
+
+class WorkerBenefitsView(WorkerScopedView):
+    @extend_schema(
+        tags=CARD_TAG,
+        responses={200: BenefitSerializer(many=True)},
+        description="What the member is protected for today, with the member's own dates, in the request's "
+        "language (Accept-Language).",
+    )
+    def get(self, request, pk: int):
+        rows = selectors.benefits_for(
+            worker=self.get_worker(pk), today=services.today_wib(), language=translation.get_language()
+        )
+        return Response(BenefitSerializer(rows, many=True).data)
+
+
+class CardVerifyView(APIView):
+    """Public: what a card's QR opens. JSON for apps; a small page for a browser (Accept: text/html)."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, VerifyPageRenderer]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "card_verify"
+
+    @extend_schema(
+        tags=CARD_TAG,
+        auth=[],
+        parameters=[
+            OpenApiParameter(
+                "lang", OpenApiTypes.STR, required=False, description="`en` for the page in English (text/html)."
+            )
+        ],
+        responses={
+            (200, "application/json"): VerificationSerializer,
+            (200, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="The same facts as a web page."),
+            (404, "application/json"): client_error("CardUnknown", ["not_found"], "Unknown, forged or altered."),
+            (404, "text/html"): OpenApiResponse(OpenApiTypes.STR, description="A page saying the card is not valid."),
+        },
+    )
+    def get(self, request, code: str):
+        answer = selectors.verification_for(code=code, today=services.today_wib())
+        if answer is None:
+            raise Http404
+        return Response(VerificationSerializer(answer).data)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # the answer is today's status, computed live
+        patch_vary_headers(response, ["Accept"])
+        return response
 
 
 class OccupationListView(APIView):
