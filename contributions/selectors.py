@@ -1,7 +1,11 @@
+import datetime
+from dataclasses import dataclass
+
 from django.db.models import Prefetch, QuerySet
 
+from contributions.choices import InvoiceStatus
 from contributions.models import Invoice, InvoiceMonth, Payment
-from contributions.pricing import RateBook
+from contributions.pricing import MonthPrice, RateBook
 from registration import selectors as registration
 from registration import services as registration_services
 
@@ -41,3 +45,95 @@ def invoice_get_by_number_for_sponsor(*, sponsor, number) -> Invoice | None:
 
 def invoice_get_by_idempotency_key(*, sponsor, key: str) -> Invoice | None:
     return invoice_list_for_sponsor(sponsor=sponsor).filter(idempotency_key=key).first()
+
+
+# --- Receipts -------------------------------------------------------------------------------------
+#
+# What a receipt shows is read by `receipt_for` and `receipt_document_for`; the PDF
+# (contributions/receipts.py) works on their dataclasses and never touches a model.
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """API.md "Receipts": the receipt a paid invoice carries."""
+
+    number: str
+    paid_at: datetime.datetime
+    amount: int
+    method: str
+
+
+@dataclass(frozen=True)
+class ReceiptWorker:
+    full_name: str
+    nik_masked: str
+    kpj_number: str | None
+    months: list[MonthPrice]
+
+    @property
+    def total(self) -> int:
+        return sum(month.total for month in self.months)
+
+
+@dataclass(frozen=True)
+class ReceiptDocument:
+    receipt: Receipt
+    invoice_number: str
+    payer_name: str
+    payer_phone: str
+    workers: list[ReceiptWorker]
+    total: int
+
+
+def _payment_method(invoice: Invoice) -> str:
+    # Every invoice is paid today by a BCA virtual account: the bank of the Midtrans charge, which the
+    # simulator imitates. Once invoices carry their `payment.method` (API.md "Payment methods"), read it.
+    return getattr(invoice, "payment_method", "") or "va_bca"
+
+
+def receipt_for(*, invoice: Invoice) -> Receipt | None:
+    """The receipt of a paid invoice (its credited payment); None in any other status."""
+    if invoice.status != InvoiceStatus.PAID:
+        return None
+    payment = (
+        Payment.objects.filter(invoice=invoice, credited=True, receipt_number__isnull=False).order_by("id").first()
+    )
+    if payment is None:
+        return None
+    return Receipt(
+        number=payment.receipt_number,
+        paid_at=invoice.paid_at or payment.confirmed_at,
+        amount=payment.gross_amount,
+        method=_payment_method(invoice),
+    )
+
+
+def receipt_document_for(*, invoice: Invoice) -> ReceiptDocument | None:
+    """Everything the receipt PDF shows: the payer, and each worker's months as billed and paid."""
+    receipt = receipt_for(invoice=invoice)
+    if receipt is None:
+        return None
+    workers: dict[int, ReceiptWorker] = {}
+    lines = invoice.lines.select_related("enrollment").order_by("enrollment_id", "month")
+    for line in lines:
+        if line.enrollment_id not in workers:
+            enrollment = line.enrollment
+            workers[line.enrollment_id] = ReceiptWorker(
+                full_name=enrollment.full_name,
+                nik_masked=enrollment.nik_masked,
+                kpj_number=enrollment.kpj_number,
+                months=[],
+            )
+        workers[line.enrollment_id].months.append(
+            # Its total is the line's: the database holds total = jkk + jkm + jht (InvoiceMonth).
+            MonthPrice(month=line.month, jkk=line.jkk, jkm=line.jkm, jht=line.jht, adjustment=line.adjustment or None)
+        )
+    sponsor = invoice.sponsor
+    return ReceiptDocument(
+        receipt=receipt,
+        invoice_number=invoice.number,
+        payer_name=sponsor.full_name,
+        payer_phone=sponsor.phone,
+        workers=list(workers.values()),
+        total=invoice.total,
+    )

@@ -525,7 +525,7 @@ def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
     payment.receipt_number = f"RCP-{timezone.localtime(now):%Y%m}-{payment.pk:06d}"
     payment.save(update_fields=["receipt_number"])
     _transition(invoice, InvoiceStatus.PAID, paid_at=now)
-    _send_receipts(invoice, lines, members)
+    _send_receipts(invoice, lines, members, receipt_number=payment.receipt_number)
     return invoice
 
 
@@ -533,7 +533,7 @@ def _month_name(month: datetime.date, language: str) -> str:
     return notifications.month_label(month, language)
 
 
-def _send_receipts(invoice: Invoice, lines: list[InvoiceMonth], members: dict) -> None:
+def _send_receipts(invoice: Invoice, lines: list[InvoiceMonth], members: dict, *, receipt_number: str) -> None:
     sponsor = invoice.sponsor
     last_by_worker: dict[int, tuple[Enrollment, datetime.date]] = {}
     for line in lines:
@@ -548,6 +548,7 @@ def _send_receipts(invoice: Invoice, lines: list[InvoiceMonth], members: dict) -
         user=sponsor,
         kind="payment_received",
         number=invoice.number,
+        receipt_number=receipt_number,
         amount=notifications.rupiah(invoice.total),
         covered=covered,
     )

@@ -129,11 +129,13 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     "payment_received": {
         "id": {
             "title": "Pembayaran diterima",
-            "body": "Pembayaran {number} sebesar {amount} sudah kami terima. Terlindungi: {covered}. Terima kasih.",
+            "body": "Pembayaran {number} sebesar {amount} sudah kami terima, kuitansi {receipt_number}. "
+            "Terlindungi: {covered}. Terima kasih.",
         },
         "en": {
             "title": "Payment received",
-            "body": "We received payment {number} of {amount}. Protected: {covered}. Thank you.",
+            "body": "We received payment {number} of {amount}, receipt {receipt_number}. Protected: {covered}. "
+            "Thank you.",
         },
     },
     "coverage_confirmed": {

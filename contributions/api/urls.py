@@ -8,6 +8,7 @@ urlpatterns = [
     path("invoices", views.InvoiceListCreateView.as_view(), name="invoices"),
     path("invoices/<int:pk>", views.InvoiceDetailView.as_view(), name="invoice-detail"),
     path("invoices/<int:pk>/cancel", views.InvoiceCancelView.as_view(), name="invoice-cancel"),
+    path("invoices/<int:pk>/receipt.pdf", views.InvoiceReceiptPdfView.as_view(), name="invoice-receipt-pdf"),
     path("payments/simulator/pay", views.SimulatorPayView.as_view(), name="simulator-pay"),
     path(
         "payments/notifications/<str:gateway>",

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import Http404
+from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -25,7 +26,9 @@ from contributions.choices import InvoiceStatus
 from contributions.gateways import get_gateway
 from contributions.idempotency import idempotent
 from contributions.models import Invoice
-from core.api.schema import client_error, domain_validation_errors, server_error_response
+from contributions.receipts import receipt_pdf
+from core.api.documents import DocumentView, document_response
+from core.api.schema import binary_response, client_error, domain_validation_errors, server_error_response
 from core.api.throttling import ScopedRateThrottle
 from core.exceptions import Conflict
 
@@ -148,6 +151,22 @@ class InvoiceCancelView(InvoiceScopedView):
     def post(self, request, pk: int):
         invoice = services.invoice_cancel(invoice=self.get_invoice(pk))
         return Response(invoice_data(invoice))
+
+
+class InvoiceReceiptPdfView(DocumentView, InvoiceScopedView):
+    @extend_schema(
+        tags=INVOICE_TAG,
+        responses={
+            **binary_response("application/pdf", "The receipt of the paid invoice."),
+            409: client_error("InvoiceNotPaid", ["invoice_not_paid"]),
+        },
+    )
+    def get(self, request, pk: int):
+        document = selectors.receipt_document_for(invoice=self.get_invoice(pk))
+        if document is None:
+            raise Conflict("invoice_not_paid")
+        pdf = receipt_pdf(document, language=translation.get_language())
+        return document_response(pdf, media_type="application/pdf", filename=f"{document.receipt.number}.pdf")
 
 
 # --- Gateways -------------------------------------------------------------------------------------
