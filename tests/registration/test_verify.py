@@ -228,3 +228,18 @@ def test_a_browser_opening_a_forged_code_reads_that_the_card_is_not_valid(api_cl
     assert response.status_code == 404
     assert response["Content-Type"] == "text/html; charset=utf-8"
     assert "Kartu tidak dikenali" in response.content.decode()
+
+
+def test_a_forged_code_is_refused_before_any_database_query(api_client, member, verify_path):
+    """No lookup runs for a code that is not genuine: its answer cannot depend on what the database holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    code = code_of(verify_path)
+    forged = code[:-1] + ("A" if code[-1] != "A" else "B")
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get(f"/api/v1/verify/{forged}").status_code == 404
+    assert len(queries) == 0
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get(verify_path).status_code == 200
+    assert len(queries) == 1
