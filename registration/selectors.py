@@ -156,6 +156,30 @@ def income_level_get(*, amount) -> IncomeLevel | None:
 
 
 @dataclass(frozen=True)
+class ShownMembership:
+    """The member's KPJ and coverage as one sponsorship shows them (API.md "Members")."""
+
+    kpj_number: str
+    paid_through: datetime.date | None  # the last paid month
+    coverage_started: datetime.date | None  # the first month of the coverage period
+    payable: bool  # the sponsorship can still be paid for (so the coverage has a next due date)
+
+
+def membership_shown_by(enrollment: Enrollment) -> ShownMembership | None:
+    """What `enrollment` shows of its member: the member's KPJ and coverage while it is approved; as
+    they stood when it ended once ended (a former sponsor never sees later payments); nothing before
+    approval (a NIK typed into a registration reveals no membership)."""
+    if enrollment.status == EnrollmentStatus.APPROVED:
+        member = enrollment.member
+        return ShownMembership(member.kpj_number, member.paid_through, member.coverage_started, payable=True)
+    if enrollment.status == EnrollmentStatus.ENDED and enrollment.kpj_number is not None:  # it was approved
+        return ShownMembership(
+            enrollment.kpj_number, enrollment.ended_paid_through, enrollment.ended_coverage_started, payable=False
+        )
+    return None
+
+
+@dataclass(frozen=True)
 class MemberFacts:
     """What the member's documents show of the person behind a worker (a sponsorship)."""
 
@@ -174,31 +198,54 @@ class MemberFacts:
         return coverage_for(paid_through=self.paid_through, today=today, payable=self.payable)
 
 
-def member_facts_for(*, worker: Enrollment) -> MemberFacts:
-    """The facts of the member that `worker` (the caller's, already scoped) is a sponsorship of."""
+def _facts(sponsorship: Enrollment, shown: ShownMembership | None) -> MemberFacts:
+    # The name, programmes, occupation and income are the sponsorship's (what its payer declared);
+    # the NIK and birth date are the person's.
+    member = sponsorship.member
     return MemberFacts(
-        kpj_number=worker.kpj_number,
-        full_name=worker.full_name,
-        nik_masked=worker.nik_masked,
-        birth_date=worker.birth_date,
-        programmes=worker.programmes,
-        occupation=worker.occupation_id,
-        income_level=worker.income_level_id,
-        paid_through=worker.paid_through,
-        coverage_started=worker.coverage_started,
-        payable=worker.status == EnrollmentStatus.APPROVED,
+        kpj_number=shown.kpj_number if shown else None,
+        full_name=sponsorship.full_name,
+        nik_masked=member.nik_masked,
+        birth_date=member.birth_date,
+        programmes=sponsorship.programmes,
+        occupation=sponsorship.occupation_id,
+        income_level=sponsorship.income_level_id,
+        paid_through=shown.paid_through if shown else None,
+        coverage_started=shown.coverage_started if shown else None,
+        payable=shown.payable if shown else False,
     )
+
+
+def member_facts_for(*, worker: Enrollment) -> MemberFacts:
+    """The facts of the member that `worker` (the caller's, already scoped) is a sponsorship of, as
+    that sponsorship shows them: an ended one keeps the coverage as it stood when it ended."""
+    return _facts(worker, membership_shown_by(worker))
 
 
 def member_facts_by_kpj(*, kpj_number: str) -> MemberFacts | None:
-    """The member with this KPJ number, whoever sponsors them (the public card check)."""
-    worker = (
-        Enrollment.objects.filter(kpj_number=kpj_number)
-        .only("kpj_number", "full_name", "nik_last4", "birth_date", "jht", "occupation_id", "income_level_id",
-              "paid_through", "coverage_started", "status")
+    """The member with this KPJ number, whoever sponsors them now (the public card check): the name and
+    programmes of their current or latest approved sponsorship, the coverage the member's own, live.
+    One query."""
+    sponsorship = (
+        Enrollment.objects.filter(member__kpj_number=kpj_number, kpj_number__isnull=False)
+        .select_related("member")
+        .only("member__nik_last4", "member__birth_date", "member__kpj_number", "member__paid_through",
+              "member__coverage_started", "full_name", "jht", "occupation_id", "income_level_id", "status")
+        # The open sponsorship is always the latest approved (one open at a time); a sponsorship that
+        # showed the KPJ without an approval time (migrated history) only when there is no other.
+        .order_by(F("approved_at").desc(nulls_last=True), "-id")
         .first()
     )
-    return member_facts_for(worker=worker) if worker is not None else None
+    if sponsorship is None:
+        return None
+    member = sponsorship.member
+    live = ShownMembership(
+        member.kpj_number,
+        member.paid_through,
+        member.coverage_started,
+        payable=sponsorship.status == EnrollmentStatus.APPROVED,
+    )
+    return _facts(sponsorship, live)
 
 
 @dataclass(frozen=True)

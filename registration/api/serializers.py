@@ -15,7 +15,7 @@ from core.api.fields import (
 )
 from registration.choices import EndReason, EnrollmentStatus, Programme, Relationship
 from registration.coverage import Coverage, coverage_for
-from registration.selectors import COVERAGE_STATUSES
+from registration.selectors import COVERAGE_STATUSES, membership_shown_by
 from registration.models import Occupation
 from registration import services as registration_services
 
@@ -109,22 +109,19 @@ class WorkerSerializer(serializers.Serializer):
 
 
 def shown_membership(obj, *, today) -> tuple[str | None, Coverage, dict | None]:
-    """The KPJ, coverage and member summary a sponsorship shows (API.md "Members"): the member's while
-    it is approved; as they stood when it ended once ended; nothing of the member otherwise (a NIK
-    typed into a registration reveals no membership)."""
-    member = obj.member
-    if obj.status == EnrollmentStatus.APPROVED:
-        kpj, paid_through, started, payable = member.kpj_number, member.paid_through, member.coverage_started, True
-    elif obj.status == EnrollmentStatus.ENDED and obj.kpj_number is not None:  # it was approved
-        kpj, paid_through, started, payable = obj.kpj_number, obj.ended_paid_through, obj.ended_coverage_started, False
-    else:
+    """The KPJ, coverage and member summary a sponsorship shows (API.md "Members"; the rule is
+    registration.selectors.membership_shown_by, which the member's documents share)."""
+    shown = membership_shown_by(obj)
+    if shown is None:
         return None, coverage_for(paid_through=None, today=today, payable=False), None
+    member = obj.member
     summary = {
         "registered_at": member.registered_at.isoformat() if member.registered_at else None,
-        "coverage_started": started.strftime("%Y-%m") if started else None,
+        "coverage_started": shown.coverage_started.strftime("%Y-%m") if shown.coverage_started else None,
         "sponsorships": member.approved_sponsorships,
     }
-    return kpj, coverage_for(paid_through=paid_through, today=today, payable=payable), summary
+    cover = coverage_for(paid_through=shown.paid_through, today=today, payable=shown.payable)
+    return shown.kpj_number, cover, summary
 
 
 def coverage_data(cover: Coverage) -> dict:
@@ -212,7 +209,6 @@ class OccupationSerializer(serializers.ModelSerializer):
 
 def _month(value) -> str | None:
     return value.strftime("%Y-%m") if value else None
-
 
 
 class CardSerializer(serializers.Serializer):

@@ -5,9 +5,11 @@ import re
 
 import pytest
 
+from core.crypto import decrypt_text
+from registration import services as registration
 from registration.benefits import BENEFITS, TEXTS
-from tests.api import first_error
-from tests.factories import enrollment
+from tests.api import client_for, first_error
+from tests.factories import UserFactory, enrollment
 from tests.registration.test_card import pay
 
 pytestmark = pytest.mark.usefixtures("reference")
@@ -146,3 +148,34 @@ def test_the_amounts_live_in_the_table_not_in_the_texts():
         for title, description in languages.values():
             assert not re.search(r"Rp|\d{2,}", title + description), code
     assert {benefit.code for benefit in BENEFITS} == set(TEXTS)
+
+
+# --- The member's own dates, whoever pays ----------------------------------------------------------------
+
+
+def test_a_later_sponsorship_counts_from_the_members_coverage_started(user, auth_client, worker, pin_today):
+    """The worker continues alone in February: the waiting periods still count from December 2026."""
+    pin_today(D(2027, 2, 1))
+    account = UserFactory(phone=worker.phone)
+    registration.enrollment_end(enrollment=worker)
+    mine = enrollment(sponsor=account, nik=decrypt_text(worker.member.nik_encrypted), phone=account.phone,
+                      relationship="self", birth_date_obj=D(1990, 7, 5))
+    assert (mine.status, mine.member_id) == ("approved", worker.member_id)
+    rows = benefits(client_for(account), mine)
+    assert rows["jkm_death_first_months"]["eligible"] is True
+    assert rows["jkm_death"]["eligible_from"] == "2027-03-01"
+    assert rows["jkm_scholarship"]["eligible_from"] == "2029-12-01"
+
+
+def test_a_former_sponsor_sees_the_coverage_as_it_stood_not_later_payments(user, auth_client, worker, pin_today):
+    account = UserFactory(phone=worker.phone)
+    registration.enrollment_end(enrollment=worker)
+    mine = enrollment(sponsor=account, nik=decrypt_text(worker.member.nik_encrypted), phone=account.phone,
+                      relationship="self", birth_date_obj=D(1990, 7, 5))
+    pin_today(D(2027, 3, 16))  # March is overdue for the former sponsor's view (paid through February)
+    assert pay(account, mine, 3).status == "paid"  # the worker pays March – May
+    own = benefits(client_for(account), mine)
+    assert own["jkm_death"]["eligible"] is True and own["jkk_death"]["eligible"] is True
+    former = benefits(auth_client, worker)
+    assert not any(row["eligible"] for row in former.values())
+    assert former["jkm_death"]["eligible_from"] == "2027-03-01"  # the dates are the member's, as they stood

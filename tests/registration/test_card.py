@@ -10,8 +10,10 @@ from PIL import Image
 
 from contributions import services as contributions
 from contributions.gateways import get_gateway
+from registration import services as registration
+from registration.choices import ConsentMethod
 from tests.api import client_for, first_error
-from tests.factories import enrollment
+from tests.factories import UserFactory, enrollment, make_nik, random_mobile
 
 pytestmark = pytest.mark.usefixtures("reference")
 
@@ -58,7 +60,7 @@ def test_card_json(auth_client, paid_worker, settings):
     }
     assert body["kpj_number"] == paid_worker.kpj_number
     assert body["full_name"] == "Siti Aminah"
-    assert body["nik_masked"] == "*" * 12 + paid_worker.nik_last4
+    assert body["nik_masked"] == "*" * 12 + paid_worker.member.nik_last4
     assert body["birth_date"] == "1990-07-05"
     assert body["programmes"] == ["JKK", "JKM", "JHT"]
     assert body["occupation"] == "household_assistant"
@@ -166,3 +168,63 @@ def test_pdf_is_answered_whatever_accept_says(auth_client, paid_worker):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
+
+
+# --- The card is the member's: the same KPJ and code whoever pays --------------------------------------
+
+
+def card_of(client, worker) -> dict:
+    response = client.get(f"/api/v1/workers/{worker.pk}/card")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_the_card_stays_the_members_after_the_sponsor_ends_and_the_worker_self_enrolls(
+    user, auth_client, api_client, today
+):
+    account, nik = UserFactory(), make_nik()
+    sponsored = enrollment(sponsor=user, nik=nik, phone=account.phone, full_name="Siti Aminah")
+    assert pay(user, sponsored, 3).status == "paid"  # Dec 2026 – Feb 2027
+    before = card_of(auth_client, sponsored)
+
+    registration.enrollment_end(enrollment=sponsored)
+    mine = enrollment(sponsor=account, nik=nik, phone=account.phone, relationship="self")
+    assert (mine.status, mine.member_id) == ("approved", sponsored.member_id)
+    card = card_of(client_for(account), mine)
+    assert card["kpj_number"] == before["kpj_number"] == sponsored.kpj_number
+    assert card["verify_url"] == before["verify_url"]  # the printed card's QR keeps working
+    assert card["member_since"] == "2026-12"  # the member's coverage_started, not the day of self-enrollment
+    assert card["coverage"] == {
+        "status": "active", "paid_through": "2027-02", "next_due_date": "2027-03-15", "arrears_months": 0,
+    }
+
+    assert pay(account, mine, 3).status == "paid"  # Mar – May 2027, by the worker
+    assert card_of(client_for(account), mine)["coverage"]["paid_through"] == "2027-05"
+    # The former sponsor's card shows the coverage as it stood when they ended: not the later payments.
+    former = card_of(auth_client, sponsored)
+    assert former["kpj_number"] == before["kpj_number"] and former["member_since"] == "2026-12"
+    assert former["coverage"] == {
+        "status": "active", "paid_through": "2027-02", "next_due_date": None, "arrears_months": 0,
+    }
+    # The QR's answer is the member's, live.
+    verified = api_client.get("/api/v1/verify/" + card["verify_url"].rsplit("/", 1)[1]).json()
+    assert (verified["coverage_status"], verified["paid_through"]) == ("active", "2027-05")
+
+
+def test_a_returning_member_has_no_card_on_a_sponsorship_not_yet_approved(user, auth_client, today):
+    """Typing a member's NIK into a registration shows nothing of their membership (API.md "Members")."""
+    phone, nik = random_mobile(), make_nik()
+    first = enrollment(sponsor=user, nik=nik, phone=phone)
+    assert pay(user, first, 1).status == "paid"
+    registration.enrollment_end(enrollment=first)
+
+    other = UserFactory()
+    waiting = enrollment(sponsor=other, nik=nik, phone=phone, consent=False)
+    assert (waiting.status, waiting.member_id) == ("awaiting_consent", first.member_id)
+    response = client_for(other).get(f"/api/v1/workers/{waiting.pk}/card")
+    assert (response.status_code, first_error(response)[0]) == (409, "worker_not_approved")
+
+    approved = registration.enrollment_consent_record(enrollment=waiting, method=ConsentMethod.SMS_OTP)
+    assert approved.status == "approved"
+    card = card_of(client_for(other), approved)
+    assert card["kpj_number"] == first.kpj_number and card["member_since"] == "2026-12"
