@@ -26,7 +26,9 @@ def invoice_list_for_sponsor(*, sponsor, status: str | None = None) -> QuerySet[
     receipt): three queries per page."""
     invoices = Invoice.objects.filter(sponsor=sponsor).prefetch_related(
         Prefetch("lines", queryset=InvoiceMonth.objects.order_by("id")),
-        Prefetch("payments", queryset=Payment.objects.filter(credited=True), to_attr="credited_payments"),
+        Prefetch(
+            "payments", queryset=Payment.objects.filter(credited=True).order_by("id"), to_attr="credited_payments"
+        ),
     )
     if status:
         invoices = invoices.filter(status=status)
@@ -85,21 +87,27 @@ class ReceiptDocument:
     total: int
 
 
+# Every invoice is paid today by a BCA virtual account: the bank of the Midtrans charge, which the
+# simulator imitates. Once invoices carry their own `payment.method` (API.md "Payment methods"), read it.
+PAYMENT_METHOD = "va_bca"
+
+
 def _payment_method(invoice: Invoice) -> str:
-    # Every invoice is paid today by a BCA virtual account: the bank of the Midtrans charge, which the
-    # simulator imitates. Once invoices carry their `payment.method` (API.md "Payment methods"), read it.
-    return getattr(invoice, "payment_method", "") or "va_bca"
+    return PAYMENT_METHOD
 
 
 def receipt_for(*, invoice: Invoice) -> Receipt | None:
-    """The receipt of a paid invoice (its credited payment); None in any other status."""
+    """The receipt of a paid invoice (API.md "Receipts": the payment that paid it); None in any other
+    status. The one source of the `receipt` of the invoice object and of the receipt PDF. Uses the
+    credited payments prefetched as `credited_payments` (invoice_list_for_sponsor) when present."""
     if invoice.status != InvoiceStatus.PAID:
         return None
-    payment = (
-        Payment.objects.filter(invoice=invoice, credited=True, receipt_number__isnull=False).order_by("id").first()
-    )
-    if payment is None:
+    payments = getattr(invoice, "credited_payments", None)
+    if payments is None:
+        payments = list(invoice.payments.filter(credited=True).order_by("id")[:1])
+    if not payments:
         return None
+    payment = payments[0]
     return Receipt(
         number=payment.receipt_number,
         paid_at=invoice.paid_at or payment.confirmed_at,
@@ -114,14 +122,16 @@ def receipt_document_for(*, invoice: Invoice) -> ReceiptDocument | None:
     if receipt is None:
         return None
     workers: dict[int, ReceiptWorker] = {}
-    lines = invoice.lines.select_related("enrollment").order_by("enrollment_id", "month")
+    lines = invoice.lines.select_related("enrollment__member").order_by("enrollment_id", "month")
     for line in lines:
         if line.enrollment_id not in workers:
-            enrollment = line.enrollment
+            # The name the payer registered; the NIK and the KPJ are the member's (the KPJ is never
+            # reissued, so the receipt names the same one whenever it is printed).
+            enrollment, member = line.enrollment, line.enrollment.member
             workers[line.enrollment_id] = ReceiptWorker(
                 full_name=enrollment.full_name,
-                nik_masked=enrollment.nik_masked,
-                kpj_number=enrollment.kpj_number,
+                nik_masked=member.nik_masked,
+                kpj_number=member.kpj_number,
                 months=[],
             )
         workers[line.enrollment_id].months.append(

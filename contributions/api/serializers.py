@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from contributions import selectors
 from contributions.choices import InvoiceStatus
 
 from core.api.fields import (
@@ -133,27 +134,16 @@ def invoice_representation(invoice) -> dict:
     }
 
 
-# Every invoice is a BCA virtual account today (the simulator's and Midtrans' default bank); the
-# method becomes the invoice's own once payers choose one.
-PAYMENT_METHOD = "va_bca"
-
-
 def receipt_representation(invoice) -> dict | None:
-    """The receipt of a paid invoice (API.md "Receipts"): the payment that paid it. Expects the
-    credited payments prefetched as `credited_payments` (contributions.selectors)."""
-    if invoice.status != InvoiceStatus.PAID:
+    """The receipt of a paid invoice (API.md "Receipts"), as contributions.selectors.receipt_for reads it."""
+    receipt = selectors.receipt_for(invoice=invoice)
+    if receipt is None:
         return None
-    payments = getattr(invoice, "credited_payments", None)
-    if payments is None:
-        payments = list(invoice.payments.filter(credited=True))
-    if not payments:
-        return None
-    payment = payments[0]
     return {
-        "number": payment.receipt_number,
-        "paid_at": datetime_representation(invoice.paid_at),
-        "amount": payment.gross_amount,
-        "method": PAYMENT_METHOD,
+        "number": receipt.number,
+        "paid_at": datetime_representation(receipt.paid_at),
+        "amount": receipt.amount,
+        "method": receipt.method,
     }
 
 

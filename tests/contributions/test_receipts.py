@@ -10,6 +10,7 @@ from contributions import services
 from contributions.gateways import get_gateway
 from contributions.models import Payment
 from notifications.models import InboxItem, Message
+from registration import services as registration
 from tests.api import first_error
 from tests.factories import enrollment
 
@@ -120,3 +121,22 @@ def test_the_payment_messages_name_the_receipt_number(user, invoice, django_capt
     assert number in inbox.body and invoice.number in inbox.body
     sms = Message.objects.get(kind="payment_received", to=user.phone)
     assert number in sms.body
+
+
+def test_the_invoice_and_its_pdf_show_the_same_receipt(auth_client, invoice):
+    settle(invoice)
+    receipt = auth_client.get(f"/api/v1/invoices/{invoice.pk}").json()["receipt"]
+    payment = Payment.objects.get(invoice=invoice)
+    assert receipt["number"] == payment.receipt_number and receipt["amount"] == invoice.total == payment.gross_amount
+    assert receipt["method"] == "va_bca"
+    text = receipt_text(auth_client, invoice)
+    assert receipt["number"] in text and "Virtual Account BCA" in text
+
+
+def test_a_receipt_printed_after_the_sponsorship_ended_names_the_members_kpj(auth_client, workers, invoice):
+    settle(invoice)
+    ended = registration.enrollment_end(enrollment=workers[0])
+    assert ended.status == "ended"
+    text = receipt_text(auth_client, invoice)
+    member = ended.member
+    assert f"Siti Aminah  ·  NIK {member.nik_masked}  ·  KPJ {member.kpj_number}" in text
