@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 class ContributionsConfig(AppConfig):
@@ -6,6 +8,10 @@ class ContributionsConfig(AppConfig):
     verbose_name = "Contributions and payments"
 
     def ready(self) -> None:
+        from contributions.gateways.methods import CODES
+
+        if settings.DEFAULT_PAYMENT_METHOD not in CODES:
+            raise ImproperlyConfigured(f"DEFAULT_PAYMENT_METHOD must be one of {', '.join(CODES)}.")
         from contributions.pricing import monthly_contributions_normal
         from contributions.services import invoices_cancel_for_worker
         from registration import ports

@@ -43,6 +43,7 @@ class ReviewReason(models.TextChoices):
 class Gateway(models.TextChoices):
     SIMULATOR = "simulator", "Simulator"
     MIDTRANS = "midtrans", "Midtrans"
+    XENDIT = "xendit", "Xendit"
 
 
 # Midtrans transaction_status values (https://docs.midtrans.com, HTTP notification).

@@ -99,7 +99,14 @@ class Invoice(BaseModel):
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING)
     total = models.PositiveBigIntegerField()
     gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    # Issue 22: how the payer pays (contributions/gateways/methods.py) and what the gateway gave for it.
+    # The database defaults let statements that name columns (bench/generate.py's COPY) leave them out.
+    payment_method = models.CharField(max_length=20, default="va_bca", db_default="va_bca")
+    # The code the payer quotes: a VA number, a Mandiri bill key or a store's payment code (empty for
+    # QRIS and e-wallets); finance searches by it.
     va_number = models.CharField(max_length=40, blank=True)
+    # The rest of the method kind's fields (biller_code, qr_string, deeplink_url): API.md's `payment`.
+    payment_details = models.JSONField(default=dict, db_default=models.Value({}, models.JSONField()), blank=True)
     gateway_reference = models.CharField(max_length=100, blank=True)
     expires_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)
@@ -267,11 +274,12 @@ class GatewayNotification(models.Model):
 
 
 class SimulatorTransaction(models.Model):
-    """The payment simulator's own ledger: what a real gateway would know about a VA payment."""
+    """The payment simulator's own ledger: what a real gateway would know about a payment."""
 
     order_id = models.CharField(max_length=64)
     transaction_id = models.CharField(max_length=64)
-    va_number = models.CharField(max_length=40)
+    va_number = models.CharField(max_length=40, blank=True)  # or bill key, or store payment code
+    method = models.CharField(max_length=20, default="va_bca", db_default="va_bca")
     gross_amount = models.PositiveBigIntegerField()
     transaction_status = models.CharField(max_length=16, default="pending")
     updated_at = models.DateTimeField(auto_now=True)

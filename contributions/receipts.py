@@ -15,6 +15,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from contributions.gateways.methods import Kind, method_get
 from contributions.selectors import ReceiptDocument
 from core.pdf import FONT, FONT_BOLD, register_fonts
 from notifications.services import date_label, month_label, rupiah
@@ -71,9 +72,10 @@ def _language(language: str) -> str:
 
 
 def _method_label(method: str, text: dict) -> str:
-    if method.startswith("va_"):
-        return text["va"].format(bank=method[3:].upper())
-    return method
+    known = method_get(method)
+    if known is not None and known.kind == Kind.VA:
+        return text["va"].format(bank=known.bank.upper())
+    return known.name if known is not None else method
 
 
 def receipt_pdf(document: ReceiptDocument, *, language: str) -> bytes:

@@ -36,6 +36,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from contributions.choices import ReminderChannel, ReminderKind, ReminderStatus
+from contributions.gateways.methods import Kind, method_get
 from contributions.models import InvoiceMonth, Reminder
 from contributions.pricing import RateBook
 from notifications import backends
@@ -362,14 +363,14 @@ def _send_one(reminder: Reminder, book: RateBook, pending: tuple[str, str] | Non
         )
 
 
-def _pending_invoices(enrollment_ids: set[int]) -> dict[int, tuple[str, str]]:
-    """The pending invoice (number, VA) of each of these workers that has one: from the index of
-    InvoiceMonth.pending (one entry per worker of a pending invoice), not from the workers' whole
-    billing history."""
+def _pending_invoices(enrollment_ids: set[int]) -> dict[int, tuple[str, str, str]]:
+    """The pending invoice (number, the code the payer quotes, payment method) of each of these workers
+    that has one: from the index of InvoiceMonth.pending (one entry per worker of a pending invoice),
+    not from the workers' whole billing history."""
     rows = InvoiceMonth.objects.filter(enrollment_id__in=enrollment_ids, pending=True).values_list(
-        "enrollment_id", "invoice__number", "invoice__va_number"
+        "enrollment_id", "invoice__number", "invoice__va_number", "invoice__payment_method"
     )
-    return {enrollment_id: (number, va) for enrollment_id, number, va in rows}
+    return {enrollment_id: (number, code, method) for enrollment_id, number, code, method in rows}
 
 
 def _devices(user_ids: list[int]) -> dict[int, list[str]]:
@@ -388,7 +389,7 @@ class ReminderText:
     body: str
 
 
-def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None) -> ReminderText:
+def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str, str] | None) -> ReminderText:
     from notifications.templates import render
 
     enrollment = reminder.enrollment
@@ -401,9 +402,12 @@ def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str] | None)
         income_level=enrollment.income_level_id,
         jht=enrollment.jht,
     )
-    if pending:
+    method = method_get(pending[2]) if pending else None
+    if method is not None and method.kind == Kind.VA:
         how = render("how_to_pay_va", language, number=pending[0], va_number=pending[1]).body
-    else:
+    elif method is not None and pending[1]:  # issue 22: a Mandiri bill key, a store's payment code
+        how = render("how_to_pay_code", language, number=pending[0], code=pending[1], method=method.name).body
+    else:  # QRIS and e-wallets are paid from the app
         how = render("how_to_pay_app", language).body
     kind = f"reminder_{reminder.kind}" + ("_worker" if worker_channel else "")
     rendered = render(

@@ -87,13 +87,9 @@ class ReceiptDocument:
     total: int
 
 
-# Every invoice is paid today by a BCA virtual account: the bank of the Midtrans charge, which the
-# simulator imitates. Once invoices carry their own `payment.method` (API.md "Payment methods"), read it.
-PAYMENT_METHOD = "va_bca"
-
-
 def _payment_method(invoice: Invoice) -> str:
-    return PAYMENT_METHOD
+    """The method the invoice was opened for: the receipt's `method` is its `payment.method` (API.md)."""
+    return invoice.payment_method
 
 
 def receipt_for(*, invoice: Invoice) -> Receipt | None:

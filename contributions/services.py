@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
@@ -31,7 +32,8 @@ from contributions.choices import (
     InvoiceStatus,
     ReviewReason,
 )
-from contributions.gateways import GatewayError, GatewayStatus, get_gateway, signature_valid
+from contributions.gateways import GatewayError, GatewayStatus, gateways_polled, get_gateway, method_offered
+from contributions.gateways.methods import Method
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from contributions.pricing import MonthPrice, RateBook
 from core.db import insert_rows, placeholders
@@ -43,9 +45,6 @@ from registration.coverage import MAX_ARREARS_MONTHS, add_months, coverage_for, 
 from registration.models import Enrollment
 
 logger = logging.getLogger(__name__)
-
-VA_LIFETIME = timedelta(hours=24)
-
 
 # --- Quotes ---------------------------------------------------------------------------------------
 
@@ -214,8 +213,11 @@ def _violates(exc: IntegrityError, constraint: str) -> bool:
     return "contributions_invoicemonth.enrollment_id" in str(exc)  # SQLite names the columns
 
 
-def invoice_create(*, sponsor, items: list[dict], idempotency_key: str | None = None, request_hash: str = "") -> Invoice:
-    """Bill 1, 3, 6 or 12 months for each listed worker of the sponsor, and open a VA for the total.
+def invoice_create(
+    *, sponsor, items: list[dict], idempotency_key: str | None = None, request_hash: str = "", payment_method: str | None = None
+) -> Invoice:
+    """Bill 1, 3, 6 or 12 months for each listed worker of the sponsor, and open a payment for the
+    total by `payment_method` (default: DEFAULT_PAYMENT_METHOD) through the configured gateway.
 
     `idempotency_key` and `request_hash` are the client's key and its request's fingerprint, stored
     on the invoice (contributions/idempotency.py); a key the sponsor used before fails the INSERT
@@ -236,20 +238,23 @@ def invoice_create(*, sponsor, items: list[dict], idempotency_key: str | None = 
         counts[item["worker"]] = months_require(item["months"], attr="items")
     today = registration.today_wib()
     gateway = get_gateway()
+    method = method_offered(payment_method or settings.DEFAULT_PAYMENT_METHOD, gateway.name)  # issue 22
     unlocked = UNLOCKED_ATTEMPTS if connection.vendor == "postgresql" else 0
     for attempt in range(unlocked + 1):
         lock = attempt == unlocked
         with transaction.atomic() if lock else nullcontext():
             invoice = _invoice_write(
                 sponsor=sponsor, counts=counts, today=today, gateway=gateway, lock=lock,
-                idempotency_key=idempotency_key, request_hash=request_hash,
+                idempotency_key=idempotency_key, request_hash=request_hash, method=method,
             )
         if invoice is not None:
             return invoice
     raise AssertionError("a locked attempt always writes or raises")  # pragma: no cover
 
 
-def _invoice_write(*, sponsor, counts: dict[int, int], today, gateway, lock: bool, idempotency_key, request_hash) -> Invoice | None:
+def _invoice_write(
+    *, sponsor, counts: dict[int, int], today, gateway, lock: bool, idempotency_key, request_hash, method: Method
+) -> Invoice | None:
     """One attempt of invoice_create: the invoice, or None if a worker changed since it was read."""
     workers, pending, invoice_id = _workers_read(sponsor_id=sponsor.pk, worker_ids=sorted(counts), lock=lock)
     if len(workers) != len(counts):
@@ -286,16 +291,21 @@ def _invoice_write(*, sponsor, counts: dict[int, int], today, gateway, lock: boo
         number=f"INV-{timezone.localtime(now):%Y%m}-{invoice_id:06d}",
         total=sum(line.total for line in lines),
         gateway=gateway.name,
-        expires_at=now + VA_LIFETIME,
+        payment_method=method.code,
+        expires_at=now + method.lifetime,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
     )
+    payment_method_accepts(method, invoice.total)  # issue 22
     try:
-        charge = gateway.create_charge(order_id=invoice.number, gross_amount=invoice.total, expires_at=invoice.expires_at)
+        charge = gateway.create_charge(
+            order_id=invoice.number, gross_amount=invoice.total, expires_at=invoice.expires_at, method=method
+        )
     except GatewayError as exc:
-        logger.warning("gateway %s could not open a VA for %s: %s", gateway.name, invoice.number, exc)
+        logger.warning("gateway %s could not open a %s payment for %s: %s", gateway.name, method.code, invoice.number, exc)
         raise DomainError("gateway_unavailable", status_code=503) from exc
     invoice.va_number = charge.va_number
+    invoice.payment_details = charge.details  # issue 22
     invoice.gateway_reference = charge.reference
     for line in lines:
         line.invoice = invoice
@@ -318,10 +328,22 @@ def _invoice_write(*, sponsor, counts: dict[int, int], today, gateway, lock: boo
     return invoice
 
 
+def payment_method_accepts(method: Method, amount: int) -> None:
+    """`amount_out_of_range` unless the method takes `amount` (its bounds at the gateway)."""
+    if not method.accepts(amount):
+        raise DomainError(
+            "amount_out_of_range",
+            attr="payment_method",
+            method=method.name,
+            min_amount=notifications.rupiah(method.min_amount),
+            max_amount=notifications.rupiah(method.max_amount),
+        )
+
+
 def _gateway_cancel(invoice: Invoice) -> None:
     """Close the VA of an invoice cancelled here (after the commit: the cancellation stands anyway)."""
     try:
-        get_gateway(invoice.gateway).cancel(order_id=invoice.number)
+        get_gateway(invoice.gateway).cancel(order_id=invoice.number, reference=invoice.gateway_reference)
     except GatewayError:
         # The VA dies at its expiry anyway; a payment that still arrives is credited or reviewed.
         logger.warning("gateway could not cancel %s; it will expire on its own", invoice.number)
@@ -375,32 +397,23 @@ def invoice_mark_refunded(*, invoice: Invoice, actor, note: str) -> Invoice:
 
 # --- Gateway notifications and settlement ---------------------------------------------------------
 
-REQUIRED_NOTIFICATION_FIELDS = ("order_id", "status_code", "gross_amount", "transaction_status", "signature_key")
+def notification_receive(*, gateway_name: str, payload, headers=None) -> GatewayNotification:
+    """Check and store a gateway notification. Raises 400 (malformed), 401 (signature or callback
+    token), 404 (order).
 
-
-def notification_receive(*, gateway_name: str, payload) -> GatewayNotification:
-    """Check and store a gateway notification. Raises 400 (malformed), 401 (signature), 404 (order).
-
-    The signature proves the gateway sent it, not that the payment is real now (the signature covers
-    neither `transaction_status` nor a timestamp): the notification only triggers a status lookup.
+    The check proves the gateway sent it, not that the payment is real now (Midtrans' signature covers
+    neither `transaction_status` nor a timestamp; Xendit's token is the same on every call): the
+    notification only triggers a status lookup.
     """
-    if not isinstance(payload, dict):
-        raise DomainError("notification_malformed")
     gateway = get_gateway(gateway_name)
-    # Unsigned: 401. Signed but incomplete: 400. Complete but the signature does not match: 401.
-    if not isinstance(payload.get("signature_key"), str) or not payload["signature_key"]:
-        raise DomainError("signature_invalid", status_code=401, attr="signature_key")
-    if not all(isinstance(payload.get(name), str) and payload.get(name) for name in REQUIRED_NOTIFICATION_FIELDS):
-        raise DomainError("notification_malformed")
-    if not signature_valid(payload, gateway.server_key()):
-        raise DomainError("signature_invalid", status_code=401, attr="signature_key")
-    if not Invoice.objects.filter(number=payload["order_id"], gateway=gateway.name).exists():
+    info = gateway.notification_read(payload=payload, headers=headers or {})
+    if not Invoice.objects.filter(number=info.order_id, gateway=gateway.name).exists():
         raise Http404
     notification = GatewayNotification(
         gateway=gateway.name,
-        order_id=payload["order_id"],
-        transaction_status=payload["transaction_status"][:32],
-        transaction_id=str(payload.get("transaction_id", ""))[:100],
+        order_id=info.order_id,
+        transaction_status=info.transaction_status,
+        transaction_id=info.transaction_id,
         payload=payload,
     )
     insert_rows([notification])  # every gateway call ends here: no ORM save() machinery (core/db.py)
@@ -423,7 +436,7 @@ def notification_process(*, notification_id: int) -> Invoice | None:
 def invoice_sync(*, invoice: Invoice) -> Invoice:
     """Bring an invoice in line with what its gateway confirms: credit a settlement (once), close a
     pending invoice the gateway expired, cancelled or denied. Raises GatewayError if it cannot ask."""
-    status = get_gateway(invoice.gateway).get_status(order_id=invoice.number)
+    status = get_gateway(invoice.gateway).get_status(order_id=invoice.number, reference=invoice.gateway_reference)
     if status is None:
         return invoice
     with transaction.atomic():
@@ -582,15 +595,18 @@ def invoice_expire_if_stale(*, invoice: Invoice) -> Invoice:
         invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
         if invoice.status == InvoiceStatus.PENDING:
             _transition(invoice, InvoiceStatus.EXPIRED, expired_at=now)
-    gateway = get_gateway(invoice.gateway)
-    if hasattr(gateway, "expire"):
-        gateway.expire(order_id=invoice.number)
+    try:
+        # So that it can no longer be paid there either (QRIS at Xendit lives 48 h, ours 15 minutes).
+        get_gateway(invoice.gateway).expire(order_id=invoice.number, reference=invoice.gateway_reference)
+    except GatewayError:
+        logger.warning("gateway could not expire %s; it will expire on its own", invoice.number)
     return invoice
 
 
 def invoices_reconcile(*, limit: int = 1000) -> int:
-    """Ask the gateway about pending invoices past their expiry, and about notifications that were
-    stored but never processed (broker down). Expire what the gateway still calls pending.
+    """Ask the gateway about pending invoices past their expiry, about notifications that were
+    stored but never processed (broker down), and (Xendit) about pending invoices whose callback may
+    have been lost. Expire what the gateway still calls pending once it is past its expiry.
     Idempotent and safe to run twice at once (every change happens under the invoice's lock)."""
     now = timezone.now()
     handled = 0
@@ -609,5 +625,30 @@ def invoices_reconcile(*, limit: int = 1000) -> int:
             notification_process(notification_id=notification_id)
         except GatewayError:
             continue
+        handled += 1
+    handled += _poll_unannounced(now=now, limit=limit)
+    return handled
+
+
+# A pending payment is asked about once it is this old, at a gateway that never repeats a callback
+# that timed out (Xendit): its payment may have gone unannounced.
+POLL_AFTER = timedelta(minutes=5)
+
+
+def _poll_unannounced(*, now, limit: int) -> int:
+    """Issue 22: ask a gateway that never repeats a timed-out callback (Xendit) about its pending
+    invoices, least recently asked first, and credit or close what it confirms. An invoice still
+    pending is stamped (updated_at), so the next run asks about the others first."""
+    pending = Invoice.objects.filter(
+        status=InvoiceStatus.PENDING, gateway__in=gateways_polled(), created_at__lt=now - POLL_AFTER, expires_at__gte=now
+    ).order_by("updated_at")[:limit]
+    handled = 0
+    for invoice in pending:
+        try:
+            invoice = invoice_sync(invoice=invoice)
+        except GatewayError:
+            continue
+        if invoice.status == InvoiceStatus.PENDING:
+            Invoice.objects.filter(pk=invoice.pk, status=InvoiceStatus.PENDING).update(updated_at=timezone.now())
         handled += 1
     return handled

@@ -182,6 +182,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Catatan pengembalian dana wajib diisi.",
         "en": "A refund note is required.",
     },
+    "payment_method_invalid": {
+        "id": "Metode pembayaran tidak tersedia. Pilih salah satu dari daftar metode pembayaran.",
+        "en": "Payment method not available. Choose one from the list of payment methods.",
+    },
+    "amount_out_of_range": {
+        "id": "Jumlah tagihan di luar batas {method}: {min_amount} sampai {max_amount}. Pilih metode lain.",
+        "en": "The amount is outside {method}'s limits: {min_amount} to {max_amount}. Choose another method.",
+    },
     "gateway_unavailable": {
         "id": "Layanan pembayaran sedang tidak tersedia. Coba lagi sebentar lagi.",
         "en": "The payment service is unavailable. Try again shortly.",

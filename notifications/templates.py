@@ -154,6 +154,10 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         "id": {"title": "", "body": "Bayar ke Virtual Account {va_number} (tagihan {number})."},
         "en": {"title": "", "body": "Pay to virtual account {va_number} (invoice {number})."},
     },
+    "how_to_pay_code": {
+        "id": {"title": "", "body": "Bayar lewat {method} dengan kode {code} (tagihan {number})."},
+        "en": {"title": "", "body": "Pay through {method} with code {code} (invoice {number})."},
+    },
     "how_to_pay_app": {
         "id": {"title": "", "body": "Bayar di aplikasi JMO, menu Sertakan > Bayar Iuran."},
         "en": {"title": "", "body": "Pay in the JMO app: Sertakan > Pay contributions."},

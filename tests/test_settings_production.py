@@ -173,3 +173,35 @@ def test_production_refuses_sms_backends_that_print_or_drop(backend):
     result = check_deploy(production_env(NOTIFY_SMS_BACKEND=backend))
     assert result.returncode != 0
     assert "SMS_GATEWAY_URL" in result.stderr
+
+
+XENDIT_KEYS = {"XENDIT_SECRET_KEY": "xnd_production_test", "XENDIT_CALLBACK_TOKEN": "callback-token-test"}
+
+
+def test_xendit_opens_payments_with_its_keys_and_no_midtrans_key():
+    result = check_deploy(production_env(PAYMENT_GATEWAY="xendit", MIDTRANS_SERVER_KEY=None, **XENDIT_KEYS))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", list(XENDIT_KEYS))
+def test_production_refuses_xendit_without_its_keys(name):
+    result = check_deploy(production_env(PAYMENT_GATEWAY="xendit", **{**XENDIT_KEYS, name: ""}))
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_production_has_no_simulator_whatever_the_environment_says():
+    env = production_env(PAYMENT_SIMULATOR_SERVER_KEY="someone-set-it")
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from contributions.gateways import gateway_configured;"
+         " print(gateway_configured('simulator'), gateway_configured('midtrans'), gateway_configured('xendit'))"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "False"]
+
+
+def test_refuses_an_unknown_default_payment_method():
+    result = check_deploy(production_env(DEFAULT_PAYMENT_METHOD="bitcoin"))
+    assert result.returncode != 0
+    assert "DEFAULT_PAYMENT_METHOD" in result.stderr

@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
         "ParseErrorCodeEnum": "drf_standardized_errors.openapi_serializers.ParseErrorCodeEnum.choices",
         "EnrollmentStatusEnum": "registration.choices.EnrollmentStatus.choices",
         "CoverageStatusEnum": "registration.selectors.COVERAGE_STATUSES",
+        "PaymentMethodEnum": "contributions.gateways.methods.CHOICES",
+        "PaymentMethodKindEnum": "contributions.gateways.methods.KIND_CHOICES",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -353,6 +355,13 @@ PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="simulator")
 PAYMENT_SIMULATOR_SERVER_KEY = env("PAYMENT_SIMULATOR_SERVER_KEY", default="simulator-server-key")
 MIDTRANS_SERVER_KEY = env("MIDTRANS_SERVER_KEY", default="")
 MIDTRANS_BASE_URL = env("MIDTRANS_BASE_URL", default="https://api.sandbox.midtrans.com")
+XENDIT_SECRET_KEY = env("XENDIT_SECRET_KEY", default="")
+XENDIT_CALLBACK_TOKEN = env("XENDIT_CALLBACK_TOKEN", default="")
+XENDIT_BASE_URL = env("XENDIT_BASE_URL", default="https://api.xendit.co")
+# The method of an invoice whose request names none (API.md "Payment methods").
+DEFAULT_PAYMENT_METHOD = env("DEFAULT_PAYMENT_METHOD", default="va_bca")
+# Where an e-wallet sends the payer back after paying (the app's link); empty: the gateway's dashboard setting.
+PAYMENT_RETURN_URL = env("PAYMENT_RETURN_URL", default="")
 
 # --- Logging --------------------------------------------------------------------------------------
 
@@ -386,8 +395,10 @@ def validate_settings(settings: dict) -> None:
     """Refuse values that would silently disable a feature (CONVENTIONS.md: settings are validated)."""
     if settings["REVIEW_MODE"] not in {"flagged", "all"}:
         raise ImproperlyConfigured("REVIEW_MODE must be 'flagged' or 'all'.")
-    if settings["PAYMENT_GATEWAY"] not in {"simulator", "midtrans"}:
-        raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'simulator' or 'midtrans'.")
+    if settings["PAYMENT_GATEWAY"] not in {"simulator", "midtrans", "xendit"}:
+        raise ImproperlyConfigured("PAYMENT_GATEWAY must be 'simulator', 'midtrans' or 'xendit'.")
+    # DEFAULT_PAYMENT_METHOD is checked against the method catalogue when the app loads
+    # (contributions/apps.py): the catalogue is code, not settings.
     allowed = {
         "NOTIFY_SMS_BACKEND": {"console", "file", "null", "http"},
         "NOTIFY_WHATSAPP_BACKEND": {"console", "file", "null", "http"},

@@ -40,11 +40,20 @@ if not PUBLIC_BASE_URL.startswith("https://"):
 if not API_THROTTLING:  # noqa: F405
     raise ImproperlyConfigured("API_THROTTLING=false is for load tests only; production refuses it.")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="midtrans")
-if PAYMENT_GATEWAY != "midtrans":
+if PAYMENT_GATEWAY not in ("midtrans", "xendit"):
     # The simulator lets any signed-in sponsor mark their own invoice paid.
-    raise ImproperlyConfigured("Production takes real payments only: PAYMENT_GATEWAY must be 'midtrans'.")
-if not MIDTRANS_SERVER_KEY:  # noqa: F405
-    raise ImproperlyConfigured("Production refuses to start without: MIDTRANS_SERVER_KEY")
+    raise ImproperlyConfigured("Production takes real payments only: PAYMENT_GATEWAY must be 'midtrans' or 'xendit'.")
+# The gateway that opens payments needs its keys. Another gateway with keys set keeps answering its
+# notifications (payments it opened before a switch still settle); one without keys answers 404.
+_GATEWAY_KEYS = {
+    "midtrans": {"MIDTRANS_SERVER_KEY": MIDTRANS_SERVER_KEY},  # noqa: F405
+    "xendit": {"XENDIT_SECRET_KEY": XENDIT_SECRET_KEY, "XENDIT_CALLBACK_TOKEN": XENDIT_CALLBACK_TOKEN},  # noqa: F405
+}
+_missing = sorted(name for name, value in _GATEWAY_KEYS[PAYMENT_GATEWAY].items() if not value)
+if _missing:
+    raise ImproperlyConfigured(f"Production refuses to start without: {', '.join(_missing)}")
+# No simulator in production, whatever the environment says: its notification endpoint answers 404.
+PAYMENT_SIMULATOR_SERVER_KEY = ""
 NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="http")
 if NOTIFY_SMS_BACKEND != "http" or not SMS_GATEWAY_URL:  # noqa: F405
     # console and file would print codes and phone numbers; null would drop them.

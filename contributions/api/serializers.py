@@ -1,7 +1,9 @@
+from django.conf import settings
 from rest_framework import serializers
 
 from contributions import selectors
-from contributions.choices import InvoiceStatus
+from contributions.choices import Gateway, InvoiceStatus
+from contributions.gateways.methods import CHOICES, CODES, KIND_CHOICES, METHODS, Kind
 
 from core.api.fields import (
     CodedCharField,
@@ -64,6 +66,12 @@ class InvoiceCreateSerializer(serializers.Serializer):
         min_length=1,
         max_length=50,
     )
+    payment_method = CodedCharField(
+        domain_code="payment_method_invalid",
+        required=False,
+        max_length=20,
+        help_text=f"One of GET /payment-methods' codes ({', '.join(CODES)}); default DEFAULT_PAYMENT_METHOD (va_bca).",
+    )
 
 
 class InvoiceItemSerializer(serializers.Serializer):
@@ -72,16 +80,64 @@ class InvoiceItemSerializer(serializers.Serializer):
 
 
 class PaymentInfoSerializer(serializers.Serializer):
-    gateway = serializers.CharField()
-    va_number = serializers.CharField()
+    """Where and how to pay: the method, and the fields of its kind (API.md "Payment methods")."""
+
+    gateway = serializers.ChoiceField(choices=Gateway.choices)
+    method = serializers.ChoiceField(choices=CHOICES)
     expires_at = serializers.DateTimeField()
+    va_number = serializers.CharField(required=False, help_text="va")
+    bank = serializers.CharField(required=False, help_text="va: bca, bni, bri, permata, cimb")
+    bill_key = serializers.CharField(required=False, help_text="bill")
+    biller_code = serializers.CharField(required=False, help_text="bill")
+    qr_string = serializers.CharField(required=False, help_text="qris; ewallet where the gateway gives one")
+    qr_url = serializers.CharField(required=False, help_text="qris: GET /invoices/{id}/qr.png")
+    deeplink_url = serializers.CharField(required=False, help_text="ewallet")
+    payment_code = serializers.CharField(required=False, help_text="retail")
+    store = serializers.CharField(required=False, help_text="retail: indomaret, alfamart")
+
+
+def payment_representation(invoice) -> dict:
+    """The `payment` block: the method and what its kind needs (the code the payer quotes is kept in
+    Invoice.va_number, the rest in Invoice.payment_details)."""
+    method = METHODS[invoice.payment_method]
+    details = invoice.payment_details or {}
+    block = {"gateway": invoice.gateway, "method": method.code, "expires_at": datetime_representation(invoice.expires_at)}
+    if method.kind == Kind.VA:
+        block.update(va_number=invoice.va_number, bank=method.bank)
+    elif method.kind == Kind.BILL:
+        block.update(bill_key=invoice.va_number, biller_code=details.get("biller_code", ""))
+    elif method.kind == Kind.QRIS:
+        block.update(qr_string=details.get("qr_string", ""), qr_url=qr_url(invoice))
+    elif method.kind == Kind.EWALLET:
+        block["deeplink_url"] = details.get("deeplink_url", "")
+        if details.get("qr_string"):
+            block["qr_string"] = details["qr_string"]
+    elif method.kind == Kind.RETAIL:
+        block.update(payment_code=invoice.va_number, store=method.store)
+    return block
+
+
+def qr_url(invoice) -> str:
+    """GET /invoices/{id}/qr.png, absolute when PUBLIC_BASE_URL is set."""
+    base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
+    return f"{base}/api/v1/invoices/{invoice.pk}/qr.png"
+
+
+class PaymentMethodSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=CHOICES)
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=KIND_CHOICES)
+    min_amount = serializers.IntegerField()
+    max_amount = serializers.IntegerField()
+    expires_in_minutes = serializers.IntegerField()
+    instructions = serializers.ListField(child=serializers.CharField(), help_text="Short steps, in the request's language.")
 
 
 class ReceiptSerializer(serializers.Serializer):
     number = serializers.CharField(help_text="RCP-YYYYMM-NNNNNN")
     paid_at = serializers.DateTimeField()
     amount = serializers.IntegerField()
-    method = serializers.CharField(help_text="The invoice's payment method, e.g. va_bca.")
+    method = serializers.ChoiceField(choices=CHOICES, help_text="The invoice's `payment.method`.")
 
 
 class InvoiceSerializer(serializers.Serializer):
@@ -123,11 +179,7 @@ def invoice_representation(invoice) -> dict:
         "status": invoice.status,
         "total": invoice.total,
         "items": [{"worker": worker, "months": months} for worker, months in items.items()],
-        "payment": {
-            "gateway": invoice.gateway,
-            "va_number": invoice.va_number,
-            "expires_at": datetime_representation(invoice.expires_at),
-        },
+        "payment": payment_representation(invoice),
         "created_at": datetime_representation(invoice.created_at),
         "paid_at": datetime_representation(invoice.paid_at),
         "receipt": receipt_representation(invoice),
@@ -158,8 +210,8 @@ class StatusOkSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[("ok", "ok")])
 
 
-class GatewayNotificationSerializer(serializers.Serializer):
-    """A Midtrans HTTP notification (the fields we read; others are stored as sent)."""
+class MidtransNotificationSerializer(serializers.Serializer):
+    """A Midtrans HTTP notification, also the simulator's (the fields we read; others are stored as sent)."""
 
     order_id = serializers.CharField()
     status_code = serializers.CharField()
@@ -168,3 +220,22 @@ class GatewayNotificationSerializer(serializers.Serializer):
     signature_key = serializers.CharField()
     transaction_id = serializers.CharField(required=False)
     fraud_status = serializers.CharField(required=False)
+
+
+class XenditPaymentDataSerializer(serializers.Serializer):
+    reference_id = serializers.CharField(help_text="The invoice number.")
+    status = serializers.CharField(help_text="SUCCEEDED, FAILED, EXPIRED, …")
+    payment_id = serializers.CharField(required=False)
+    payment_request_id = serializers.CharField(required=False)
+    request_amount = serializers.IntegerField(required=False)
+    channel_code = serializers.CharField(required=False)
+
+
+class XenditCallbackSerializer(serializers.Serializer):
+    """A Xendit payment callback (Payments API v3), with its `x-callback-token` header."""
+
+    event = serializers.CharField(help_text="payment.capture, payment.failure, …")
+    business_id = serializers.CharField(required=False)
+    created = serializers.CharField(required=False)
+    api_version = serializers.CharField(required=False)
+    data = XenditPaymentDataSerializer()

@@ -9,6 +9,8 @@ urlpatterns = [
     path("invoices/<int:pk>", views.InvoiceDetailView.as_view(), name="invoice-detail"),
     path("invoices/<int:pk>/cancel", views.InvoiceCancelView.as_view(), name="invoice-cancel"),
     path("invoices/<int:pk>/receipt.pdf", views.InvoiceReceiptPdfView.as_view(), name="invoice-receipt-pdf"),
+    path("invoices/<int:pk>/qr.png", views.InvoiceQrView.as_view(), name="invoice-qr"),
+    path("payment-methods", views.PaymentMethodListView.as_view(), name="payment-methods"),
     path("payments/simulator/pay", views.SimulatorPayView.as_view(), name="simulator-pay"),
     path(
         "payments/notifications/<str:gateway>",

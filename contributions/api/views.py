@@ -1,10 +1,13 @@
 """Thin views for quotes, invoices, gateway notifications and the payment simulator."""
 
+import io
+
+import segno
 from django.conf import settings
 from django.http import Http404
 from django.utils import translation
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -13,17 +16,20 @@ from rest_framework.views import APIView
 
 from contributions import selectors, services, tasks
 from contributions.api.serializers import (
-    GatewayNotificationSerializer,
+    MidtransNotificationSerializer,
     IncomeLevelSerializer,
     InvoiceCreateSerializer,
     InvoiceSerializer,
+    PaymentMethodSerializer,
     QuoteInputSerializer,
     QuoteSerializer,
     SimulatorPaySerializer,
     StatusOkSerializer,
+    XenditCallbackSerializer,
 )
 from contributions.choices import InvoiceStatus
-from contributions.gateways import get_gateway
+from contributions.gateways import GATEWAY_NAMES, gateway_configured, get_gateway, methods_offered
+from contributions.gateways.methods import Kind, method_get
 from contributions.idempotency import idempotent
 from contributions.models import Invoice
 from contributions.receipts import receipt_pdf
@@ -63,6 +69,27 @@ class QuoteView(PublicView):
         return Response({"months": [p.as_dict() for p in prices], "total": sum(p.total for p in prices)})
 
 
+class PaymentMethodListView(PublicView):
+    """The methods the configured gateway offers, with its bounds, in the request's language."""
+
+    @extend_schema(tags=["payments"], responses={200: PaymentMethodSerializer(many=True)}, auth=[])
+    def get(self, request):
+        language = (translation.get_language() or "id")[:2]
+        rows = [
+            {
+                "code": method.code,
+                "name": method.name,
+                "kind": method.kind,
+                "min_amount": method.min_amount,
+                "max_amount": method.max_amount,
+                "expires_in_minutes": method.expires_in_minutes,
+                "instructions": method.steps(language),
+            }
+            for method in methods_offered()
+        ]
+        return Response(PaymentMethodSerializer(rows, many=True).data)
+
+
 # --- Invoices -------------------------------------------------------------------------------------
 
 INVOICE_TAG = ["invoices"]
@@ -77,6 +104,7 @@ def invoice_data(invoice: Invoice) -> dict:
 @domain_validation_errors(
     {
         "items": ["items_invalid", "prepay_limit_exceeded", "months_not_allowed"],
+        "payment_method": ["payment_method_invalid", "amount_out_of_range"],
         None: ["idempotency_key_required"],
     },
     methods=["post"],
@@ -122,7 +150,11 @@ class InvoiceListCreateView(ListAPIView):
             data = InvoiceCreateSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             return services.invoice_create(
-                sponsor=request.user, items=data.validated_data["items"], idempotency_key=key, request_hash=request_hash
+                sponsor=request.user,
+                items=data.validated_data["items"],
+                idempotency_key=key,
+                request_hash=request_hash,
+                payment_method=data.validated_data.get("payment_method"),
             )
 
         return idempotent(user=request.user, key=request.headers.get("Idempotency-Key"), data=request.data, run=run)
@@ -169,25 +201,59 @@ class InvoiceReceiptPdfView(DocumentView, InvoiceScopedView):
         return document_response(pdf, media_type="application/pdf", filename=f"{document.receipt.number}.pdf")
 
 
+class InvoiceQrView(DocumentView, InvoiceScopedView):
+    """The QR code of a QRIS invoice (or of an e-wallet payment the gateway gave a QR string for), as a
+    PNG to show on screen. Any other invoice has none: 404."""
+
+    @extend_schema(
+        tags=INVOICE_TAG,
+        responses={
+            **binary_response("image/png", "The QR code the payer scans."),
+            404: client_error("QrNotFound", ["not_found"]),
+        },
+    )
+    def get(self, request, pk: int):
+        invoice = self.get_invoice(pk)
+        method = method_get(invoice.payment_method)
+        qr_string = (invoice.payment_details or {}).get("qr_string")
+        if method is None or method.kind not in (Kind.QRIS, Kind.EWALLET) or not qr_string:
+            raise Http404
+        png = io.BytesIO()
+        segno.make(qr_string, error="m").save(png, kind="png", scale=8, border=4)
+        return document_response(png.getvalue(), media_type="image/png", filename=f"{invoice.number}.png")
+
+
 # --- Gateways -------------------------------------------------------------------------------------
 
 
 @domain_validation_errors({None: ["notification_malformed"]})
-@extend_schema(parameters=[OpenApiParameter("gateway", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["simulator", "midtrans"])])
+@extend_schema(parameters=[OpenApiParameter("gateway", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(GATEWAY_NAMES))])
 class GatewayNotificationView(PublicView):
-    """Gateway → us. Checks the signature, stores the raw payload, answers 200 fast; the status lookup
-    and the credit happen in a task on the urgent queue (in-process when there is no broker)."""
+    """Gateway → us. Checks the signature (Xendit: the callback token), stores the raw payload, answers
+    200 fast; the status lookup and the credit happen in a task on the urgent queue (in-process when
+    there is no broker). Every gateway whose keys are configured is heard, whichever one opens new
+    payments now (a payment opened before a switch still settles); any other answers 404."""
 
     @extend_schema(
         tags=["payments"],
-        request=GatewayNotificationSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="PaymentNotification",
+            serializers=[MidtransNotificationSerializer, XenditCallbackSerializer],
+            resource_type_field_name=None,
+        ),
+        parameters=[
+            OpenApiParameter(
+                "x-callback-token", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                description="Xendit only: the account's callback token.",
+            )
+        ],
         responses={200: StatusOkSerializer, 401: client_error("SignatureInvalid", ["signature_invalid"])},
         auth=[],
     )
     def post(self, request, gateway: str):
-        if gateway != settings.PAYMENT_GATEWAY:
+        if not gateway_configured(gateway):
             raise Http404
-        notification = services.notification_receive(gateway_name=gateway, payload=request.data)
+        notification = services.notification_receive(gateway_name=gateway, payload=request.data, headers=request.headers)
         tasks.enqueue_notification(notification.pk)
         return Response({"status": "ok"})
 

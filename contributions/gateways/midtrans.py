@@ -1,8 +1,22 @@
-"""Midtrans Core API: bank-transfer VA charges, status lookups and cancellation.
+"""Midtrans Core API: a charge for every method, status lookups, cancel and expire.
 
-Docs: Core API `POST /v2/charge`, `GET /v2/{order_id}/status`, `POST /v2/{order_id}/cancel`; HTTP
-Basic auth with the server key as user name. The base URL is a setting (MIDTRANS_BASE_URL), so tests
-run against a local fake server.
+Docs (Core API): `POST /v2/charge` (docs.midtrans.com/reference/charge-api), `GET /v2/{order_id}/status`,
+`POST /v2/{order_id}/cancel`, `POST /v2/{order_id}/expire`; HTTP Basic auth with the server key as user
+name. The base URL is a setting (MIDTRANS_BASE_URL), so tests run against a local fake server
+(tests/contributions/fakes.py).
+
+Each method is one `payment_type` with its own object and answers with its own fields:
+- VA: `bank_transfer` + `{"bank": "bca"|"bni"|"bri"|"permata"|"cimb"}` → `va_numbers[0].va_number`, but
+  Permata answers `permata_va_number` (docs.midtrans.com/reference/charge-api, the Permata example);
+- Mandiri bill: `echannel` + `{"bill_info1", "bill_info2"}` → `bill_key`, `biller_code`
+  (docs.midtrans.com/reference/mandiri-bill-payment-1);
+- QRIS: `qris` + `{"acquirer": "gopay"}` → `qr_string`, and `actions[generate-qr-code]`
+  (docs.midtrans.com/reference-link/qris);
+- GoPay: `gopay` → `actions[deeplink-redirect]` (and `generate-qr-code`) (docs.midtrans.com/reference/gopay-1);
+- ShopeePay: `shopeepay` → `actions[deeplink-redirect]` (docs.midtrans.com/reference/shopeepay-1);
+- Indomaret, Alfamart: `cstore` + `{"store": …}` → `payment_code`, `store`
+  (docs.midtrans.com/reference/indomaret-1, docs.midtrans.com/reference/alfamart-1).
+Every charge carries `custom_expiry` in minutes: the method's lifetime (gateways/methods.py).
 """
 
 import base64
@@ -11,19 +25,88 @@ from zoneinfo import ZoneInfo
 
 import requests
 from django.conf import settings
+from django.utils import timezone
 
-from contributions.gateways import Charge, GatewayError, GatewayStatus
+from contributions.gateways import (
+    Charge,
+    GatewayError,
+    GatewayStatus,
+    NotificationInfo,
+    midtrans_notification_read,
+)
+from contributions.gateways.methods import METHODS, Kind, Method
 
 TIMEOUT = (3.05, 10)  # connect, read (seconds)
+
+def charge_body(*, order_id: str, gross_amount: int, expires_at: datetime, method: Method) -> dict:
+    """The Core API charge request for `method` (the docs above)."""
+    minutes = max(1, round((expires_at - timezone.now()).total_seconds() / 60))
+    body: dict = {
+        "transaction_details": {"order_id": order_id, "gross_amount": gross_amount},
+        "custom_expiry": {"expiry_duration": minutes, "unit": "minute"},
+    }
+    if method.kind == Kind.VA:
+        body.update(payment_type="bank_transfer", bank_transfer={"bank": method.bank})
+    elif method.kind == Kind.BILL:
+        body.update(payment_type="echannel", echannel={"bill_info1": "Iuran:", "bill_info2": "BPJSTK BPU"})
+    elif method.kind == Kind.QRIS:
+        body.update(payment_type="qris", qris={"acquirer": "gopay"})
+    elif method.kind == Kind.EWALLET:
+        body["payment_type"] = method.code  # gopay, shopeepay: Midtrans' own names
+        if settings.PAYMENT_RETURN_URL:
+            body[body["payment_type"]] = {"enable_callback": True, "callback_url": settings.PAYMENT_RETURN_URL}
+    elif method.kind == Kind.RETAIL:
+        body.update(payment_type="cstore", cstore={"store": method.store, "message": "Iuran BPJSTK BPU"})
+    return body
+
+
+def _action(data: dict, name: str) -> str:
+    for action in data.get("actions") or ():
+        if isinstance(action, dict) and action.get("name") == name and isinstance(action.get("url"), str):
+            return action["url"]
+    return ""
+
+
+def charge_read(data: dict, method: Method) -> tuple[str, dict]:
+    """What the payer needs from a charge's answer: (the code they quote, the kind's other fields).
+    Raises GatewayError when the answer lacks it."""
+    code, details = "", {}
+    if method.kind == Kind.VA:
+        numbers = data.get("va_numbers") or [{}]
+        code = data.get("permata_va_number") or (numbers[0].get("va_number") if isinstance(numbers[0], dict) else "")
+        needed = code
+    elif method.kind == Kind.BILL:
+        code, details = data.get("bill_key"), {"biller_code": data.get("biller_code")}
+        needed = code and details["biller_code"]
+    elif method.kind == Kind.QRIS:
+        details = {"qr_string": data.get("qr_string")}
+        needed = details["qr_string"]
+    elif method.kind == Kind.EWALLET:
+        details = {"deeplink_url": _action(data, "deeplink-redirect")}
+        if data.get("qr_string"):
+            details["qr_string"] = data["qr_string"]
+        needed = details["deeplink_url"]
+    else:  # Kind.RETAIL
+        code = data.get("payment_code")
+        needed = code
+    if not needed or not all(isinstance(value, str) for value in [code or "", *details.values()]):
+        raise GatewayError(f"midtrans answered a {method.code} charge without what the payer needs")
+    return code or "", details
 
 
 class MidtransGateway:
     name = "midtrans"
+    methods = {code: None for code in METHODS}  # every method, at the catalogue's bounds
+    # Midtrans repeats a notification that was not answered 200, a timed-out one included.
+    repeats_timed_out_notifications = True
 
-    def __init__(self, *, base_url: str | None = None, server_key: str | None = None, bank: str = "bca"):
+    def __init__(self, *, base_url: str | None = None, server_key: str | None = None):
         self.base_url = (base_url or settings.MIDTRANS_BASE_URL).rstrip("/")
         self._server_key = server_key if server_key is not None else settings.MIDTRANS_SERVER_KEY
-        self.bank = bank
+
+    @classmethod
+    def configured(cls) -> bool:
+        return bool(settings.MIDTRANS_SERVER_KEY)
 
     def server_key(self) -> str:
         return self._server_key
@@ -40,23 +123,21 @@ class MidtransGateway:
         if response.status_code >= 500:
             raise GatewayError(f"midtrans answered HTTP {response.status_code}")
         try:
-            return response.json()
+            data = response.json()
         except ValueError as exc:
             raise GatewayError("midtrans answered with non-JSON") from exc
+        if not isinstance(data, dict):
+            raise GatewayError("midtrans answered with something else than an object")
+        return data
 
-    def create_charge(self, *, order_id: str, gross_amount: int, expires_at: datetime) -> Charge:
-        body = {
-            "payment_type": "bank_transfer",
-            "transaction_details": {"order_id": order_id, "gross_amount": gross_amount},
-            "bank_transfer": {"bank": self.bank},
-            "custom_expiry": {"expiry_duration": 24, "unit": "hour"},
-        }
-        data = self._call("POST", "/v2/charge", body)
-        if str(data.get("status_code")) not in ("200", "201") or not data.get("va_numbers"):
+    def create_charge(self, *, order_id: str, gross_amount: int, expires_at: datetime, method: Method) -> Charge:
+        data = self._call("POST", "/v2/charge", charge_body(order_id=order_id, gross_amount=gross_amount, expires_at=expires_at, method=method))
+        if str(data.get("status_code")) not in ("200", "201"):
             raise GatewayError(f"midtrans refused the charge: {data.get('status_code')}")
-        return Charge(va_number=data["va_numbers"][0]["va_number"], reference=data.get("transaction_id", ""), expires_at=expires_at)
+        code, details = charge_read(data, method)
+        return Charge(va_number=code, reference=str(data.get("transaction_id", "")), expires_at=expires_at, details=details)
 
-    def get_status(self, *, order_id: str) -> GatewayStatus | None:
+    def get_status(self, *, order_id: str, reference: str = "") -> GatewayStatus | None:
         data = self._call("GET", f"/v2/{order_id}/status")
         if str(data.get("status_code")) == "404":
             return None
@@ -72,8 +153,15 @@ class MidtransGateway:
             settled_at=_midtrans_time(data.get("settlement_time")),
         )
 
-    def cancel(self, *, order_id: str) -> None:
+    def cancel(self, *, order_id: str, reference: str = "") -> None:
         self._call("POST", f"/v2/{order_id}/cancel")
+
+    def expire(self, *, order_id: str, reference: str = "") -> None:
+        """Close a pending payment now, so it can no longer be paid (`POST /v2/{order_id}/expire`)."""
+        self._call("POST", f"/v2/{order_id}/expire")
+
+    def notification_read(self, *, payload, headers) -> NotificationInfo:
+        return midtrans_notification_read(payload, self._server_key)
 
 
 def _midtrans_time(value) -> datetime | None:

@@ -1,6 +1,8 @@
-"""A gateway that lives in our database: VA numbers, a ledger, and signed notifications like Midtrans'.
+"""A gateway that lives in our database: every method, a ledger, and signed notifications like Midtrans'.
 
-Used in development and tests (PAYMENT_GATEWAY=simulator, the default outside production).
+Used in development and tests (PAYMENT_GATEWAY=simulator, the default outside production). It opens
+what Midtrans would for each method (a VA number, a Mandiri bill key and biller code, a QRIS string, an
+e-wallet deeplink, a store's payment code), and `pay` settles any of them.
 """
 
 import secrets
@@ -9,27 +11,84 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
-from contributions.gateways import Charge, GatewayStatus, signature_for
+from contributions.gateways import Charge, GatewayStatus, NotificationInfo, midtrans_notification_read, signature_for
+from contributions.gateways.methods import METHODS, Kind, Method
 from contributions.models import SimulatorTransaction
+
+# Midtrans' payment_type of each kind (gateways/midtrans.py); an e-wallet's is its own code.
+PAYMENT_TYPES = {Kind.VA: "bank_transfer", Kind.BILL: "echannel", Kind.QRIS: "qris", Kind.RETAIL: "cstore"}
+BILLER_CODE = "70012"  # Midtrans' Mandiri biller code in its examples
+
+
+def _digits(count: int) -> str:
+    return f"{secrets.randbelow(10**count):0{count}d}"
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE, the checksum that ends an EMVCo (QRIS) payload."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def qris_payload(*, order_id: str, amount: int) -> str:
+    """A dynamic QRIS string in the EMVCo merchant-presented layout (tag, length, value), with its CRC.
+    Any QR reader shows it; no bank app pays it."""
+
+    def tlv(tag: str, value: str) -> str:
+        return f"{tag}{len(value):02d}{value}"
+
+    merchant = tlv("00", "ID.SERTAKAN.SIMULATOR") + tlv("01", order_id[:25])
+    body = (
+        tlv("00", "01") + tlv("01", "12") + tlv("26", merchant) + tlv("52", "6300") + tlv("53", "360")
+        + tlv("54", str(amount)) + tlv("58", "ID") + tlv("59", "BPJSTK BPU SIMULATOR") + tlv("60", "JAKARTA")
+        + "6304"
+    )
+    return body + f"{_crc16(body.encode()):04X}"
 
 
 class SimulatorGateway:
     name = "simulator"
+    methods = {code: None for code in METHODS}  # every method, at Midtrans' bounds
+    # Its notifications are delivered in-process, never lost.
+    repeats_timed_out_notifications = True
+
+    @classmethod
+    def configured(cls) -> bool:
+        # Production empties the key (config/settings/production.py): no simulator there, ever.
+        return bool(settings.PAYMENT_SIMULATOR_SERVER_KEY)
 
     def server_key(self) -> str:
         return settings.PAYMENT_SIMULATOR_SERVER_KEY
 
-    def create_charge(self, *, order_id: str, gross_amount: int, expires_at: datetime) -> Charge:
+    def create_charge(self, *, order_id: str, gross_amount: int, expires_at: datetime, method: Method) -> Charge:
+        code, details = "", {}
+        if method.kind == Kind.VA:
+            code = "8808" + _digits(12)
+        elif method.kind == Kind.BILL:
+            code, details = _digits(12), {"biller_code": BILLER_CODE}
+        elif method.kind == Kind.QRIS:
+            details = {"qr_string": qris_payload(order_id=order_id, amount=gross_amount)}
+        elif method.kind == Kind.EWALLET:
+            # Not an app link a phone can open: the simulator is paid with POST /payments/simulator/pay.
+            details = {"deeplink_url": f"simulator://{method.code}/pay?order_id={order_id}"}
+        elif method.kind == Kind.RETAIL:
+            code = _digits(16)
         row = SimulatorTransaction(
             order_id=order_id,
             transaction_id=secrets.token_hex(16),
-            va_number="8808" + f"{secrets.randbelow(10**12):012d}",
+            va_number=code,
+            method=method.code,
             gross_amount=gross_amount,
         )
         # Written by the caller with the invoice, in the same statement (Charge.ledger).
-        return Charge(va_number=row.va_number, reference=row.transaction_id, expires_at=expires_at, ledger=(row,))
+        return Charge(va_number=code, reference=row.transaction_id, expires_at=expires_at, details=details, ledger=(row,))
 
-    def get_status(self, *, order_id: str) -> GatewayStatus | None:
+    def get_status(self, *, order_id: str, reference: str = "") -> GatewayStatus | None:
         row = SimulatorTransaction.objects.filter(order_id=order_id).first()
         if row is None:
             return None
@@ -43,15 +102,18 @@ class SimulatorGateway:
             settled_at=row.updated_at if row.transaction_status == "settlement" else None,
         )
 
-    def cancel(self, *, order_id: str) -> None:
+    def cancel(self, *, order_id: str, reference: str = "") -> None:
         SimulatorTransaction.objects.filter(order_id=order_id, transaction_status="pending").update(
             transaction_status="cancel"
         )
 
-    def expire(self, *, order_id: str) -> None:
+    def expire(self, *, order_id: str, reference: str = "") -> None:
         SimulatorTransaction.objects.filter(order_id=order_id, transaction_status="pending").update(
             transaction_status="expire"
         )
+
+    def notification_read(self, *, payload, headers) -> NotificationInfo:
+        return midtrans_notification_read(payload, self.server_key())
 
     # --- the simulator's own side: what the payer's bank and the gateway do ----------------------
 
@@ -70,7 +132,8 @@ class SimulatorGateway:
         status = transaction_status or row.transaction_status
         status_code = "200" if status in ("settlement", "capture") else "201" if status == "pending" else "202"
         gross_amount = f"{row.gross_amount}.00"
-        return {
+        method = METHODS.get(row.method) or METHODS["va_bca"]
+        payload = {
             "transaction_time": row.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
             "transaction_status": status,
             "transaction_id": row.transaction_id,
@@ -79,11 +142,18 @@ class SimulatorGateway:
             "signature_key": signature_for(
                 order_id=row.order_id, status_code=status_code, gross_amount=gross_amount, server_key=self.server_key()
             ),
-            "payment_type": "bank_transfer",
+            "payment_type": PAYMENT_TYPES.get(method.kind, method.code),
             "order_id": row.order_id,
             "merchant_id": "SIMULATOR",
             "gross_amount": gross_amount,
             "fraud_status": "accept",
             "currency": "IDR",
-            "va_numbers": [{"bank": "simulator", "va_number": row.va_number}],
         }
+        # The method's own fields, as Midtrans' notification of that payment type carries them.
+        if method.kind == Kind.VA:
+            payload["va_numbers"] = [{"bank": method.bank, "va_number": row.va_number}]
+        elif method.kind == Kind.BILL:
+            payload.update(biller_code=BILLER_CODE, bill_key=row.va_number)
+        elif method.kind == Kind.RETAIL:
+            payload.update(payment_code=row.va_number, store=method.store)
+        return payload

@@ -7,6 +7,11 @@ from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from contributions.gateways import signature_for
+from tests.contributions.fakes import FakeMidtrans, FakeXendit
+
+MIDTRANS_SERVER_KEY = "SB-test"
+XENDIT_SECRET_KEY = "xnd_development_test"
+XENDIT_CALLBACK_TOKEN = "xendit-callback-token-test"
 
 
 @pytest.fixture
@@ -56,3 +61,31 @@ def notify(client: APIClient, payload, gateway: str = "simulator"):
 
 def invoice_post(client: APIClient, items: list[dict], key: str = "key-1", **extra):
     return client.post("/api/v1/invoices", {"items": items, **extra}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+@pytest.fixture
+def midtrans(settings, monkeypatch):
+    """A local fake Midtrans, opening new payments (PAYMENT_GATEWAY=midtrans)."""
+    with FakeMidtrans(MIDTRANS_SERVER_KEY) as fake:
+        settings.PAYMENT_GATEWAY = "midtrans"
+        settings.MIDTRANS_BASE_URL = fake.url
+        settings.MIDTRANS_SERVER_KEY = MIDTRANS_SERVER_KEY
+        monkeypatch.setattr("contributions.gateways.midtrans.TIMEOUT", (0.5, 0.5))
+        yield fake
+
+
+@pytest.fixture
+def xendit(settings, monkeypatch):
+    """A local fake Xendit, opening new payments (PAYMENT_GATEWAY=xendit)."""
+    with FakeXendit(XENDIT_SECRET_KEY) as fake:
+        settings.PAYMENT_GATEWAY = "xendit"
+        settings.XENDIT_BASE_URL = fake.url
+        settings.XENDIT_SECRET_KEY = XENDIT_SECRET_KEY
+        settings.XENDIT_CALLBACK_TOKEN = XENDIT_CALLBACK_TOKEN
+        monkeypatch.setattr("contributions.gateways.xendit.TIMEOUT", (0.5, 0.5))
+        yield fake
+
+
+def xendit_notify(client: APIClient, payload, token: str | None = XENDIT_CALLBACK_TOKEN):
+    headers = {} if token is None else {"HTTP_X_CALLBACK_TOKEN": token}
+    return client.post("/api/v1/payments/notifications/xendit", payload, format="json", **headers)

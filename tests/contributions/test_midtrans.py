@@ -3,122 +3,23 @@ request, outages and timeouts at invoice creation, and confirmation by status lo
 
 import base64
 import datetime
-import json
 import socket
-import time
-import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from contributions import services
+from contributions.gateways.methods import CODES, METHODS
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from tests.api import first_error
-from tests.contributions.conftest import invoice_post, notify, signed
+from tests.contributions.conftest import MIDTRANS_SERVER_KEY, invoice_post, notify, signed
 from tests.factories import enrollment
-from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
 pytestmark = pytest.mark.usefixtures("reference", "december", "no_throttle")
 
-SERVER_KEY = "SB-test"
-
-
-class FakeMidtrans(LocalHttpServer):
-    """Implements POST /v2/charge, GET /v2/{order_id}/status and POST /v2/{order_id}/cancel.
-
-    `mode` is "ok", "500", "404" or "slow" (sleeps `slow_seconds` before answering); `status_mode`
-    applies to the status lookup only (default: `mode`)."""
-
-    def __init__(self):
-        self.mode = "ok"
-        self.status_mode = None
-        self.slow_seconds = 1.5
-        self.requests: list[dict] = []
-        self.orders: dict[str, dict] = {}
-        fake = self
-
-        class Handler(QuietHandler):
-            def _answer(self, status: int, body: dict):
-                try:
-                    reply_json(self, body, status)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout)
-
-            def _handle(self, method: str):
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                fake.requests.append(
-                    {"method": method, "path": self.path, "headers": dict(self.headers),
-                     "json": json.loads(raw) if raw else None}
-                )
-                is_status = method == "GET" and self.path.endswith("/status")
-                mode = (fake.status_mode if is_status and fake.status_mode else fake.mode)
-                if mode == "slow":
-                    time.sleep(fake.slow_seconds)
-                elif mode == "500":
-                    return self._answer(500, {"status_code": "500", "status_message": "Internal error"})
-                elif mode == "404":
-                    return self._answer(404, {"status_code": "404", "status_message": "Not found"})
-                parts = self.path.strip("/").split("/")
-                if method == "POST" and parts == ["v2", "charge"]:
-                    return self._answer(201, fake.charge(fake.requests[-1]["json"]))
-                if len(parts) == 3 and parts[0] == "v2":
-                    order = fake.orders.get(parts[1])
-                    if order is None:
-                        return self._answer(404, {"status_code": "404", "status_message": "Transaction doesn't exist."})
-                    if method == "GET" and parts[2] == "status":
-                        return self._answer(200, order)
-                    if method == "POST" and parts[2] == "cancel":
-                        order.update(transaction_status="cancel", status_code="200")
-                        return self._answer(200, order)
-                return self._answer(404, {"status_code": "404"})
-
-            def do_GET(self):
-                self._handle("GET")
-
-            def do_POST(self):
-                self._handle("POST")
-
-        self.serve(Handler)
-        self.url = self.base_url
-
-    def charge(self, body: dict) -> dict:
-        order_id = body["transaction_details"]["order_id"]
-        amount = body["transaction_details"]["gross_amount"]
-        va = f"{len(self.orders) + 1:011d}"
-        self.orders[order_id] = {
-            "status_code": "201",
-            "status_message": "Success, Bank Transfer transaction is created",
-            "transaction_id": str(uuid.uuid4()),
-            "order_id": order_id,
-            "gross_amount": f"{amount}.00",
-            "currency": "IDR",
-            "payment_type": "bank_transfer",
-            "transaction_status": "pending",
-            "fraud_status": "accept",
-            "va_numbers": [{"bank": "bca", "va_number": va}],
-        }
-        return dict(self.orders[order_id])
-
-    def set_status(self, order_id: str, transaction_status: str, **fields):
-        self.orders[order_id].update(
-            transaction_status=transaction_status,
-            status_code="200" if transaction_status in ("settlement", "capture") else "201",
-            **fields,
-        )
-
-    def calls(self, method: str, suffix: str) -> list[dict]:
-        return [r for r in self.requests if r["method"] == method and r["path"].endswith(suffix)]
-
-
-@pytest.fixture
-def midtrans(settings, monkeypatch):
-    with FakeMidtrans() as fake:
-        settings.PAYMENT_GATEWAY = "midtrans"
-        settings.MIDTRANS_BASE_URL = fake.url
-        settings.MIDTRANS_SERVER_KEY = SERVER_KEY
-        monkeypatch.setattr("contributions.gateways.midtrans.TIMEOUT", (0.5, 0.5))
-        yield fake
+SERVER_KEY = MIDTRANS_SERVER_KEY
 
 
 @pytest.fixture
@@ -323,3 +224,113 @@ def test_cancel_succeeds_while_midtrans_is_down(auth_client, invoice, midtrans):
     response = auth_client.post(f"/api/v1/invoices/{invoice.pk}/cancel")
     assert response.status_code == 200
     assert Invoice.objects.get(pk=invoice.pk).status == "cancelled"
+
+
+# --- every method ------------------------------------------------------------------------------------
+
+# What the charge request carries for each method (docs.midtrans.com/reference/charge-api and each
+# method's page; see tests/contributions/fakes.py).
+CHARGE_SHAPES = {
+    "va_bca": ("bank_transfer", {"bank_transfer": {"bank": "bca"}}),
+    "va_bni": ("bank_transfer", {"bank_transfer": {"bank": "bni"}}),
+    "va_bri": ("bank_transfer", {"bank_transfer": {"bank": "bri"}}),
+    "va_permata": ("bank_transfer", {"bank_transfer": {"bank": "permata"}}),
+    "va_cimb": ("bank_transfer", {"bank_transfer": {"bank": "cimb"}}),
+    "mandiri_bill": ("echannel", {}),
+    "qris": ("qris", {"qris": {"acquirer": "gopay"}}),
+    "gopay": ("gopay", {}),
+    "shopeepay": ("shopeepay", {}),
+    "indomaret": ("cstore", {}),
+    "alfamart": ("cstore", {}),
+}
+
+
+def expected_block(code: str, order: dict, invoice_id: int) -> dict:
+    """The `payment` block API.md gives for the method, filled from what the fake Midtrans answered."""
+    kind = METHODS[code].kind
+    if kind == "va":
+        va = order.get("permata_va_number") or order["va_numbers"][0]["va_number"]
+        return {"va_number": va, "bank": METHODS[code].bank}
+    if kind == "bill":
+        return {"bill_key": order["bill_key"], "biller_code": order["biller_code"]}
+    if kind == "qris":
+        return {"qr_string": order["qr_string"], "qr_url": f"{django_settings.PUBLIC_BASE_URL}/api/v1/invoices/{invoice_id}/qr.png"}
+    if kind == "ewallet":
+        [deeplink] = [a["url"] for a in order["actions"] if a["name"] == "deeplink-redirect"]
+        return {"deeplink_url": deeplink}
+    return {"payment_code": order["payment_code"], "store": order["store"]}
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_method_is_charged_as_midtrans_documents_it(auth_client, worker, midtrans, code):
+    before = timezone.now()
+    response = invoice_post(auth_client, [{"worker": worker.pk, "months": 3}], payment_method=code)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    [call] = midtrans.calls("POST", "/v2/charge")
+    payment_type, objects = CHARGE_SHAPES[code]
+    assert call["json"]["payment_type"] == payment_type
+    assert call["json"]["transaction_details"] == {"order_id": body["number"], "gross_amount": 102000}
+    for name, value in objects.items():
+        assert call["json"][name] == value
+    if payment_type == "echannel":
+        assert call["json"]["echannel"]["bill_info1"] and call["json"]["echannel"]["bill_info2"]
+    if payment_type == "cstore":
+        assert call["json"]["cstore"]["store"] == code
+    lifetime = METHODS[code].expires_in_minutes
+    assert call["json"]["custom_expiry"] == {"expiry_duration": lifetime, "unit": "minute"}
+
+    order = midtrans.orders[body["number"]]
+    payment = dict(body["payment"])
+    assert {k: payment.pop(k) for k in ("gateway", "method")} == {"gateway": "midtrans", "method": code}
+    expires = parse_datetime(payment.pop("expires_at"))
+    assert before + datetime.timedelta(minutes=lifetime - 1) <= expires <= timezone.now() + datetime.timedelta(minutes=lifetime)
+    assert payment == expected_block(code, order, body["id"])
+    invoice = Invoice.objects.get()
+    assert (invoice.payment_method, invoice.gateway_reference) == (code, order["transaction_id"])
+    assert auth_client.get(f"/api/v1/invoices/{invoice.pk}").json()["payment"] == body["payment"]
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_method_settles_after_the_status_lookup(api_client, user, worker, midtrans, code):
+    invoice = services.invoice_create(sponsor=user, items=[{"worker": worker.pk, "months": 3}], payment_method=code)
+    assert notify(api_client, midtrans_notification(invoice, "settlement"), gateway="midtrans").status_code == 200
+    invoice.refresh_from_db()
+    assert invoice.status == "pending"  # Midtrans still says pending: the notification alone pays nothing
+
+    midtrans.set_status(invoice.number, "settlement")
+    assert notify(api_client, midtrans_notification(invoice, "settlement"), gateway="midtrans").status_code == 200
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert len(midtrans.calls("GET", f"/v2/{invoice.number}/status")) == 2
+    assert Payment.objects.get().transaction_id == midtrans.orders[invoice.number]["transaction_id"]
+    assert CoverageMonth.objects.count() == 3
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_every_method_expires_here_and_at_midtrans(user, worker, midtrans, code):
+    invoice = services.invoice_create(sponsor=user, items=[{"worker": worker.pk, "months": 1}], payment_method=code)
+    assert invoice.expires_at <= timezone.now() + METHODS[code].lifetime
+    Invoice.objects.filter(pk=invoice.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    services.invoices_reconcile()
+    invoice.refresh_from_db()
+    assert invoice.status == "expired"
+    assert len(midtrans.calls("POST", f"/v2/{invoice.number}/expire")) == 1
+    assert midtrans.orders[invoice.number]["transaction_status"] == "expire"
+    assert midtrans.orders[invoice.number]["status_code"] == "407"
+
+
+def test_a_charge_answer_without_what_the_payer_needs_is_503(auth_client, worker, midtrans, monkeypatch):
+    real = midtrans.charge
+
+    def without_deeplink(body):
+        status, answer = real(body)
+        answer.pop("actions", None)
+        return status, answer
+
+    monkeypatch.setattr(midtrans, "charge", without_deeplink)
+    auth_client.raise_request_exception = False
+    response = invoice_post(auth_client, [{"worker": worker.pk, "months": 1}], payment_method="gopay")
+    assert response.status_code == 503
+    assert first_error(response)[0] == "gateway_unavailable"
+    assert Invoice.objects.count() == 0

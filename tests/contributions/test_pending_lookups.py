@@ -130,5 +130,5 @@ def test_the_reminders_read_only_the_pending_invoices():
         lambda: found.update(reminders._pending_invoices({worker.pk})), "contributions_invoicemonth"
     )
 
-    assert found == {worker.pk: (pending.number, pending.va_number)}
+    assert found == {worker.pk: (pending.number, pending.va_number, "va_bca")}
     assert _rows_read(sql, params) <= 3  # the pending invoice and its line

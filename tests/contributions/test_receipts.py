@@ -133,6 +133,18 @@ def test_the_invoice_and_its_pdf_show_the_same_receipt(auth_client, invoice):
     assert receipt["number"] in text and "Virtual Account BCA" in text
 
 
+@pytest.mark.parametrize(
+    "method, label", [("va_cimb", "Virtual Account CIMB"), ("mandiri_bill", "Mandiri Bill Payment"), ("qris", "QRIS"), ("indomaret", "Indomaret")]
+)
+def test_the_receipt_method_is_the_invoices_payment_method(auth_client, user, workers, method, label):
+    """Issue 22: `receipt.method` equals the invoice's `payment.method`, whichever method paid."""
+    invoice = services.invoice_create(sponsor=user, items=[{"worker": workers[0].pk, "months": 1}], payment_method=method)
+    settle(invoice)
+    body = auth_client.get(f"/api/v1/invoices/{invoice.pk}").json()
+    assert body["receipt"]["method"] == body["payment"]["method"] == method
+    assert label in receipt_text(auth_client, invoice)
+
+
 def test_a_receipt_printed_after_the_sponsorship_ended_names_the_members_kpj(auth_client, workers, invoice):
     settle(invoice)
     ended = registration.enrollment_end(enrollment=workers[0])

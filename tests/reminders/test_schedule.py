@@ -296,6 +296,25 @@ def test_with_a_pending_invoice_the_text_gives_its_va_number_instead_of_the_app_
     assert invoice.va_number not in sms[other.sponsor.phone]
 
 
+@pytest.mark.parametrize("method, hint", [("indomaret", "Bayar lewat Indomaret dengan kode"), ("qris", APP_HINT)])
+def test_a_pending_invoice_by_another_method_is_explained_by_its_kind(reference, notify_file, pin_today, method, hint):
+    """Issue 22: a store's payment code (or a Mandiri bill key) is quoted as a code, not as a VA; a
+    QRIS or e-wallet payment is made from the app."""
+    from contributions import services
+
+    billed = worker(paid_through=month(2026, 11), full_name="Budi Santoso")
+    pin_today(datetime.date(2026, 12, 3))
+    invoice = services.invoice_create(sponsor=billed.sponsor, items=[{"worker": billed.pk, "months": 3}], payment_method=method)
+
+    reminders.daily_pass(day=datetime.date(2026, 12, 8), respect_quiet_hours=False)
+
+    [sms] = [m["body"] for m in notify_file.messages() if m["channel"] == "sms" and m["to"] == billed.sponsor.phone]
+    assert hint in sms
+    assert "Virtual Account" not in sms
+    if invoice.va_number:
+        assert f"kode {invoice.va_number} (tagihan {invoice.number})" in sms
+
+
 # --- recipients ------------------------------------------------------------------------------------
 
 
