@@ -30,6 +30,8 @@ app.conf.beat_schedule = {
     "daily-reminder-pass": {"task": "contributions.tasks.daily_reminder_pass", "schedule": crontab(hour=8, minute=0)},
     "queue-reminders": {"task": "contributions.tasks.queue_reminders", "schedule": 60.0},
     "reconcile-invoices": {"task": "contributions.tasks.reconcile_invoices", "schedule": 300.0},
+    "autopay-plan": {"task": "contributions.tasks.autopay_plan_today", "schedule": crontab(hour=7, minute=0)},
+    "autopay-dispatch": {"task": "contributions.tasks.autopay_dispatch_today", "schedule": 300.0},
     "cleanup-expired-otps": {"task": "sponsors.tasks.cleanup_expired_otps", "schedule": crontab(minute=17)},
     # Registrations awaiting consent past CONSENT_TTL_HOURS expire (the NIK is free again).
     "expire-unconsented": {"task": "registration.tasks.expire_unconsented", "schedule": 600.0},

@@ -46,6 +46,34 @@ class Gateway(models.TextChoices):
     XENDIT = "xendit", "Xendit"
 
 
+class AutopayStatus(models.TextChoices):
+    """API.md "Automatic monthly payment": `failed` is a linked account whose last month's charge
+    failed for good (the next month is tried again)."""
+
+    OFF = "off", "Off"
+    LINKING = "linking", "Linking"
+    ACTIVE = "active", "Active"
+    FAILED = "failed", "Failed"
+
+
+# The mandate statuses under which the charge day charges.
+AUTOPAY_LINKED = (AutopayStatus.ACTIVE, AutopayStatus.FAILED)
+
+
+class AutopayMethod(models.TextChoices):
+    GOPAY = "gopay", "GoPay (tokenization)"
+    CARD = "card", "Saved card"
+
+
+class AutopayChargeStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    CHARGING = "charging", "Charging"
+    RETRY = "retry", "Waiting to try again"
+    CHARGED = "charged", "Charged"
+    FAILED = "failed", "Failed (the payer was told)"
+    SKIPPED = "skipped", "Skipped (nothing to charge, or unlinked)"
+
+
 # Midtrans transaction_status values (https://docs.midtrans.com, HTTP notification).
 SETTLED_STATUSES = frozenset({"settlement", "capture"})
 CLOSING_STATUSES = frozenset({"expire", "cancel", "deny"})

@@ -8,6 +8,9 @@ from django.db.models import Q
 from django.conf import settings
 
 from contributions.choices import (
+    AutopayChargeStatus,
+    AutopayMethod,
+    AutopayStatus,
     Gateway,
     InvoiceStatus,
     RateKind,
@@ -342,3 +345,85 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.channel} {self.month:%Y-%m} for enrollment {self.enrollment_id}"
+
+
+# --- Automatic monthly payment (issue 22, API.md "Automatic monthly payment (autopay)") -------------
+# A payer's workers are its approved sponsorships (Enrollment); the months charged are their members'.
+
+
+class AutopayMandate(BaseModel):
+    """A payer's standing permission to charge a linked account (a GoPay wallet through GoPay
+    tokenization, or a saved card) for their workers' monthly contributions. One per payer; unlinking
+    turns it `off` and forgets the account, the row stays with the history of its charges."""
+
+    payer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="autopay")
+    status = models.CharField(max_length=10, choices=AutopayStatus.choices, default=AutopayStatus.OFF)
+    method = models.CharField(max_length=10, choices=AutopayMethod.choices, blank=True)
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, blank=True)
+    # The gateway's linked account (Midtrans' GoPay account_id) and what a charge presents with it
+    # (GoPay's payment_option_token). Cleared when unlinked.
+    account_id = models.CharField(max_length=100, blank=True)
+    payment_token = models.TextField(blank=True)
+    account_masked = models.CharField(max_length=40, blank=True)
+    activation_url = models.CharField(max_length=500, blank=True)
+    # The simulator only: the linked account declines every charge (POST /payments/simulator/link).
+    fail_charges = models.BooleanField(default=False)
+    linked_at = models.DateTimeField(null=True, blank=True)
+    unlinked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # A linking notification names the account, not the payer.
+            models.Index(fields=["account_id"], condition=~Q(account_id=""), name="contrib_autopay_account_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"autopay of {self.payer_id}: {self.status}"
+
+
+class AutopayOptOut(models.Model):
+    """A worker its payer pays by hand although autopay is on (PATCH /workers/{id} {autopay: false}):
+    a row of the sponsorship, so it ends with it (another payer of the member starts with autopay on).
+    Every other approved sponsorship of a payer with autopay on is charged."""
+
+    enrollment = models.OneToOneField(Enrollment, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"no autopay for {self.enrollment_id}"
+
+
+class AutopayCharge(BaseModel):
+    """One month's automatic payment of one payer: at most one per (payer, month), a constraint, so
+    the charge day running twice, or twice at once, never bills or charges a month twice. It holds
+    the month's one invoice (made when first charged), and the attempts: the charge day, then the
+    12th and the 14th after declines. An attempt whose outcome is unknown (a timeout) is `in_doubt`:
+    the next run asks the gateway about it before any new charge."""
+
+    # Served by the (payer, month) unique constraint.
+    payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
+    month = models.DateField(help_text="The month of the charge day (its first day).")
+    status = models.CharField(max_length=10, choices=AutopayChargeStatus.choices, default=AutopayChargeStatus.PLANNED)
+    invoice = models.OneToOneField(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="autopay_charge")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Charges sent to the gateway.")
+    failures = models.PositiveSmallIntegerField(default=0, help_text="Charges the gateway declined.")
+    in_doubt = models.BooleanField(default=False, help_text="The last charge's outcome is not known yet.")
+    next_attempt_on = models.DateField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=40, blank=True)
+    charged_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["payer", "month"], name="%(app_label)s_%(class)s_once"),
+            models.CheckConstraint(condition=Q(failures__lte=models.F("attempts")), name="%(app_label)s_%(class)s_failures_attempted"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_on"], condition=Q(status__in=["planned", "retry"]), name="contrib_autopay_todo_idx"
+            ),
+            models.Index(fields=["updated_at"], condition=Q(status="charging"), name="contrib_autopay_charging_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"autopay {self.payer_id} {self.month:%Y-%m} {self.status}"

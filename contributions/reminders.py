@@ -21,6 +21,10 @@ months; lapse after more than 3 consecutive unpaid months). For a pass on day `d
 | prepaid_ending  | 20–end | C, paid ahead with C-1    | C+1         | (C+1)-15 |
 | coverage_ending | 8–11   | C-1 (no payer: ended)     | C           | C-15     |
 
+due_d7, due_d3 and due_d1 are not planned for a member whose current payer has autopay linked (and
+did not opt that sponsorship out): the charge day pays that month. Once the month's charge failed for good (or was skipped),
+they are planned again (contributions/autopay.py).
+
 Each kind has a window of days, not one day, so a pass missed for a day is caught up by the next
 one; the unique (enrollment, due date, kind, channel) keeps it to one reminder.
 """
@@ -148,11 +152,21 @@ JOIN channels c ON (
         AND EXISTS (SELECT 1 FROM sponsors_device d WHERE d.user_id = u.id))
     OR (c.channel = 'worker_sms' AND r.notify_worker AND e.relationship <> 'self')
 )
-WHERE NOT r.needs_prepaid OR EXISTS (
+WHERE
+  -- Issue 22: no reminder before the due date of a month autopay charges: the member's current payer
+  -- (e.sponsor_id, e its approved sponsorship) has autopay linked and did not opt this sponsorship
+  -- out, unless that month's charge failed or was skipped.
+  NOT (r.kind IN ('due_d7', 'due_d3', 'due_d1')
+       AND EXISTS (SELECT 1 FROM contributions_autopaymandate a
+                   WHERE a.payer_id = e.sponsor_id AND a.status IN ('active', 'failed'))
+       AND NOT EXISTS (SELECT 1 FROM contributions_autopayoptout o WHERE o.enrollment_id = e.id)
+       AND NOT EXISTS (SELECT 1 FROM contributions_autopaycharge ac
+                       WHERE ac.payer_id = e.sponsor_id AND ac.month = r.month AND ac.status IN ('failed', 'skipped')))
+  AND (NOT r.needs_prepaid OR EXISTS (
         SELECT 1 FROM contributions_coveragemonth a
         JOIN contributions_coveragemonth b
           ON b.invoice_id = a.invoice_id AND b.member_id = a.member_id AND b.month = %s
-        WHERE a.member_id = r.member_id AND a.month = r.paid_through)
+        WHERE a.member_id = r.member_id AND a.month = r.paid_through))
 UNION ALL
 SELECT ended.id, NULL, r.kind, 'worker_sms', r.month, r.due_date, 'planned', %s, 0, '', '', '', %s, %s
 FROM (
@@ -406,7 +420,7 @@ def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str, str] | 
     if method is not None and method.kind == Kind.VA:
         how = render("how_to_pay_va", language, number=pending[0], va_number=pending[1]).body
     elif method is not None and pending[1]:  # issue 22: a Mandiri bill key, a store's payment code
-        how = render("how_to_pay_code", language, number=pending[0], code=pending[1], method=method.name).body
+        how = render("how_to_pay_code", language, number=pending[0], payment_code=pending[1], method=method.name).body
     else:  # QRIS and e-wallets are paid from the app
         how = render("how_to_pay_app", language).body
     kind = f"reminder_{reminder.kind}" + ("_worker" if worker_channel else "")

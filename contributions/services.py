@@ -214,10 +214,20 @@ def _violates(exc: IntegrityError, constraint: str) -> bool:
 
 
 def invoice_create(
-    *, sponsor, items: list[dict], idempotency_key: str | None = None, request_hash: str = "", payment_method: str | None = None
+    *,
+    sponsor,
+    items: list[dict],
+    idempotency_key: str | None = None,
+    request_hash: str = "",
+    payment_method: "str | Method | None" = None,
+    gateway=None,
 ) -> Invoice:
     """Bill 1, 3, 6 or 12 months for each listed worker of the sponsor, and open a payment for the
     total by `payment_method` (default: DEFAULT_PAYMENT_METHOD) through the configured gateway.
+
+    Issue 22: `payment_method` is a code the gateway must offer, or a Method as it is (autopay's);
+    `gateway` opens the payment (default: PAYMENT_GATEWAY's; autopay passes one that opens nothing,
+    it charges the linked account afterwards).
 
     `idempotency_key` and `request_hash` are the client's key and its request's fingerprint, stored
     on the invoice (contributions/idempotency.py); a key the sponsor used before fails the INSERT
@@ -237,8 +247,12 @@ def invoice_create(
             raise DomainError("items_invalid", attr="items")
         counts[item["worker"]] = months_require(item["months"], attr="items")
     today = registration.today_wib()
-    gateway = get_gateway()
-    method = method_offered(payment_method or settings.DEFAULT_PAYMENT_METHOD, gateway.name)  # issue 22
+    gateway = gateway or get_gateway()
+    method = (  # issue 22
+        payment_method
+        if isinstance(payment_method, Method)
+        else method_offered(payment_method or settings.DEFAULT_PAYMENT_METHOD, gateway.name)
+    )
     unlocked = UNLOCKED_ATTEMPTS if connection.vendor == "postgresql" else 0
     for attempt in range(unlocked + 1):
         lock = attempt == unlocked
@@ -306,6 +320,7 @@ def _invoice_write(
         raise DomainError("gateway_unavailable", status_code=503) from exc
     invoice.va_number = charge.va_number
     invoice.payment_details = charge.details  # issue 22
+    invoice.expires_at = charge.expires_at  # issue 22: the opener's (autopay's lasts until the due date)
     invoice.gateway_reference = charge.reference
     for line in lines:
         line.invoice = invoice
@@ -343,7 +358,7 @@ def payment_method_accepts(method: Method, amount: int) -> None:
 def _gateway_cancel(invoice: Invoice) -> None:
     """Close the VA of an invoice cancelled here (after the commit: the cancellation stands anyway)."""
     try:
-        get_gateway(invoice.gateway).cancel(order_id=invoice.number, reference=invoice.gateway_reference)
+        get_gateway(invoice.gateway).cancel(order_id=gateway_order_id(invoice), reference=invoice.gateway_reference)
     except GatewayError:
         # The VA dies at its expiry anyway; a payment that still arrives is credited or reviewed.
         logger.warning("gateway could not cancel %s; it will expire on its own", invoice.number)
@@ -397,6 +412,19 @@ def invoice_mark_refunded(*, invoice: Invoice, actor, note: str) -> Invoice:
 
 # --- Gateway notifications and settlement ---------------------------------------------------------
 
+def gateway_order_id(invoice: Invoice) -> str:
+    """The order id the gateway knows the invoice's current payment by: its number, or for an autopay
+    invoice charged again after a decline, the number and the attempt (a gateway takes an order id once)."""
+    attempt = (invoice.payment_details or {}).get("attempt", 1)
+    return invoice.number if attempt <= 1 else f"{invoice.number}-{attempt}"
+
+
+def invoice_number_of(order_id: str) -> str:
+    """The invoice number of a gateway order id (gateway_order_id's inverse)."""
+    parts = order_id.split("-")
+    return "-".join(parts[:3]) if len(parts) == 4 and parts[0] == "INV" and parts[3].isdigit() else order_id
+
+
 def notification_receive(*, gateway_name: str, payload, headers=None) -> GatewayNotification:
     """Check and store a gateway notification. Raises 400 (malformed), 401 (signature or callback
     token), 404 (order).
@@ -407,7 +435,7 @@ def notification_receive(*, gateway_name: str, payload, headers=None) -> Gateway
     """
     gateway = get_gateway(gateway_name)
     info = gateway.notification_read(payload=payload, headers=headers or {})
-    if not Invoice.objects.filter(number=info.order_id, gateway=gateway.name).exists():
+    if not Invoice.objects.filter(number=invoice_number_of(info.order_id), gateway=gateway.name).exists():
         raise Http404
     notification = GatewayNotification(
         gateway=gateway.name,
@@ -423,7 +451,7 @@ def notification_receive(*, gateway_name: str, payload, headers=None) -> Gateway
 def notification_process(*, notification_id: int) -> Invoice | None:
     """Act on a stored notification by asking the gateway for the truth. Idempotent."""
     notification = GatewayNotification.objects.get(pk=notification_id)
-    invoice = Invoice.objects.filter(number=notification.order_id).first()
+    invoice = Invoice.objects.filter(number=invoice_number_of(notification.order_id)).first()
     if invoice is None:
         return None
     invoice = invoice_sync(invoice=invoice)
@@ -436,7 +464,7 @@ def notification_process(*, notification_id: int) -> Invoice | None:
 def invoice_sync(*, invoice: Invoice) -> Invoice:
     """Bring an invoice in line with what its gateway confirms: credit a settlement (once), close a
     pending invoice the gateway expired, cancelled or denied. Raises GatewayError if it cannot ask."""
-    status = get_gateway(invoice.gateway).get_status(order_id=invoice.number, reference=invoice.gateway_reference)
+    status = get_gateway(invoice.gateway).get_status(order_id=gateway_order_id(invoice), reference=invoice.gateway_reference)
     if status is None:
         return invoice
     with transaction.atomic():
@@ -597,7 +625,7 @@ def invoice_expire_if_stale(*, invoice: Invoice) -> Invoice:
             _transition(invoice, InvoiceStatus.EXPIRED, expired_at=now)
     try:
         # So that it can no longer be paid there either (QRIS at Xendit lives 48 h, ours 15 minutes).
-        get_gateway(invoice.gateway).expire(order_id=invoice.number, reference=invoice.gateway_reference)
+        get_gateway(invoice.gateway).expire(order_id=gateway_order_id(invoice), reference=invoice.gateway_reference)
     except GatewayError:
         logger.warning("gateway could not expire %s; it will expire on its own", invoice.number)
     return invoice

@@ -59,3 +59,41 @@ def queue_reminders() -> int:
     from contributions import reminders
 
     return reminders.reminders_queue()
+
+
+# --- Autopay (contributions/autopay.py) ---------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def autopay_plan_today() -> int:
+    """Beat runs this daily at 07:00 WIB: plans the month's charges from the charge day to the 14th."""
+    from contributions import autopay
+    from registration import services as registration
+
+    return autopay.autopay_plan(day=registration.today_wib())
+
+
+@shared_task(acks_late=True)
+def autopay_dispatch_today() -> int:
+    """Every 5 minutes: hands due charges on (retries, and charges in doubt to be asked about)."""
+    from contributions import autopay
+    from registration import services as registration
+
+    return autopay.autopay_dispatch(day=registration.today_wib())
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=240, time_limit=270)
+def autopay_charge_batch(self, charge_ids: list[int], day: str) -> dict:
+    import datetime
+
+    from contributions import autopay
+
+    outcomes: dict[str, int] = {}
+    for charge_id in charge_ids:
+        outcome = autopay.autopay_charge_attempt(charge_id=charge_id, day=datetime.date.fromisoformat(day))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def enqueue_autopay_batch(charge_ids: list[int], day) -> bool:
+    return publish(autopay_charge_batch, args=[charge_ids, day.isoformat()], queue="default")

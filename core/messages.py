@@ -190,6 +190,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Jumlah tagihan di luar batas {method}: {min_amount} sampai {max_amount}. Pilih metode lain.",
         "en": "The amount is outside {method}'s limits: {min_amount} to {max_amount}. Choose another method.",
     },
+    "autopay_not_linking": {
+        "id": "Tidak ada pembayaran otomatis yang sedang ditautkan (status '{status}').",
+        "en": "No automatic payment is being linked (status '{status}').",
+    },
     "gateway_unavailable": {
         "id": "Layanan pembayaran sedang tidak tersedia. Coba lagi sebentar lagi.",
         "en": "The payment service is unavailable. Try again shortly.",

@@ -42,3 +42,5 @@ class Kind(models.TextChoices):
     SPONSORSHIP_ENDED = "sponsorship_ended", "Sponsorship ended (to the worker)"
     SPONSORSHIP_ENDED_UNPAID = "sponsorship_ended_unpaid", "Sponsorship ended, nothing paid (to the worker)"
     CONSENT_WITHDRAWN = "consent_withdrawn", "The worker withdrew consent"
+    AUTOPAY_CHARGED = "autopay_charged", "Autopay charged"
+    AUTOPAY_FAILED = "autopay_failed", "Autopay failed"

@@ -138,6 +138,28 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
             "Thank you.",
         },
     },
+    "autopay_charged": {
+        "id": {
+            "title": "Iuran dibayar otomatis",
+            "body": "Tagihan {number} sebesar {amount} sudah dibayar otomatis dari {account}.",
+        },
+        "en": {
+            "title": "Contributions paid automatically",
+            "body": "Invoice {number} of {amount} was paid automatically from {account}.",
+        },
+    },
+    "autopay_failed": {
+        "id": {
+            "title": "Pembayaran otomatis gagal",
+            "body": "Iuran bulan {month} tidak bisa dibayar otomatis dari {account}: {reason}. "
+            "Bayar sebelum tanggal 15 di aplikasi agar perlindungan tidak terputus.",
+        },
+        "en": {
+            "title": "Automatic payment failed",
+            "body": "The contributions for {month} could not be paid automatically from {account}: {reason}. "
+            "Pay in the app before the 15th so that protection does not lapse.",
+        },
+    },
     "coverage_confirmed": {
         "id": {
             "title": "Iuran sudah dibayar",
@@ -155,8 +177,8 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         "en": {"title": "", "body": "Pay to virtual account {va_number} (invoice {number})."},
     },
     "how_to_pay_code": {
-        "id": {"title": "", "body": "Bayar lewat {method} dengan kode {code} (tagihan {number})."},
-        "en": {"title": "", "body": "Pay through {method} with code {code} (invoice {number})."},
+        "id": {"title": "", "body": "Bayar lewat {method} dengan kode {payment_code} (tagihan {number})."},
+        "en": {"title": "", "body": "Pay through {method} with code {payment_code} (invoice {number})."},
     },
     "how_to_pay_app": {
         "id": {"title": "", "body": "Bayar di aplikasi JMO, menu Sertakan > Bayar Iuran."},

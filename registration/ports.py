@@ -35,3 +35,7 @@ billing_stop = Port(
     "billing stopper",
     "(enrollment id) -> None: close what still bills this worker. Runs inside the caller's transaction.",
 )
+autopay_set = Port(
+    "autopay switch",
+    "(enrollment id, on: bool) -> None: whether the payer's autopay pays this worker (issue 22).",
+)

@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "CoverageStatusEnum": "registration.selectors.COVERAGE_STATUSES",
         "PaymentMethodEnum": "contributions.gateways.methods.CHOICES",
         "PaymentMethodKindEnum": "contributions.gateways.methods.KIND_CHOICES",
+        "OneOffPaymentMethodEnum": "contributions.gateways.methods.ONE_OFF_CHOICES",
+        "AutopayMethodEnum": "contributions.choices.AutopayMethod.choices",
     },
     "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
 }
@@ -360,6 +362,8 @@ XENDIT_CALLBACK_TOKEN = env("XENDIT_CALLBACK_TOKEN", default="")
 XENDIT_BASE_URL = env("XENDIT_BASE_URL", default="https://api.xendit.co")
 # The method of an invoice whose request names none (API.md "Payment methods").
 DEFAULT_PAYMENT_METHOD = env("DEFAULT_PAYMENT_METHOD", default="va_bca")
+# The day of the month autopay charges the month's contributions (retries: the 12th and the 14th).
+AUTOPAY_CHARGE_DAY = env.int("AUTOPAY_CHARGE_DAY", default=10)
 # Where an e-wallet sends the payer back after paying (the app's link); empty: the gateway's dashboard setting.
 PAYMENT_RETURN_URL = env("PAYMENT_RETURN_URL", default="")
 

@@ -2,11 +2,12 @@ from django.conf import settings
 from rest_framework import serializers
 
 from contributions import selectors
-from contributions.choices import Gateway, InvoiceStatus
-from contributions.gateways.methods import CHOICES, CODES, KIND_CHOICES, METHODS, Kind
+from contributions.choices import AutopayMethod, AutopayStatus, Gateway, InvoiceStatus
+from contributions.gateways.methods import CHOICES, KIND_CHOICES, METHODS, ONE_OFF_CHOICES, Kind
 
 from core.api.fields import (
     CodedCharField,
+    DomainCodeMixin,
     CodedIntegerField,
     CodedListField,
     StrictCharField,
@@ -15,6 +16,15 @@ from core.api.fields import (
 )
 from core.api.months import MonthField
 from registration.choices import Programme
+
+
+class CodedChoiceField(DomainCodeMixin, serializers.ChoiceField):
+    """A choice whose every shape error is one domain code (the choices are the OpenAPI enum)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):  # not 1 for "1"
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
 
 
 class IncomeLevelSerializer(serializers.Serializer):
@@ -66,11 +76,11 @@ class InvoiceCreateSerializer(serializers.Serializer):
         min_length=1,
         max_length=50,
     )
-    payment_method = CodedCharField(
+    payment_method = CodedChoiceField(
         domain_code="payment_method_invalid",
+        choices=ONE_OFF_CHOICES,
         required=False,
-        max_length=20,
-        help_text=f"One of GET /payment-methods' codes ({', '.join(CODES)}); default DEFAULT_PAYMENT_METHOD (va_bca).",
+        help_text="One of GET /payment-methods' codes (the configured gateway's); default DEFAULT_PAYMENT_METHOD (va_bca).",
     )
 
 
@@ -94,6 +104,8 @@ class PaymentInfoSerializer(serializers.Serializer):
     deeplink_url = serializers.CharField(required=False, help_text="ewallet")
     payment_code = serializers.CharField(required=False, help_text="retail")
     store = serializers.CharField(required=False, help_text="retail: indomaret, alfamart")
+    autopay = serializers.BooleanField(required=False, help_text="Charged to the payer's linked account (autopay)")
+    account_masked = serializers.CharField(required=False, help_text="autopay: the linked account")
 
 
 def payment_representation(invoice) -> dict:
@@ -102,7 +114,9 @@ def payment_representation(invoice) -> dict:
     method = METHODS[invoice.payment_method]
     details = invoice.payment_details or {}
     block = {"gateway": invoice.gateway, "method": method.code, "expires_at": datetime_representation(invoice.expires_at)}
-    if method.kind == Kind.VA:
+    if details.get("autopay"):  # charged to a linked account: nothing for the payer to do
+        block.update(autopay=True, account_masked=details.get("account_masked", ""))
+    elif method.kind == Kind.VA:
         block.update(va_number=invoice.va_number, bank=method.bank)
     elif method.kind == Kind.BILL:
         block.update(bill_key=invoice.va_number, biller_code=details.get("biller_code", ""))
@@ -239,3 +253,29 @@ class XenditCallbackSerializer(serializers.Serializer):
     created = serializers.CharField(required=False)
     api_version = serializers.CharField(required=False)
     data = XenditPaymentDataSerializer()
+
+
+# --- Autopay ------------------------------------------------------------------------------------------
+
+
+class AutopaySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AutopayStatus.choices)
+    method = serializers.ChoiceField(choices=AutopayMethod.choices, allow_null=True)
+    account_masked = serializers.CharField(allow_null=True)
+    activation_url = serializers.CharField(
+        allow_null=True, help_text="While `linking`: where the payer approves the link (the gateway's page or deeplink)."
+    )
+    charge_day = serializers.IntegerField(help_text="The day of the month the linked account is charged.")
+    workers = serializers.ListField(child=serializers.IntegerField(), help_text="The workers autopay pays (ids).")
+
+
+class AutopayLinkSerializer(serializers.Serializer):
+    method = CodedChoiceField(
+        domain_code="payment_method_invalid",
+        choices=AutopayMethod.choices,
+        help_text="gopay (GoPay tokenization) or card (a saved card; the simulator's only for now)",
+    )
+
+
+class SimulatorLinkSerializer(serializers.Serializer):
+    fail_charges = serializers.BooleanField(required=False, default=False, help_text="Make every charge fail.")

@@ -12,6 +12,8 @@ urlpatterns = [
     path("invoices/<int:pk>/qr.png", views.InvoiceQrView.as_view(), name="invoice-qr"),
     path("payment-methods", views.PaymentMethodListView.as_view(), name="payment-methods"),
     path("payments/simulator/pay", views.SimulatorPayView.as_view(), name="simulator-pay"),
+    path("payments/simulator/link", views.SimulatorLinkView.as_view(), name="simulator-link"),
+    path("me/autopay", views.MeAutopayView.as_view(), name="me-autopay"),
     path(
         "payments/notifications/<str:gateway>",
         views.GatewayNotificationView.as_view(),

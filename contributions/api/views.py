@@ -14,8 +14,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contributions import selectors, services, tasks
+from contributions import autopay, selectors, services, tasks
 from contributions.api.serializers import (
+    AutopayLinkSerializer,
+    AutopaySerializer,
+    SimulatorLinkSerializer,
     MidtransNotificationSerializer,
     IncomeLevelSerializer,
     InvoiceCreateSerializer,
@@ -253,6 +256,11 @@ class GatewayNotificationView(PublicView):
     def post(self, request, gateway: str):
         if not gateway_configured(gateway):
             raise Http404
+        payload = request.data
+        if isinstance(payload, dict) and "account_id" in payload and "order_id" not in payload:
+            # Midtrans about a linked GoPay account (autopay): a hint too, the lookup decides.
+            autopay.autopay_link_sync(gateway_name=gateway, account_id=payload["account_id"])
+            return Response({"status": "ok"})
         notification = services.notification_receive(gateway_name=gateway, payload=request.data, headers=request.headers)
         tasks.enqueue_notification(notification.pk)
         return Response({"status": "ok"})
@@ -274,6 +282,8 @@ class SimulatorPayView(APIView):
         invoice = selectors.invoice_get_by_number_for_sponsor(sponsor=request.user, number=data.validated_data["number"])
         if invoice is None:
             raise Http404
+        if (invoice.payment_details or {}).get("autopay"):  # charged to the linked account, not paid by hand
+            raise Conflict("invoice_not_pending", status=invoice.status)
         # Like a bank, the simulator refuses a VA past its expiry (and the invoice expires now).
         invoice = services.invoice_expire_if_stale(invoice=invoice)
         simulator = get_gateway("simulator")
@@ -285,3 +295,50 @@ class SimulatorPayView(APIView):
         # the app sees the invoice paid in this response.
         services.notification_process(notification_id=notification.pk)
         return Response(invoice_data(invoice))
+
+
+# --- Autopay ------------------------------------------------------------------------------------------
+
+AUTOPAY_TAG = ["autopay"]
+
+
+@domain_validation_errors({"method": ["payment_method_invalid"]}, methods=["put"])
+class MeAutopayView(APIView):
+    """The caller's automatic monthly payment (API.md "Automatic monthly payment (autopay)")."""
+
+    @extend_schema(tags=AUTOPAY_TAG, responses={200: AutopaySerializer})
+    def get(self, request):
+        return Response(AutopaySerializer(autopay.autopay_get(payer=request.user)).data)
+
+    @extend_schema(
+        tags=AUTOPAY_TAG,
+        request=AutopayLinkSerializer,
+        responses={200: AutopaySerializer, 503: server_error_response("GatewayUnavailable", ["gateway_unavailable"])},
+    )
+    def put(self, request):
+        data = AutopayLinkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        autopay.autopay_link(payer=request.user, method=data.validated_data["method"])
+        return Response(AutopaySerializer(autopay.autopay_get(payer=request.user)).data)
+
+    @extend_schema(tags=AUTOPAY_TAG, request=None, responses={204: None})
+    def delete(self, request):
+        autopay.autopay_unlink(payer=request.user)
+        return Response(status=204)
+
+
+class SimulatorLinkView(APIView):
+    """Development and tests: the simulator's payer approves the autopay link at once."""
+
+    @extend_schema(
+        tags=["payments"],
+        request=SimulatorLinkSerializer,
+        responses={200: AutopaySerializer, 409: client_error("AutopayNotLinking", ["autopay_not_linking"])},
+    )
+    def post(self, request):
+        if settings.PAYMENT_GATEWAY != "simulator":
+            raise Http404
+        data = SimulatorLinkSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        autopay.autopay_simulator_link(payer=request.user, fail_charges=data.validated_data["fail_charges"])
+        return Response(AutopaySerializer(autopay.autopay_get(payer=request.user)).data)

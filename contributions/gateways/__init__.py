@@ -72,6 +72,23 @@ class NotificationInfo:
     transaction_id: str = ""
 
 
+@dataclass(frozen=True)
+class LinkStart:
+    """An account link the gateway opened: the payer approves it at `activation_url`."""
+
+    account_id: str
+    activation_url: str
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """What the gateway says about a linked account: `pending`, `enabled`, `expired` or `disabled`."""
+
+    state: str
+    payment_token: str = ""
+    raw: dict | None = None
+
+
 class PaymentGateway(Protocol):
     name: str
     # The methods this gateway offers, each with the gateway's narrower bounds or None.
@@ -95,6 +112,22 @@ class PaymentGateway(Protocol):
     def notification_read(self, *, payload, headers) -> NotificationInfo:
         """Check a notification's origin and shape: DomainError `signature_invalid` (401) or
         `notification_malformed` (400)."""
+
+    # --- autopay: a linked account, charged without the payer present -----------------------------
+
+    autopay_methods: frozenset  # of AutopayMethod values; empty: no autopay through this gateway
+
+    def link_start(self, *, method: str, phone: str) -> LinkStart: ...
+
+    def link_status(self, *, account_id: str) -> LinkStatus: ...
+
+    def link_remove(self, *, account_id: str) -> None: ...
+
+    def charge_linked(
+        self, *, order_id: str, gross_amount: int, method: str, account_id: str, payment_token: str
+    ) -> GatewayStatus:
+        """Charge the linked account now. The answer is the gateway's own word on this order (as a
+        status lookup's); GatewayError when the outcome is unknown (a timeout): ask before retrying."""
 
 
 def signature_for(*, order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:

@@ -18,9 +18,10 @@ class Kind:
     QRIS = "qris"
     EWALLET = "ewallet"
     RETAIL = "retail"
+    CARD = "card"  # autopay only: a saved card is charged, never offered for paying one invoice
 
 
-KINDS = (Kind.VA, Kind.BILL, Kind.QRIS, Kind.EWALLET, Kind.RETAIL)
+KINDS = (Kind.VA, Kind.BILL, Kind.QRIS, Kind.EWALLET, Kind.RETAIL)  # what GET /payment-methods shows
 
 
 @dataclass(frozen=True)
@@ -176,10 +177,17 @@ METHODS: dict[str, Method] = {
         Method("shopeepay", Kind.EWALLET, "ShopeePay", 1, WALLET_MAX, QUARTER_HOUR, _ewallet_steps("Shopee")),
         Method("indomaret", Kind.RETAIL, "Indomaret", 10_000, 5_000_000, DAY, _store_steps("Indomaret"), store="indomaret"),
         Method("alfamart", Kind.RETAIL, "Alfamart", 10_000, 5_000_000, DAY, _store_steps("Alfamart"), store="alfamart"),
+        # Autopay's saved card (an invoice charged to it says `card`); no gateway offers it for one invoice.
+        Method(
+            "card", Kind.CARD, "Kartu debit/kredit", 1, VA_MAX, DAY,
+            {"id": ["Dibayar otomatis dari kartu yang tersimpan."], "en": ["Paid automatically from the saved card."]},
+        ),
     ]
 }
 
 CODES = tuple(METHODS)
+ONE_OFF_CODES = tuple(code for code, method in METHODS.items() if method.kind in KINDS)  # payable one invoice at a time
+ONE_OFF_CHOICES = [(code, code) for code in ONE_OFF_CODES]
 CHOICES = [(code, code) for code in CODES]  # for serializers and the OpenAPI enum
 KIND_CHOICES = [(kind, kind) for kind in KINDS]
 

@@ -17,6 +17,15 @@ Each method is one `payment_type` with its own object and answers with its own f
 - Indomaret, Alfamart: `cstore` + `{"store": …}` → `payment_code`, `store`
   (docs.midtrans.com/reference/indomaret-1, docs.midtrans.com/reference/alfamart-1).
 Every charge carries `custom_expiry` in minutes: the method's lifetime (gateways/methods.py).
+
+Autopay through GoPay tokenization (docs.midtrans.com/reference/gopay-tokenization): `POST /v2/pay/account`
+links the payer's GoPay account (docs.midtrans.com/reference/create-pay-account), `GET /v2/pay/account/
+{account_id}` says whether it is ENABLED and gives the wallet's `payment_option_token`
+(docs.midtrans.com/reference/get-pay-account), `POST /v2/pay/account/{account_id}/unbind` unlinks it
+(docs.midtrans.com/reference/partner-unbind-pay-account-gopay-tokenizations), and a `gopay` charge with
+`account_id`, `payment_option_token` and `recurring: true` charges it without the payer
+(docs.midtrans.com/reference-link/gopay-object). Saved cards need the card entered in the app through
+Midtrans' client-side tokenization first; not done here (`card` is the simulator's only).
 """
 
 import base64
@@ -31,10 +40,12 @@ from contributions.gateways import (
     Charge,
     GatewayError,
     GatewayStatus,
+    LinkStart,
+    LinkStatus,
     NotificationInfo,
     midtrans_notification_read,
 )
-from contributions.gateways.methods import METHODS, Kind, Method
+from contributions.gateways.methods import METHODS, ONE_OFF_CODES, Kind, Method
 
 TIMEOUT = (3.05, 10)  # connect, read (seconds)
 
@@ -96,7 +107,7 @@ def charge_read(data: dict, method: Method) -> tuple[str, dict]:
 
 class MidtransGateway:
     name = "midtrans"
-    methods = {code: None for code in METHODS}  # every method, at the catalogue's bounds
+    methods = {code: None for code in ONE_OFF_CODES}  # every method, at the catalogue's bounds
     # Midtrans repeats a notification that was not answered 200, a timed-out one included.
     repeats_timed_out_notifications = True
 
@@ -162,6 +173,57 @@ class MidtransGateway:
 
     def notification_read(self, *, payload, headers) -> NotificationInfo:
         return midtrans_notification_read(payload, self._server_key)
+
+    # --- autopay: GoPay tokenization ---------------------------------------------------------------
+
+    autopay_methods = frozenset({"gopay"})
+
+    def link_start(self, *, method: str, phone: str) -> LinkStart:
+        partner = {"phone_number": phone.removeprefix("+62"), "country_code": "62"}
+        if settings.PAYMENT_RETURN_URL:
+            partner["redirect_url"] = settings.PAYMENT_RETURN_URL
+        data = self._call("POST", "/v2/pay/account", {"payment_type": "gopay", "gopay_partner": partner})
+        actions = {a.get("name"): a.get("url") for a in data.get("actions") or () if isinstance(a, dict)}
+        url = actions.get("activation-link-app") or actions.get("activation-deeplink") or actions.get("activation-link-url")
+        if str(data.get("status_code")) != "201" or not isinstance(data.get("account_id"), str) or not isinstance(url, str):
+            raise GatewayError(f"midtrans refused the account link: {data.get('status_code')}")
+        return LinkStart(account_id=data["account_id"], activation_url=url)
+
+    def link_status(self, *, account_id: str) -> LinkStatus:
+        data = self._call("GET", f"/v2/pay/account/{account_id}")
+        state = str(data.get("account_status", "")).lower()
+        if state not in ("pending", "enabled", "expired", "disabled"):
+            raise GatewayError(f"midtrans account lookup failed: {data.get('status_code')}")
+        token = ""
+        for option in (data.get("metadata") or {}).get("payment_options") or ():
+            if isinstance(option, dict) and option.get("name") == "GOPAY_WALLET" and option.get("active"):
+                token = str(option.get("token") or "")
+        return LinkStatus(state=state, payment_token=token, raw=data)
+
+    def link_remove(self, *, account_id: str) -> None:
+        self._call("POST", f"/v2/pay/account/{account_id}/unbind")
+
+    def charge_linked(
+        self, *, order_id: str, gross_amount: int, method: str, account_id: str, payment_token: str
+    ) -> GatewayStatus:
+        body = {
+            "payment_type": "gopay",
+            "transaction_details": {"order_id": order_id, "gross_amount": gross_amount},
+            "gopay": {"account_id": account_id, "payment_option_token": payment_token, "recurring": True},
+        }
+        data = self._call("POST", "/v2/charge", body)
+        refused = str(data.get("status_code", "")).startswith("4")  # e.g. a token no longer valid: declined
+        if "transaction_status" not in data and not refused:
+            raise GatewayError(f"midtrans answered the charge without a status: {data.get('status_code')}")
+        return GatewayStatus(
+            order_id=order_id,
+            transaction_status=str(data.get("transaction_status") or "deny"),
+            gross_amount=str(data.get("gross_amount", "")),
+            transaction_id=str(data.get("transaction_id", "")),
+            fraud_status=str(data.get("fraud_status", "")),
+            raw=data,
+            settled_at=_midtrans_time(data.get("settlement_time")),
+        )
 
 
 def _midtrans_time(value) -> datetime | None:

@@ -2,7 +2,9 @@
 
 Used in development and tests (PAYMENT_GATEWAY=simulator, the default outside production). It opens
 what Midtrans would for each method (a VA number, a Mandiri bill key and biller code, a QRIS string, an
-e-wallet deeplink, a store's payment code), and `pay` settles any of them.
+e-wallet deeplink, a store's payment code), and `pay` settles any of them. For autopay it links a GoPay
+account or a card at once (POST /payments/simulator/link) and charges it; a link made with
+`fail_charges` declines every charge.
 """
 
 import secrets
@@ -11,8 +13,16 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
-from contributions.gateways import Charge, GatewayStatus, NotificationInfo, midtrans_notification_read, signature_for
-from contributions.gateways.methods import METHODS, Kind, Method
+from contributions.gateways import (
+    Charge,
+    GatewayStatus,
+    LinkStart,
+    LinkStatus,
+    NotificationInfo,
+    midtrans_notification_read,
+    signature_for,
+)
+from contributions.gateways.methods import METHODS, ONE_OFF_CODES, Kind, Method
 from contributions.models import SimulatorTransaction
 
 # Midtrans' payment_type of each kind (gateways/midtrans.py); an e-wallet's is its own code.
@@ -53,7 +63,7 @@ def qris_payload(*, order_id: str, amount: int) -> str:
 
 class SimulatorGateway:
     name = "simulator"
-    methods = {code: None for code in METHODS}  # every method, at Midtrans' bounds
+    methods = {code: None for code in ONE_OFF_CODES}  # every method, at Midtrans' bounds
     # Its notifications are delivered in-process, never lost.
     repeats_timed_out_notifications = True
 
@@ -114,6 +124,36 @@ class SimulatorGateway:
 
     def notification_read(self, *, payload, headers) -> NotificationInfo:
         return midtrans_notification_read(payload, self.server_key())
+
+    # --- autopay ---------------------------------------------------------------------------------
+
+    autopay_methods = frozenset({"gopay", "card"})
+
+    def link_start(self, *, method: str, phone: str) -> LinkStart:
+        base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
+        return LinkStart(account_id=f"sim-{secrets.token_hex(12)}", activation_url=f"{base}/api/v1/payments/simulator/link")
+
+    def link_status(self, *, account_id: str) -> LinkStatus:
+        # Only POST /payments/simulator/link enables a link (contributions.autopay.autopay_simulator_link).
+        return LinkStatus(state="pending")
+
+    def link_remove(self, *, account_id: str) -> None:
+        pass
+
+    def charge_linked(
+        self, *, order_id: str, gross_amount: int, method: str, account_id: str, payment_token: str
+    ) -> GatewayStatus:
+        from contributions.models import AutopayMandate
+
+        declines = AutopayMandate.objects.filter(account_id=account_id, fail_charges=True).exists()
+        row = SimulatorTransaction.objects.create(
+            order_id=order_id,
+            transaction_id=secrets.token_hex(16),
+            method=method,
+            gross_amount=gross_amount,
+            transaction_status="deny" if declines else "settlement",
+        )
+        return self.get_status(order_id=row.order_id)
 
     # --- the simulator's own side: what the payer's bank and the gateway do ----------------------
 

@@ -122,6 +122,8 @@ class XenditGateway:
     methods = {code: None for code in CHANNELS} | {"va_bca": Limits(10_000, 50_000_000)}  # docs.xendit.co/docs/bca-virtual-account
     # Xendit retries a failed callback but never a timed-out one: reconciliation polls (services).
     repeats_timed_out_notifications = False
+    # Autopay is not offered through Xendit here (its linked accounts are another API, not built).
+    autopay_methods = frozenset()
 
     def __init__(self, *, base_url: str | None = None, secret_key: str | None = None):
         self.base_url = (base_url or settings.XENDIT_BASE_URL).rstrip("/")

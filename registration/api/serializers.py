@@ -49,6 +49,8 @@ class WorkerUpdateSerializer(serializers.Serializer):
         required=False,
     )
     address = StrictCharField(max_length=255, required=False, allow_blank=True)
+    # Issue 22: whether the payer's autopay pays this worker (default true).
+    autopay = serializers.BooleanField(required=False)
 
 
 class ConsentSerializer(serializers.Serializer):

@@ -172,7 +172,10 @@ class WorkerDetailView(WorkerScopedView):
         enrollment = self.get_worker(pk)
         data = WorkerUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        autopay_on = data.validated_data.pop("autopay", None)
         enrollment = services.enrollment_update(enrollment=enrollment, **data.validated_data)
+        if autopay_on is not None:  # issue 22
+            ports.autopay_set(enrollment.pk, autopay_on)
         return render_workers(enrollment)
 
 

@@ -87,6 +87,9 @@ class FakeMidtrans(FakeGateway):
         super().__init__()
         self.server_key = server_key
         self.orders: dict[str, dict] = {}
+        self.accounts: dict[str, dict] = {}  # GoPay tokenization: linked accounts
+        self.decline_linked = False  # a linked wallet without balance: every charge denied
+        self.hang_after_charge = False  # charge, then answer after `slow_seconds` (a timeout)
         fake = self
 
         class Handler(FakeHandlerBase):
@@ -99,8 +102,13 @@ class FakeMidtrans(FakeGateway):
                 if self.headers.get("Authorization") != expected:
                     return self._answer(401, {"status_code": "401", "status_message": "Access denied"})
                 parts = self.path.strip("/").split("/")
+                if parts[:3] == ["v2", "pay", "account"]:
+                    status, body = fake.pay_account(method, parts[3:], request["json"])
+                    return self._answer(status, body)
                 if method == "POST" and parts == ["v2", "charge"]:
                     status, body = fake.charge(request["json"])
+                    if fake.hang_after_charge:
+                        time.sleep(fake.slow_seconds)  # charged, but the answer comes too late
                     return self._answer(status, body)
                 if len(parts) == 3 and parts[0] == "v2":
                     order = fake.orders.get(parts[1])
@@ -158,6 +166,11 @@ class FakeMidtrans(FakeGateway):
                 qr_string=f"00020101021226620014COM.GO-JEK.WWW011893600914{n:010d}5204481253033605405{amount}6304ABCD",
                 acquirer="gopay",
             )
+        elif payment_type == "gopay" and (body.get("gopay") or {}).get("account_id"):
+            self._linked_charge(body, answer)
+            if answer["transaction_status"] == "deny":
+                self.orders[order_id] = dict(answer)
+                return 200, answer
         elif payment_type == "gopay":
             answer.update(
                 status_message="GoPay transaction is created",
@@ -176,7 +189,66 @@ class FakeMidtrans(FakeGateway):
         elif payment_type == "cstore":
             answer.update(status_message="Success, cstore transaction is successful", payment_code=f"{n:016d}", store=body["cstore"]["store"])
         self.orders[order_id] = dict(answer)
-        return 201, answer
+        return (200 if answer["status_code"] == "200" else 201), answer
+
+    # GoPay tokenization: docs.midtrans.com/reference/create-pay-account, …/get-pay-account,
+    # …/partner-unbind-pay-account-gopay-tokenizations; the charge: docs.midtrans.com/reference-link/gopay-object.
+
+    def pay_account(self, method: str, rest: list[str], body: dict | None) -> tuple[int, dict]:
+        if method == "POST" and not rest:
+            partner = (body or {}).get("gopay_partner") or {}
+            phone = str(partner.get("phone_number", ""))
+            if (body or {}).get("payment_type") != "gopay" or not phone.isdigit() or not 9 <= len(phone) <= 12 or partner.get("country_code") != "62":
+                return 400, {"status_code": "400", "status_message": "One or more parameters in the payload is invalid."}
+            account_id = str(uuid.uuid4())
+            self.accounts[account_id] = {"account_status": "PENDING", "phone": phone, "token": ""}
+            return 201, {
+                "status_code": "201",
+                "payment_type": "gopay",
+                "account_id": account_id,
+                "account_status": "PENDING",
+                "actions": [
+                    {"name": "activation-link-url", "method": "GET", "url": f"{self.url}/v2/gopay/redirect/gpar_{account_id}/link"},
+                    {"name": "activation-link-app", "method": "GET", "url": f"{self.url}/v2/gopay/redirect/gpad_{account_id}/link"},
+                ],
+            }
+        account = self.accounts.get(rest[0]) if rest else None
+        if account is None:
+            return 404, {"status_code": "404", "status_message": "Account doesn't exist."}
+        if method == "POST" and rest[1:] == ["unbind"]:
+            account["account_status"] = "DISABLED"
+            return 200, {"status_code": "204", "payment_type": "gopay", "account_id": rest[0], "account_status": "DISABLED"}
+        if method == "GET" and len(rest) == 1:
+            answer = {"payment_type": "gopay", "account_id": rest[0], "account_status": account["account_status"]}
+            if account["account_status"] == "ENABLED":
+                answer.update(status_code="200", metadata={"payment_options": [
+                    {"name": "GOPAY_WALLET", "active": True, "balance": {"value": "1000000.00", "currency": "IDR"},
+                     "metadata": {}, "token": account["token"]},
+                    {"name": "PAY_LATER", "active": True, "balance": {"value": "350000.00", "currency": "IDR"},
+                     "metadata": {}, "token": "eyJ0eXBlIjogIlBBWV9MQVRFUiIsICJpZCI6ICIifQ=="},
+                ]})
+            else:
+                answer["status_code"] = "201" if account["account_status"] == "PENDING" else "204"
+            return 200, answer
+        return 404, {"status_code": "404"}
+
+    def enable_account(self, account_id: str) -> dict:
+        """The payer approved the link in the Gojek app. Returns the notification Midtrans sends."""
+        account = self.accounts[account_id]
+        account.update(account_status="ENABLED", token=base64.b64encode(f'{{"type": "GOPAY_WALLET", "id": "{account_id}"}}'.encode()).decode())
+        return {"account_id": account_id, "merchant_id": "G490526303", "payment_type": "gopay",
+                "signature_key": "not-checked-the-lookup-decides", "status_code": "200", "account_status": "ENABLED"}
+
+    def _linked_charge(self, body: dict, answer: dict) -> None:
+        gopay = body.get("gopay") or {}
+        account = self.accounts.get(gopay.get("account_id"))
+        if account is None or account["account_status"] != "ENABLED" or gopay.get("payment_option_token") != account["token"]:
+            answer.update(status_code="202", status_message="Payment option token is invalid", transaction_status="deny")
+        elif self.decline_linked:
+            answer.update(status_code="202", status_message="Insufficient balance", transaction_status="deny",
+                          channel_response_code="1101", channel_response_message="Insufficient balance")
+        else:
+            answer.update(status_code="200", status_message="Success, GoPay transaction is successful", transaction_status="settlement")
 
     @staticmethod
     def _problems(body: dict) -> list[str]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from contributions import services
-from contributions.gateways.methods import CODES, METHODS
+from contributions.gateways.methods import METHODS, ONE_OFF_CODES as CODES
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from tests.api import first_error
 from tests.contributions.conftest import MIDTRANS_SERVER_KEY, invoice_post, notify, signed

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from contributions import services
-from contributions.gateways.methods import CODES, METHODS
+from contributions.gateways.methods import METHODS, ONE_OFF_CODES as CODES
 from contributions.models import CoverageMonth, Invoice, Payment, SimulatorTransaction
 from tests.api import first_error
 from tests.contributions.conftest import invoice_post

@@ -1,0 +1,475 @@
+"""Automatic monthly payment (API.md "Automatic monthly payment (autopay)"; issue 22 item 5).
+
+A payer links an account once (GoPay tokenization at Midtrans; the simulator links a GoPay account or
+a card at once). Then, each month:
+- the charge day (AUTOPAY_CHARGE_DAY, default the 10th) plans one AutopayCharge per linked payer in one
+  INSERT … SELECT … ON CONFLICT DO NOTHING: one per (payer, month), a constraint, so a plan run twice,
+  or twice at once, plans nothing twice;
+- small tasks charge them: the first attempt makes the month's one invoice (the next unpaid month of
+  each of the payer's approved workers with autopay on: an ordinary invoice, number, receipt) and
+  charges it to the linked account;
+- a declined charge is tried again on the 12th and the 14th; after the third decline the invoice is
+  cancelled (the payer pays by hand), the payer gets an `autopay_failed` inbox message saying why, and
+  the reminders the charge day held back go out again (contributions/reminders.py);
+- a charge whose outcome is unknown (a timeout) is `in_doubt`: before any new charge, the next run asks
+  the gateway about it, and credits it if it went through, so a payer is never charged twice a month.
+Unlinking stops everything at once: planned charges are skipped and their invoices cancelled.
+
+On the member model (DOMAIN.md): a payer's workers are its approved sponsorships (Enrollment, whose
+`sponsor` is the payer: a self-enrolled worker pays for themselves), and a worker's opt-out is an
+AutopayOptOut row of the sponsorship, so a new payer of the same member starts with autopay on. What is
+unpaid is the member's: the next unpaid month after the member's `paid_through` (or its payable
+arrears, or the current month after a lapse: services.billable_months), whoever paid before.
+"""
+
+import datetime
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from contributions import services
+from contributions.choices import AUTOPAY_LINKED, AutopayChargeStatus, AutopayStatus, InvoiceStatus
+from contributions.gateways import Charge, GatewayError, GatewayStatus, get_gateway
+from contributions.gateways.methods import METHODS
+from contributions.models import AutopayCharge, AutopayMandate, AutopayOptOut, Invoice, InvoiceMonth
+from core.exceptions import Conflict, DomainError
+from notifications import services as notifications
+from registration.choices import EnrollmentStatus
+from registration.coverage import due_date
+from registration.models import Enrollment
+
+logger = logging.getLogger(__name__)
+
+RETRY_DAYS = (12, 14)  # after the first and the second decline (API.md)
+MAX_FAILURES = 1 + len(RETRY_DAYS)
+# A charge whose task died mid-call (its row stays `charging`) is taken up again after this, in doubt.
+CHARGING_LEASE = timedelta(minutes=10)
+BATCH_SIZE = 100
+
+
+def _mask_phone(phone: str) -> str:
+    return f"{phone[:6]}****{phone[-4:]}" if len(phone) > 10 else "****"
+
+
+# --- The payer's link ----------------------------------------------------------------------------------
+
+
+def autopay_workers(*, payer) -> list[int]:
+    """The payer's approved workers that autopay charges (all but those opted out), by id."""
+    opted_out = AutopayOptOut.objects.filter(enrollment__sponsor=payer).values("enrollment_id")
+    return list(
+        Enrollment.objects.filter(sponsor=payer, status=EnrollmentStatus.APPROVED)
+        .exclude(pk__in=opted_out)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def autopay_get(*, payer) -> dict:
+    mandate = AutopayMandate.objects.filter(payer=payer).first()
+    status = mandate.status if mandate else AutopayStatus.OFF
+    return {
+        "status": status,
+        "method": (mandate.method or None) if mandate and status != AutopayStatus.OFF else None,
+        "account_masked": (mandate.account_masked or None) if mandate and status != AutopayStatus.OFF else None,
+        "activation_url": mandate.activation_url if mandate and status == AutopayStatus.LINKING else None,
+        "charge_day": settings.AUTOPAY_CHARGE_DAY,
+        "workers": autopay_workers(payer=payer) if status != AutopayStatus.OFF else [],
+    }
+
+
+def autopay_link(*, payer, method: str) -> AutopayMandate:
+    """Start linking an account (PUT /me/autopay): `linking` with the gateway's activation URL; the
+    gateway's word (its notification, confirmed by a lookup) makes it `active`."""
+    gateway = get_gateway()
+    if method not in gateway.autopay_methods:
+        raise DomainError("payment_method_invalid", attr="method")
+    try:
+        link = gateway.link_start(method=method, phone=payer.phone)
+    except GatewayError as exc:
+        logger.warning("gateway %s could not start an autopay link: %s", gateway.name, exc)
+        raise DomainError("gateway_unavailable", status_code=503) from exc
+    with transaction.atomic():
+        mandate, _ = AutopayMandate.objects.select_for_update(no_key=True).get_or_create(payer=payer)
+        old = (mandate.gateway, mandate.account_id)
+        mandate.status = AutopayStatus.LINKING
+        mandate.method = method
+        mandate.gateway = gateway.name
+        mandate.account_id = link.account_id
+        mandate.payment_token = ""
+        mandate.account_masked = _mask_phone(payer.phone) if method == "gopay" else ""
+        mandate.activation_url = link.activation_url
+        mandate.fail_charges = False
+        mandate.save()
+        if old[1] and old[1] != link.account_id:
+            transaction.on_commit(lambda: _unlink_at_gateway(*old))
+    return mandate
+
+
+def _unlink_at_gateway(gateway_name: str, account_id: str) -> None:
+    try:
+        get_gateway(gateway_name).link_remove(account_id=account_id)
+    except GatewayError:
+        logger.warning("gateway %s could not unlink an account; it stays unused", gateway_name)
+
+
+def autopay_link_enable(*, mandate: AutopayMandate, payment_token: str = "", account_masked: str = "") -> AutopayMandate:
+    """The gateway confirmed the link: `active`. Idempotent."""
+    with transaction.atomic():
+        mandate = AutopayMandate.objects.select_for_update(no_key=True).get(pk=mandate.pk)
+        if mandate.status != AutopayStatus.LINKING:
+            return mandate
+        mandate.status = AutopayStatus.ACTIVE
+        mandate.payment_token = payment_token
+        mandate.account_masked = account_masked or mandate.account_masked
+        mandate.activation_url = ""
+        mandate.linked_at = timezone.now()
+        mandate.save()
+    return mandate
+
+
+def autopay_link_sync(*, gateway_name: str, account_id) -> AutopayMandate:
+    """A gateway's notification about a linked account: ask the gateway (the notification is a hint,
+    as for payments) and follow what it says. 404 for an account no payer is linking."""
+    from django.http import Http404
+
+    mandate = AutopayMandate.objects.filter(gateway=gateway_name, account_id=account_id).first() if isinstance(account_id, str) and account_id else None
+    if mandate is None:
+        raise Http404
+    status = get_gateway(gateway_name).link_status(account_id=account_id)
+    if status.state == "enabled" and status.payment_token:
+        return autopay_link_enable(mandate=mandate, payment_token=status.payment_token)
+    if status.state in ("expired", "disabled"):
+        AutopayMandate.objects.filter(pk=mandate.pk, status=AutopayStatus.LINKING).update(
+            status=AutopayStatus.OFF, account_id="", activation_url="", updated_at=timezone.now()
+        )
+    return mandate
+
+
+def autopay_simulator_link(*, payer, fail_charges: bool = False) -> AutopayMandate:
+    """POST /payments/simulator/link: the simulator's payer approves the link at once; with
+    `fail_charges`, the linked account declines every charge (for trying the retries)."""
+    mandate = AutopayMandate.objects.filter(payer=payer, gateway="simulator").first()
+    if mandate is None or mandate.status not in (AutopayStatus.LINKING, *AUTOPAY_LINKED):
+        raise Conflict("autopay_not_linking", status=mandate.status if mandate else AutopayStatus.OFF)
+    mandate = autopay_link_enable(mandate=mandate, payment_token="simulator-token", account_masked=mandate.account_masked or "SIMULATOR")
+    AutopayMandate.objects.filter(pk=mandate.pk).update(fail_charges=fail_charges, updated_at=timezone.now())
+    mandate.refresh_from_db()
+    return mandate
+
+
+def autopay_unlink(*, payer) -> None:
+    """DELETE /me/autopay: nothing more is charged, at once. Planned and waiting charges are skipped
+    and their invoices cancelled (the workers may be billed by hand); a charge in flight is the
+    gateway's now, and its money is credited if it went through."""
+    with transaction.atomic():
+        mandate = AutopayMandate.objects.select_for_update(no_key=True).filter(payer=payer).first()
+        if mandate is None or mandate.status == AutopayStatus.OFF:
+            return
+        old = (mandate.gateway, mandate.account_id)
+        mandate.status = AutopayStatus.OFF
+        mandate.account_id = mandate.payment_token = mandate.activation_url = ""
+        mandate.unlinked_at = timezone.now()
+        mandate.save()
+        waiting = list(
+            AutopayCharge.objects.select_for_update(no_key=True, of=("self",))
+            .filter(payer=payer, status__in=[AutopayChargeStatus.PLANNED, AutopayChargeStatus.RETRY])
+            .select_related("invoice")
+        )
+        for charge in waiting:
+            _close(charge, AutopayChargeStatus.SKIPPED, "unlinked")
+        if old[1]:
+            transaction.on_commit(lambda: _unlink_at_gateway(*old))
+
+
+def autopay_worker_set(*, enrollment_id: int, on: bool) -> None:
+    """PATCH /workers/{id} {autopay}: a worker is charged by default; false opts them out."""
+    if on:
+        AutopayOptOut.objects.filter(enrollment_id=enrollment_id).delete()
+    else:
+        AutopayOptOut.objects.get_or_create(enrollment_id=enrollment_id)
+
+
+# --- The charge day -------------------------------------------------------------------------------------
+
+_PLAN_SQL = """
+INSERT INTO contributions_autopaycharge
+    (payer_id, month, status, attempts, failures, in_doubt, next_attempt_on, failure_reason, created_at, updated_at)
+SELECT a.payer_id, %s, 'planned', 0, 0, FALSE, %s, '', %s, %s
+FROM contributions_autopaymandate a
+WHERE a.status IN ('active', 'failed')
+ON CONFLICT (payer_id, month) DO NOTHING
+"""
+
+
+def autopay_plan(*, day: datetime.date) -> int:
+    """Plan the month's charges, one per linked payer, in one statement; from the charge day until the
+    last retry day (a payer who links on the 12th is charged that day; a plan missed on the charge day
+    is caught up). Idempotent. Returns the rows inserted."""
+    if not settings.AUTOPAY_CHARGE_DAY <= day.day <= RETRY_DAYS[-1]:
+        return 0
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_PLAN_SQL, [day.replace(day=1), day, now, now])
+        return cursor.rowcount
+
+
+def autopay_dispatch(*, day: datetime.date, enqueue=None) -> int:
+    """Hand the charges due by `day` to the charge task, BATCH_SIZE ids a message. A charge whose task
+    died mid-call (still `charging` past the lease) is due again, in doubt. Returns the ids handed on."""
+    from contributions import tasks
+
+    enqueue = enqueue or tasks.enqueue_autopay_batch
+    now = timezone.now()
+    AutopayCharge.objects.filter(status=AutopayChargeStatus.CHARGING, updated_at__lt=now - CHARGING_LEASE).update(
+        status=AutopayChargeStatus.RETRY, in_doubt=True, next_attempt_on=day, updated_at=now
+    )
+    ids = list(
+        AutopayCharge.objects.filter(
+            status__in=[AutopayChargeStatus.PLANNED, AutopayChargeStatus.RETRY], next_attempt_on__lte=day
+        ).order_by("pk").values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), BATCH_SIZE):
+        if not enqueue(ids[start : start + BATCH_SIZE], day):
+            return start  # the broker is down: the rows stay due, the next run hands them on
+    return len(ids)
+
+
+def autopay_run(*, day: datetime.date) -> dict:
+    """What beat runs (and `manage.py autopay --date`): plan, then hand the due charges on."""
+    return {"planned": autopay_plan(day=day), "dispatched": autopay_dispatch(day=day)}
+
+
+# --- One charge --------------------------------------------------------------------------------------------
+
+
+class AutopayOpening:
+    """The opener of an autopay invoice (services.invoice_create's `gateway`): it opens nothing at the
+    gateway (the linked account is charged right after) and keeps the invoice open until the due date."""
+
+    def __init__(self, mandate: AutopayMandate, expires_at: datetime.datetime):
+        self.name = mandate.gateway
+        self.mandate = mandate
+        self.expires_at = expires_at
+
+    def create_charge(self, *, order_id: str, gross_amount: int, expires_at, method) -> Charge:
+        return Charge(
+            va_number="",
+            reference="",
+            expires_at=self.expires_at,
+            details={"autopay": True, "account_masked": self.mandate.account_masked, "attempt": 0},
+        )
+
+
+def _claim(charge_id: int, day: datetime.date) -> AutopayCharge | None:
+    """planned/retry → charging, committed, if due: one runner per charge, whatever runs twice."""
+    claimed = AutopayCharge.objects.filter(
+        pk=charge_id, status__in=[AutopayChargeStatus.PLANNED, AutopayChargeStatus.RETRY], next_attempt_on__lte=day
+    ).update(status=AutopayChargeStatus.CHARGING, updated_at=timezone.now())
+    return AutopayCharge.objects.select_related("invoice", "payer").get(pk=charge_id) if claimed else None
+
+
+def _release(charge: AutopayCharge, *, next_attempt_on: datetime.date, **fields) -> None:
+    AutopayCharge.objects.filter(pk=charge.pk, status=AutopayChargeStatus.CHARGING).update(
+        status=AutopayChargeStatus.RETRY, next_attempt_on=next_attempt_on, updated_at=timezone.now(), **fields
+    )
+
+
+def _close(charge: AutopayCharge, status: str, reason: str = "") -> None:
+    """End a month's charge: skipped or failed. Its open invoice is cancelled, so the payer can pay by
+    hand (a pending invoice would block a new one)."""
+    now = timezone.now()
+    fields = {"status": status, "failure_reason": reason, "in_doubt": False, "updated_at": now}
+    if status == AutopayChargeStatus.FAILED:
+        fields["failed_at"] = now
+    AutopayCharge.objects.filter(pk=charge.pk).update(**fields)
+    invoice = charge.invoice
+    if invoice is not None and invoice.status == InvoiceStatus.PENDING:
+        try:
+            services.invoice_cancel(invoice=invoice)
+        except Conflict:
+            pass  # paid or closed meanwhile
+
+
+def _items(*, payer, month: datetime.date) -> list[dict]:
+    """The next unpaid month of the member of each approved sponsorship with autopay on, except members
+    already paid for this month (by anyone: the ledger is the member's) and sponsorships on a pending
+    invoice (the payer is paying them by hand)."""
+    billed = InvoiceMonth.objects.filter(pending=True).values("enrollment_id")
+    workers = (
+        Enrollment.objects.filter(pk__in=autopay_workers(payer=payer))
+        .exclude(member__paid_through__gte=month)
+        .exclude(pk__in=billed)
+        .values_list("pk", flat=True)
+    )
+    return [{"worker": worker_id, "months": 1} for worker_id in workers]
+
+
+def _invoice_make(charge: AutopayCharge, mandate: AutopayMandate) -> Invoice | None:
+    """The month's one invoice, made once: under the charge's row lock, linked in the same transaction."""
+    with transaction.atomic():
+        locked = AutopayCharge.objects.select_for_update(no_key=True).get(pk=charge.pk)
+        if locked.invoice_id:
+            return Invoice.objects.get(pk=locked.invoice_id)
+        items = _items(payer=charge.payer, month=charge.month)
+        if not items:
+            return None
+        expires_at = timezone.make_aware(
+            datetime.datetime.combine(due_date(charge.month), datetime.time(23, 59, 59)), timezone.get_default_timezone()
+        )
+        invoice = services.invoice_create(
+            sponsor=charge.payer,
+            items=items,
+            payment_method=METHODS[mandate.method],
+            gateway=AutopayOpening(mandate, expires_at),
+        )
+        locked.invoice = invoice
+        locked.save(update_fields=["invoice", "updated_at"])
+    return invoice
+
+
+def _month_day(month: datetime.date, day: int) -> datetime.date:
+    return month.replace(day=day)
+
+
+def autopay_charge_attempt(*, charge_id: int, day: datetime.date) -> str:
+    """Run one due charge: confirm a charge in doubt, else charge the linked account. Returns what
+    happened (for the task's log). Idempotent: a charge not due (or taken by another run) is left."""
+    charge = _claim(charge_id, day)
+    if charge is None:
+        return "not due"
+    mandate = AutopayMandate.objects.filter(payer_id=charge.payer_id).first()
+    if mandate is None or mandate.status not in AUTOPAY_LINKED:
+        _close(charge, AutopayChargeStatus.SKIPPED, "unlinked")
+        return "skipped: unlinked"
+    gateway = get_gateway(mandate.gateway)
+
+    if charge.in_doubt and charge.invoice is not None:
+        # The last charge's outcome is unknown: ask the gateway before charging again.
+        try:
+            status = gateway.get_status(order_id=services.gateway_order_id(charge.invoice))
+        except GatewayError:
+            _release(charge, next_attempt_on=day)
+            return "in doubt: the gateway cannot be asked"
+        outcome = _settle(charge, mandate, status, day)
+        if outcome:
+            return outcome
+        # The gateway never got it: charge again now.
+
+    try:
+        invoice = charge.invoice or _invoice_make(charge, mandate)
+    except (DomainError, IntegrityError) as exc:  # a worker got billed meanwhile, or the total is out of bounds
+        code = getattr(exc, "code", "")
+        if code == "amount_out_of_range":
+            _fail(charge, mandate, "amount_out_of_range")
+            return "failed: amount out of range"
+        _release(charge, next_attempt_on=day)
+        return f"retry: {code or 'conflict'}"
+    if invoice is None:
+        _close(charge, AutopayChargeStatus.SKIPPED, "nothing_due")
+        return "skipped: nothing due"
+    charge.invoice = invoice
+    if invoice.status == InvoiceStatus.PAID:
+        _charged(charge, mandate)
+        return "charged"
+    if invoice.status != InvoiceStatus.PENDING:  # cancelled by the payer, or expired
+        _fail(charge, mandate, "invoice_closed")
+        return "failed: invoice closed"
+
+    attempt = charge.attempts + 1
+    details = {**invoice.payment_details, "attempt": attempt}
+    # Committed before the gateway is called: a crash after the call leaves a charge in doubt, asked
+    # about before any new one (the lease in autopay_dispatch).
+    Invoice.objects.filter(pk=invoice.pk).update(payment_details=details)
+    AutopayCharge.objects.filter(pk=charge.pk).update(attempts=attempt, in_doubt=True, updated_at=timezone.now())
+    invoice.payment_details = details
+    charge.attempts = attempt
+    try:
+        status = gateway.charge_linked(
+            order_id=services.gateway_order_id(invoice),
+            gross_amount=invoice.total,
+            method=mandate.method,
+            account_id=mandate.account_id,
+            payment_token=mandate.payment_token,
+        )
+    except GatewayError as exc:
+        logger.warning("autopay charge %s timed out or failed in flight: %s", charge.pk, exc)
+        _release(charge, next_attempt_on=day)  # stays in doubt
+        return "in doubt: the charge's outcome is unknown"
+    return _settle(charge, mandate, status, day)
+
+
+def _settle(charge: AutopayCharge, mandate: AutopayMandate, status: GatewayStatus | None, day) -> str:
+    """Act on the gateway's word about the current attempt. Returns what happened, or "" when the
+    gateway does not know the attempt (it never arrived: charge again)."""
+    if status is None:
+        AutopayCharge.objects.filter(pk=charge.pk).update(in_doubt=False)
+        return ""
+    invoice = charge.invoice
+    if status.settled:
+        invoice = services.invoice_sync(invoice=invoice)  # credits what the lookup confirms, once
+        if invoice.status == InvoiceStatus.PAID:
+            _charged(charge, mandate)
+            return "charged"
+        _release(charge, next_attempt_on=day)  # confirmed but not credited yet (review): ask again
+        return "in doubt: settled at the gateway, not credited yet"
+    if status.transaction_status in ("pending", "authorize"):
+        _release(charge, next_attempt_on=day, in_doubt=True)
+        return "in doubt: pending at the gateway"
+    # deny, cancel, expire: declined.
+    failures = charge.failures + 1
+    AutopayCharge.objects.filter(pk=charge.pk).update(failures=failures, in_doubt=False)
+    charge.failures = failures
+    if failures >= MAX_FAILURES:
+        _fail(charge, mandate, "declined")
+        return "failed: declined, no retry left"
+    retry_on = max(_month_day(charge.month, RETRY_DAYS[failures - 1]), day + timedelta(days=1))
+    _release(charge, next_attempt_on=retry_on, in_doubt=False, failure_reason="declined")
+    return f"declined: retry on {retry_on}"
+
+
+def _charged(charge: AutopayCharge, mandate: AutopayMandate) -> None:
+    updated = AutopayCharge.objects.filter(pk=charge.pk).exclude(status=AutopayChargeStatus.CHARGED).update(
+        status=AutopayChargeStatus.CHARGED, in_doubt=False, failure_reason="", charged_at=timezone.now(), updated_at=timezone.now()
+    )
+    AutopayMandate.objects.filter(pk=mandate.pk, status=AutopayStatus.FAILED).update(status=AutopayStatus.ACTIVE)
+    if updated:
+        payer = charge.payer
+        notifications.user_notify(
+            user=payer,
+            kind="autopay_charged",
+            sms=False,
+            number=charge.invoice.number,
+            amount=notifications.rupiah(charge.invoice.total),
+            account=mandate.account_masked or mandate.get_method_display(),
+        )
+
+
+REASONS = {
+    "declined": {"id": "pembayaran ditolak (saldo tidak cukup atau akun dibatasi)", "en": "the payment was declined (not enough balance, or the account is restricted)"},
+    "amount_out_of_range": {"id": "jumlah tagihan melebihi batas akun", "en": "the amount is above the account's limit"},
+    "invoice_closed": {"id": "tagihannya dibatalkan atau kedaluwarsa", "en": "its invoice was cancelled or expired"},
+}
+
+
+def _fail(charge: AutopayCharge, mandate: AutopayMandate, reason: str) -> None:
+    """The month's charge failed for good: the invoice goes, the reminders come back (the plan sees the
+    failed charge), the mandate says `failed`, and the payer is told why."""
+    _close(charge, AutopayChargeStatus.FAILED, reason)
+    AutopayMandate.objects.filter(pk=mandate.pk, status=AutopayStatus.ACTIVE).update(
+        status=AutopayStatus.FAILED, updated_at=timezone.now()
+    )
+    payer = charge.payer
+    language = "en" if payer.language == "en" else "id"
+    notifications.user_notify(
+        user=payer,
+        kind="autopay_failed",
+        sms=False,
+        month=notifications.month_label(charge.month, language),
+        account=mandate.account_masked or mandate.get_method_display(),
+        reason=REASONS[reason][language],
+    )
+
