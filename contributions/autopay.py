@@ -131,19 +131,33 @@ def autopay_link_enable(*, mandate: AutopayMandate, payment_token: str = "", acc
     return mandate
 
 
-def autopay_link_sync(*, gateway_name: str, account_id) -> AutopayMandate:
-    """A gateway's notification about a linked account: ask the gateway (the notification is a hint,
-    as for payments) and follow what it says. 404 for an account no payer is linking."""
+def autopay_link_notified(*, gateway_name: str, account_id) -> AutopayMandate:
+    """A gateway's notification about a linked account (answered at once): 404 for an account no
+    payer is linking; else the lookup runs in a task (autopay_link_sync)."""
     from django.http import Http404
 
-    mandate = AutopayMandate.objects.filter(gateway=gateway_name, account_id=account_id).first() if isinstance(account_id, str) and account_id else None
+    from contributions import tasks
+
+    mandate = None
+    if isinstance(account_id, str) and account_id:
+        mandate = AutopayMandate.objects.filter(gateway=gateway_name, account_id=account_id[:100]).first()
     if mandate is None:
         raise Http404
-    status = get_gateway(gateway_name).link_status(account_id=account_id)
+    tasks.enqueue_autopay_link_sync(mandate.pk)
+    return mandate
+
+
+def autopay_link_sync(*, mandate_id: int) -> AutopayMandate:
+    """Ask the gateway about a linking account (the notification is a hint, as for payments) and
+    follow what it says. Raises GatewayError if it cannot ask (the task retries)."""
+    mandate = AutopayMandate.objects.get(pk=mandate_id)
+    if mandate.status != AutopayStatus.LINKING or not mandate.account_id:
+        return mandate
+    status = get_gateway(mandate.gateway).link_status(account_id=mandate.account_id)
     if status.state == "enabled" and status.payment_token:
         return autopay_link_enable(mandate=mandate, payment_token=status.payment_token)
     if status.state in ("expired", "disabled"):
-        AutopayMandate.objects.filter(pk=mandate.pk, status=AutopayStatus.LINKING).update(
+        AutopayMandate.objects.filter(pk=mandate.pk, status=AutopayStatus.LINKING, account_id=mandate.account_id).update(
             status=AutopayStatus.OFF, account_id="", activation_url="", updated_at=timezone.now()
         )
     return mandate

@@ -97,3 +97,21 @@ def autopay_charge_batch(self, charge_ids: list[int], day: str) -> dict:
 
 def enqueue_autopay_batch(charge_ids: list[int], day) -> bool:
     return publish(autopay_charge_batch, args=[charge_ids, day.isoformat()], queue="default")
+
+
+@shared_task(
+    autoretry_for=(GatewayError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def autopay_link_sync(mandate_id: int) -> None:
+    from contributions import autopay
+
+    autopay.autopay_link_sync(mandate_id=mandate_id)
+
+
+def enqueue_autopay_link_sync(mandate_id: int) -> None:
+    publish(autopay_link_sync, args=[mandate_id], queue="urgent")

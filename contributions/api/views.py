@@ -259,7 +259,7 @@ class GatewayNotificationView(PublicView):
         payload = request.data
         if isinstance(payload, dict) and "account_id" in payload and "order_id" not in payload:
             # Midtrans about a linked GoPay account (autopay): a hint too, the lookup decides.
-            autopay.autopay_link_sync(gateway_name=gateway, account_id=payload["account_id"])
+            autopay.autopay_link_notified(gateway_name=gateway, account_id=payload["account_id"])
             return Response({"status": "ok"})
         notification = services.notification_receive(gateway_name=gateway, payload=request.data, headers=request.headers)
         tasks.enqueue_notification(notification.pk)

@@ -594,3 +594,19 @@ def test_the_charge_day_by_manage_py_for_a_date(auth_client, workers, day, capsy
     assert Invoice.objects.get().status == "paid"
     with pytest.raises(CommandError):
         call_command("autopay", date="10-12-2026")
+
+
+def test_a_link_notification_while_midtrans_cannot_be_asked_is_answered_and_tried_later(
+    auth_client, api_client, user, workers, midtrans
+):
+    auth_client.put("/api/v1/me/autopay", {"method": "gopay"}, format="json")
+    [account_id] = midtrans.accounts
+    notification = midtrans.enable_account(account_id)
+    midtrans.mode = "500"
+    assert notify(api_client, notification, gateway="midtrans").status_code == 200
+    assert auth_client.get("/api/v1/me/autopay").json()["status"] == "linking"
+    midtrans.mode = "ok"
+    from contributions import tasks
+
+    tasks.autopay_link_sync(AutopayMandate.objects.get().pk)  # the task's retry
+    assert auth_client.get("/api/v1/me/autopay").json()["status"] == "active"
