@@ -112,10 +112,10 @@ def ensure(anchor: datetime.date, *, rebuild: bool = False) -> dict:
 def reset() -> None:
     """Undo what a run changes, so the next one starts from the generated rows.
 
-    Reminders, payments, coverage rows, notifications, inbox and outbox rows are never generated:
-    emptied. Invoices (with their idempotency keys), lines and simulator rows the API phase created
-    are deleted; the generated invoices go back to pending and their members to their generated
-    coverage.
+    Reminders, payments, coverage rows, notifications, inbox and outbox rows, autopay links and
+    charges are never generated: emptied. Invoices (with their idempotency keys), lines and simulator
+    rows the API phase created are deleted; the generated invoices go back to pending and their
+    members to their generated coverage.
     """
     import psycopg
 
@@ -124,9 +124,10 @@ def reset() -> None:
         cur.execute(
             "TRUNCATE contributions_reminder, contributions_coveragemonth, contributions_payment, "
             "contributions_gatewaynotification, notifications_inboxitem, "
-            "notifications_message"
+            "notifications_message, contributions_autopaycharge, contributions_autopayoptout"
         )
-        cur.execute("DROP TABLE IF EXISTS bench_reminder_baseline, bench_reminder_baseline_nofk")
+        cur.execute("DELETE FROM contributions_autopaymandate")
+        cur.execute("DROP TABLE IF EXISTS bench_reminder_baseline, bench_reminder_baseline_nofk, bench_autopay_baseline")
         cur.execute("DELETE FROM contributions_invoicemonth WHERE id > %s", [int(meta["max_invoicemonth_id"])])
         cur.execute("DELETE FROM contributions_simulatortransaction WHERE id > %s",
                     [int(meta["max_simulatortransaction_id"])])

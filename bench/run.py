@@ -1,6 +1,6 @@
 """`make bench`: the performance figures of QUALITY.md ("Performance"), measured side by side in one run.
 
-    .venv/bin/python bench/run.py [--only data,plan,dispatch,api] [--rebuild] [--repeat N]
+    .venv/bin/python bench/run.py [--only data,plan,dispatch,api,autopay] [--rebuild] [--repeat N]
 
 Prints one line per figure on stdout, `name: value unit (ratio X vs baseline …)`; progress goes to
 stderr. The figures are also written to var/bench/latest.json. See docs/benchmarks.md.
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import BENCH_DATABASE_URL, BENCH_REDIS_URL, figure, info, save_results, setup_django  # noqa: E402
 
-PHASES = ("data", "plan", "dispatch", "api")
+PHASES = ("data", "plan", "dispatch", "api", "autopay")
 
 
 def machine() -> dict:
@@ -112,6 +112,13 @@ def main() -> int:
 
             info("phase: API under gunicorn (QUALITY.md Performance 3)")
             results["api"] = api.run(day=day, seconds=args.api_seconds, gunicorn_workers=args.gunicorn_workers)
+        if "autopay" in phases:
+            from django.conf import settings
+
+            from bench import autopay
+
+            info("phase: autopay, planning and charging (issue 22)")
+            results["autopay"] = autopay.run(today.replace(day=settings.AUTOPAY_CHARGE_DAY), repeat=args.repeat)
     finally:
         info("resetting the data set for the next run")
         from django.db import connections
