@@ -286,7 +286,7 @@ SENDING_LEASE = timedelta(minutes=5)
 def reminders_send(*, reminder_ids: list[int], claimant: str = "") -> dict[str, int]:
     """Send one batch. Rows are claimed (→ sending, committed) before any provider is called, and
     each row's result is committed right after its own send: a batch killed mid-way re-sends at most
-    the one row in flight (and providers get the reminder id as a de-duplication reference).
+    the one row in flight (and providers get `reminder-<id>` as a de-duplication reference).
     `claimant` is the Celery task id."""
     from celery.exceptions import SoftTimeLimitExceeded
 
@@ -449,7 +449,7 @@ def _deliver(reminder: Reminder, text: ReminderText, devices: dict[int, list[str
     return backends.get_backend(channel).send(
         backends.OutgoingMessage(
             id=reminder.pk, channel=channel, kind=text.inbox_kind, to=to, body=text.body, title=text.title,
-            template=f"reminder_{reminder.kind}",
+            template=f"reminder_{reminder.kind}", source="reminder",
         )
     )
 
@@ -460,7 +460,8 @@ def _push_to_devices(reminder: Reminder, text: ReminderText, tokens: list[str]) 
     sent, errors = [], []
     for token in tokens:
         message = backends.OutgoingMessage(
-            id=reminder.pk, channel="push", kind=text.inbox_kind, to=token, body=text.body, title=text.title
+            id=reminder.pk, channel="push", kind=text.inbox_kind, to=token, body=text.body, title=text.title,
+            source="reminder",
         )
         try:
             sent.append(backend.send(message))

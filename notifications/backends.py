@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -41,6 +41,14 @@ class OutgoingMessage:
     title: str = ""
     # Approved template name (WhatsApp sends templates only, by name).
     template: str = ""
+    # The table the message is a row of: "message" (the outbox) or "reminder". Ids of the two tables
+    # overlap, so the de-duplication reference a provider gets names both.
+    source: str = field(kw_only=True)
+
+    @property
+    def reference(self) -> str:
+        """Unique across every message we send, and the same for every attempt at one message."""
+        return f"{self.source}-{self.id}"
 
 
 class Backend(Protocol):
@@ -72,6 +80,7 @@ class FileBackend:
             "title": message.title,
             "kind": message.kind,
             "message_id": message.id,
+            "reference": message.reference,
             "provider_message_id": provider_id,
             "sent_at": timezone.now().isoformat(),
         }
@@ -93,7 +102,8 @@ class HttpSmsBackend:
     `{"to", "message", "reference"}`; the answer's `id` (or `message_id`) is the provider's id.
 
     Timeouts, connection errors, 429 and 5xx are transient; any other refusal is permanent.
-    `reference` is our message id, so a provider that de-duplicates on it never sends twice.
+    `reference` names the row and its table (`message-12`, `reminder-12`), so a provider that
+    de-duplicates on it never sends one message twice, nor drops one of two messages.
     """
 
     timeout = (3.05, 10)
@@ -106,7 +116,7 @@ class HttpSmsBackend:
         try:
             response = requests.post(
                 settings.SMS_GATEWAY_URL,
-                json={"to": message.to, "message": message.body, "reference": str(message.id)},
+                json={"to": message.to, "message": message.body, "reference": message.reference},
                 headers={"Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}"},
                 timeout=self.timeout,
             )

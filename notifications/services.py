@@ -108,6 +108,7 @@ def message_send(*, message_id: int) -> Message | None:
         to=message.to,
         body=message.body,
         title=message.title,
+        source="message",
     )
     try:
         provider_id = get_backend(message.channel).send(outgoing)

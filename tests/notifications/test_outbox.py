@@ -390,9 +390,9 @@ def test_file_backend_writes_one_json_object_per_line(tmp_path):
     backend = FileBackend(str(path))
 
     first = backend.send(OutgoingMessage(id=1, channel="sms", kind="otp_phone", to="+6281244445555",
-                                         body="Kode: 123456\nJangan dibagikan"))
+                                         body="Kode: 123456\nJangan dibagikan", source="message"))
     backend.send(OutgoingMessage(id=2, channel="push", kind="payment_reminder", to="device-token", body="Bayar",
-                                 title="Pengingat"))
+                                 title="Pengingat", source="reminder"))
 
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2
@@ -417,7 +417,8 @@ def test_concurrent_file_sends_never_interleave_lines(tmp_path):
         for i in range(per_thread):
             body = f"{worker}-{i}:" + chr(ord("a") + worker) * 20_000
             backends_by_worker[worker].send(OutgoingMessage(id=worker * 1000 + i, channel="sms", kind="otp_phone",
-                                                            to="+6281244445555", body=body))
+                                                            to="+6281244445555", body=body,
+                                                            source="message"))
 
     run_together(send, threads_count)
 

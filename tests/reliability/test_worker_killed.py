@@ -1,5 +1,5 @@
 """Worker killed (QUALITY.md "Background work" 3): with acks_late a batch killed mid-way runs again; the
-provider's de-duplication by `reference` (our reminder id) keeps each SMS single; an attempt cap stops a
+provider's de-duplication by `reference` (`reminder-<id>`) keeps each SMS single; an attempt cap stops a
 poison batch from looping.
 
 A real worker sends a reminder batch to a fake HTTP SMS gateway that is slow on its first request; the
@@ -135,7 +135,7 @@ def test_a_batch_killed_mid_send_is_redelivered_to_a_new_worker_and_each_sms_goe
     rows = list(Reminder.objects.order_by("id"))
     assert len(rows) == 6 and all(r.status == "sent" for r in rows)
     assert all(r.attempts == 2 for r in rows)  # claimed by the killed worker, then by the new one
-    references = [str(pk) for pk in sms_ids]
+    references = [f"reminder-{pk}" for pk in sms_ids]
     assert sorted(set(gateway.seen)) == sorted(references)
     assert gateway.seen.count(gateway.slow_reference) == 2  # the killed call was made again…
     assert sorted(gateway.delivered) == sorted(references)  # …but each SMS reached a phone once
@@ -167,7 +167,7 @@ def test_a_killed_pool_process_gives_its_batch_back_at_once(reference, settings,
                  interval=0.25, what="the requeued batch to be sent by a new pool process")
 
     assert "WorkerLostError" in prefork.log() or "SIGKILL" in prefork.log()
-    assert sorted(set(gateway.seen)) == sorted(str(pk) for pk in sms_ids)
+    assert sorted(set(gateway.seen)) == sorted(f"reminder-{pk}" for pk in sms_ids)
     assert gateway.seen.count(gateway.slow_reference) == 2
     assert len(gateway.delivered) == len(set(gateway.delivered)) == 2
     assert InboxItem.objects.filter(kind="payment_reminder").count() == 2
@@ -298,7 +298,7 @@ def test_a_whatsapp_reminder_delivered_before_the_kill_is_not_sent_again(referen
     delivered_before_kill = [r for r in rows if r.channel == "whatsapp" and r.pk < last_sms]
     assert delivered_before_kill, "precondition: a WhatsApp row is sent before the last SMS of the batch"
 
-    with DedupingSmsGateway(slow_reference=str(last_sms)) as gateway, WhatsAppCloud() as whatsapp:
+    with DedupingSmsGateway(slow_reference=f"reminder-{last_sms}") as gateway, WhatsAppCloud() as whatsapp:
         env = worker_env(private_redis.url, NOTIFY_SMS_BACKEND="http", SMS_GATEWAY_URL=gateway.url,
                          SMS_GATEWAY_TOKEN="gw-token", NOTIFY_WHATSAPP_BACKEND="http",
                          WHATSAPP_API_URL=whatsapp.url, WHATSAPP_TOKEN="wa-token")

@@ -24,6 +24,8 @@ from notifications.backends import (
     TransientSendError,
     WhatsAppCloudBackend,
 )
+from notifications import services as notification_services
+from notifications.models import Message
 from sponsors.models import Device
 from tests.factories import UserFactory
 from tests.reminders.helpers import month, worker
@@ -87,7 +89,7 @@ def whatsapp_api(settings):
 
 
 def sms(body="Iuran Siti bulan Desember 2026 sebesar Rp28.400 jatuh tempo 15-12-2026.", **overrides):
-    fields = {"id": 42, "channel": "sms", "kind": "payment_reminder", "to": PHONE, "body": body}
+    fields = {"id": 42, "channel": "sms", "kind": "payment_reminder", "to": PHONE, "body": body, "source": "message"}
     fields.update(overrides)
     return OutgoingMessage(**fields)
 
@@ -116,7 +118,7 @@ def test_http_sms_posts_to_message_and_reference_with_the_bearer_token(sms_gatew
     assert request["json"] == {
         "to": PHONE,
         "message": "Iuran Siti bulan Desember 2026 sebesar Rp28.400 jatuh tempo 15-12-2026.",
-        "reference": "42",
+        "reference": "message-42",
     }
 
 
@@ -175,7 +177,7 @@ def test_http_sms_without_a_url_is_permanent(settings):
         HttpSmsBackend().send(sms())
 
 
-def test_a_reminder_through_the_http_gateway_uses_its_row_id_as_reference(reference, settings, sms_gateway):
+def test_a_reminder_through_the_http_gateway_uses_its_row_as_reference(reference, settings, sms_gateway):
     settings.NOTIFY_SMS_BACKEND = "http"
     sms_gateway.reply = lambda request: (200, {"id": f"gw-{request['json']['reference']}"}, 0)
     enrollment = worker(paid_through=month(2026, 11), full_name="Budi Santoso")
@@ -184,10 +186,27 @@ def test_a_reminder_through_the_http_gateway_uses_its_row_id_as_reference(refere
 
     row = Reminder.objects.get(enrollment=enrollment, channel="sms")
     [request] = sms_gateway.requests
-    assert request["json"]["reference"] == str(row.pk)
+    assert request["json"]["reference"] == f"reminder-{row.pk}"
     assert request["json"]["to"] == enrollment.sponsor.phone
     assert "Budi Santoso" in request["json"]["message"]
-    assert (row.status, row.provider_message_id) == ("sent", f"gw-{row.pk}")
+    assert (row.status, row.provider_message_id) == ("sent", f"gw-reminder-{row.pk}")
+
+
+def test_a_reminder_and_an_outbox_message_with_the_same_id_have_different_references(reference, settings,
+                                                                                      sms_gateway):
+    """The two tables' ids overlap: a gateway de-duplicating on `reference` must not drop either SMS."""
+    settings.NOTIFY_SMS_BACKEND = "http"
+    enrollment = worker(paid_through=month(2026, 11))
+    reminders.daily_pass(day=datetime.date(2026, 12, 8), respect_quiet_hours=False)
+    row = Reminder.objects.get(enrollment=enrollment, channel="sms")
+    Message.objects.filter(pk=row.pk).delete()
+    message = Message.objects.create(pk=row.pk, channel="sms", kind="otp_phone", to=PHONE, body="Kode: 123456")
+
+    notification_services.message_send(message_id=message.pk)
+
+    references = [request["json"]["reference"] for request in sms_gateway.requests]
+    assert references == [f"reminder-{row.pk}", f"message-{row.pk}"]
+    assert Message.objects.get(pk=message.pk).status == "sent"
 
 
 @pytest.mark.parametrize("status, outcome", [(503, "planned"), (429, "planned"), (400, "failed")])
@@ -366,7 +385,7 @@ def firebase(monkeypatch, settings):
 
 def push(token="tok-1"):
     return OutgoingMessage(id=7, channel="push", kind="payment_reminder", to=token, body="Iuran jatuh tempo",
-                           title="Iuran jatuh tempo 7 hari lagi")
+                           title="Iuran jatuh tempo 7 hari lagi", source="reminder")
 
 
 def test_fcm_initialises_once_with_the_credentials_file_and_sends_title_and_body(firebase):
