@@ -53,6 +53,8 @@ check-deploy: export REDIS_URL ?= redis://127.0.0.1:6379/0
 check-deploy: export ALLOWED_HOSTS ?= api.example.id
 check-deploy: export MIDTRANS_SERVER_KEY ?= SB-Mid-server-check-deploy-only
 check-deploy: export SMS_GATEWAY_URL ?= https://sms.example.id/send
+check-deploy: export WHATSAPP_API_URL ?= https://graph.facebook.com/v21.0/check-deploy-only/messages
+check-deploy: export WHATSAPP_TOKEN ?= check-deploy-only-whatsapp-token
 
 # --- Virtualenv -----------------------------------------------------------------------------------
 

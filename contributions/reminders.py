@@ -401,6 +401,7 @@ class ReminderText:
     inbox_kind: str
     title: str
     body: str
+    language: str = "id"
 
 
 def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str, str] | None) -> ReminderText:
@@ -436,7 +437,7 @@ def _render(reminder: Reminder, book: RateBook, pending: tuple[str, str, str] | 
         paid_month=month_label(member.paid_through, language) if member.paid_through else "",
     )
     inbox_kind = "coverage_lapsed" if reminder.kind == ReminderKind.COVERAGE_LAPSED else "payment_reminder"
-    return ReminderText(inbox_kind=inbox_kind, title=rendered.title, body=rendered.body)
+    return ReminderText(inbox_kind=inbox_kind, title=rendered.title, body=rendered.body, language=language)
 
 
 def _deliver(reminder: Reminder, text: ReminderText, devices: dict[int, list[str]]) -> str:
@@ -449,7 +450,7 @@ def _deliver(reminder: Reminder, text: ReminderText, devices: dict[int, list[str
     return backends.get_backend(channel).send(
         backends.OutgoingMessage(
             id=reminder.pk, channel=channel, kind=text.inbox_kind, to=to, body=text.body, title=text.title,
-            template=f"reminder_{reminder.kind}", source="reminder",
+            template=f"reminder_{reminder.kind}", language=text.language, source="reminder",
         )
     )
 
@@ -461,7 +462,7 @@ def _push_to_devices(reminder: Reminder, text: ReminderText, tokens: list[str]) 
     for token in tokens:
         message = backends.OutgoingMessage(
             id=reminder.pk, channel="push", kind=text.inbox_kind, to=token, body=text.body, title=text.title,
-            source="reminder",
+            language=text.language, source="reminder",
         )
         try:
             sent.append(backend.send(message))

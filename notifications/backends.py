@@ -41,6 +41,8 @@ class OutgoingMessage:
     title: str = ""
     # Approved template name (WhatsApp sends templates only, by name).
     template: str = ""
+    # The recipient's language (`id` or `en`): the language `body` is written in.
+    language: str = "id"
     # The table the message is a row of: "message" (the outbox) or "reminder". Ids of the two tables
     # overlap, so the de-duplication reference a provider gets names both.
     source: str = field(kw_only=True)
@@ -138,13 +140,38 @@ def _http_errors(response, what: str) -> None:
 
 
 class WhatsAppCloudBackend:
-    """WhatsApp Business (Cloud API): approved templates only, by name, to people who opted in.
+    """WhatsApp Business Platform, Cloud API: approved templates only, by name, to people who opted in.
 
-    The body text is passed as the template's single body parameter; the template name is the
-    message's `template` (e.g. `reminder_due_d7`), approved in the WhatsApp Business manager.
+    `POST WHATSAPP_API_URL` (`https://graph.facebook.com/<version>/<phone number id>/messages`) with
+    the bearer token WHATSAPP_TOKEN and a template message
+    (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages). The body text is
+    the template's single body parameter; the template name is the message's `template` (e.g.
+    `reminder_due_d7`), approved in the WhatsApp Business manager in both `id` and `en`; the
+    template's language is the payer's (the language of the body text).
+
+    Errors are classified by the Graph API error code in the body, as Meta asks
+    (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes): throttling comes
+    back as HTTP 400 with a code (130429, 131056, …), not as 429. Those codes, 429, 5xx, timeouts and
+    connection errors are transient; every other refusal (unknown template, undeliverable number,
+    expired token, …) is permanent.
     """
 
     timeout = (3.05, 10)
+    # The template languages we have approved (Meta's codes: `id` Indonesian, `en` English).
+    LANGUAGES = {"id": "id", "en": "en"}
+    RETRYABLE_CODES = frozenset({
+        1,  # API Unknown: possible server error
+        2,  # API Service: temporary downtime or overload
+        4,  # API Too Many Calls: the app's call rate limit
+        80007,  # the WhatsApp Business Account's rate limit
+        130429,  # Cloud API throughput reached
+        131000,  # Something went wrong: try again
+        131016,  # Service unavailable
+        131048,  # Spam rate limit hit: the number's quality-based limit
+        131056,  # (Business, Consumer) pair rate limit hit: wait and retry to the same number
+        131057,  # Account in maintenance mode
+        133004,  # Server temporarily unavailable
+    })
 
     def send(self, message: OutgoingMessage) -> str:
         import requests
@@ -153,11 +180,12 @@ class WhatsAppCloudBackend:
             raise PermanentSendError("WhatsApp needs WHATSAPP_API_URL and an approved template")
         payload = {
             "messaging_product": "whatsapp",
+            "recipient_type": "individual",
             "to": message.to.lstrip("+"),
             "type": "template",
             "template": {
                 "name": message.template,
-                "language": {"code": "id"},
+                "language": {"code": self.LANGUAGES.get(message.language, "id")},
                 "components": [{"type": "body", "parameters": [{"type": "text", "text": message.body}]}],
             },
         }
@@ -170,11 +198,28 @@ class WhatsAppCloudBackend:
             )
         except requests.RequestException as exc:
             raise TransientSendError(f"WhatsApp unreachable: {type(exc).__name__}") from exc
-        _http_errors(response, "WhatsApp")
+        if response.status_code >= 300:
+            code = _graph_error_code(response)
+            what = f"WhatsApp answered HTTP {response.status_code}" + (f", error {code}" if code is not None else "")
+            if code in self.RETRYABLE_CODES or response.status_code == 429 or response.status_code >= 500:
+                raise TransientSendError(what)
+            raise PermanentSendError(what)
         try:
             return str(response.json()["messages"][0]["id"])
         except (ValueError, KeyError, IndexError, TypeError):
-            return f"wa-{message.id}"
+            return f"wa-{message.reference}"
+
+
+def _graph_error_code(response) -> int | None:
+    """`error.code` of a Graph API error body (`{"error": {"code": 130429, "message": …}}`), if any."""
+    try:
+        code = response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    try:
+        return int(code)
+    except (TypeError, ValueError):
+        return None
 
 
 class FcmBackend:

@@ -27,6 +27,8 @@ REQUIRED = [
     "REDIS_URL",
     "MIDTRANS_SERVER_KEY",
     "SMS_GATEWAY_URL",
+    "WHATSAPP_API_URL",
+    "WHATSAPP_TOKEN",
 ]
 
 
@@ -56,6 +58,8 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         ALLOWED_HOSTS="api.example.id",
         MIDTRANS_SERVER_KEY="SB-Mid-server-test",
         SMS_GATEWAY_URL="https://sms.example.id/send",
+        WHATSAPP_API_URL="https://graph.facebook.com/v21.0/106540352242922/messages",
+        WHATSAPP_TOKEN="whatsapp-system-user-token",
     )
     for name, value in overrides.items():
         if value is None:

@@ -61,8 +61,12 @@ if NOTIFY_SMS_BACKEND != "http" or not SMS_GATEWAY_URL:  # noqa: F405
 NOTIFY_WHATSAPP_BACKEND = env("NOTIFY_WHATSAPP_BACKEND", default="http")
 NOTIFY_PUSH_BACKEND = env("NOTIFY_PUSH_BACKEND", default="fcm")
 if NOTIFY_WHATSAPP_BACKEND != "http" or NOTIFY_PUSH_BACKEND != "fcm":
-    # An unconfigured WhatsApp or FCM makes those reminders fail visibly (status failed), never vanish.
+    # The API offers every sponsor WhatsApp and push reminders (API.md, /me): production sends them.
     raise ImproperlyConfigured("Production uses NOTIFY_WHATSAPP_BACKEND=http and NOTIFY_PUSH_BACKEND=fcm.")
+_missing = sorted(name for name in ("WHATSAPP_API_URL", "WHATSAPP_TOKEN") if not globals()[name])
+if _missing:
+    # Without them every WhatsApp reminder would fail: WhatsApp is always on in production.
+    raise ImproperlyConfigured(f"Production refuses to start without: {', '.join(_missing)}")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -15,6 +15,7 @@ import pytest
 from django.utils import timezone
 
 from contributions import reminders
+from contributions.choices import ReminderKind
 from contributions.models import Reminder
 from notifications.backends import (
     FcmBackend,
@@ -29,6 +30,7 @@ from notifications.models import Message
 from sponsors.models import Device
 from tests.factories import UserFactory
 from tests.reminders.helpers import month, worker
+from tests.fakes.whatsapp import FakeWhatsAppCloud
 from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
 pytestmark = pytest.mark.django_db
@@ -79,13 +81,16 @@ def sms_gateway(settings):
         yield provider
 
 
+REMINDER_TEMPLATES = {f"reminder_{kind}" for kind in ReminderKind.values}
+
+
 @pytest.fixture
 def whatsapp_api(settings):
-    with FakeProvider() as provider:
-        settings.WHATSAPP_API_URL = provider.url + "/v19.0/1234567890/messages"
+    approved = {(name, language) for name in REMINDER_TEMPLATES for language in ("id", "en")}
+    with FakeWhatsAppCloud(token="wa-token-456", approved=approved) as api:
+        settings.WHATSAPP_API_URL = api.url
         settings.WHATSAPP_TOKEN = "wa-token-456"
-        provider.reply = lambda request: (200, {"messaging_product": "whatsapp", "messages": [{"id": "wamid.HBg1"}]}, 0)
-        yield provider
+        yield api
 
 
 def sms(body="Iuran Siti bulan Desember 2026 sebesar Rp28.400 jatuh tempo 15-12-2026.", **overrides):
@@ -223,7 +228,7 @@ def test_a_reminder_through_the_http_gateway_records_its_errors(reference, setti
     assert (row.not_before is not None) == (outcome == "planned")
 
 
-# --- WhatsApp Cloud --------------------------------------------------------------------------------
+# --- WhatsApp Cloud (tests/fakes/whatsapp.py answers as Meta documents) ----------------------------
 
 
 def test_whatsapp_sends_the_approved_template_with_the_text_as_its_body_parameter(whatsapp_api):
@@ -231,9 +236,9 @@ def test_whatsapp_sends_the_approved_template_with_the_text_as_its_body_paramete
 
     provider_id = WhatsAppCloudBackend().send(message)
 
-    assert provider_id == "wamid.HBg1"
     [request] = whatsapp_api.requests
-    assert request["path"] == "/v19.0/1234567890/messages"
+    assert provider_id.startswith("wamid.")
+    assert request["path"] == f"/v21.0/{FakeWhatsAppCloud.PHONE_NUMBER_ID}/messages"
     assert request["headers"]["authorization"] == "Bearer wa-token-456"
     body = request["json"]
     assert body["messaging_product"] == "whatsapp"
@@ -246,13 +251,53 @@ def test_whatsapp_sends_the_approved_template_with_the_text_as_its_body_paramete
     ]
 
 
-@pytest.mark.parametrize("status, error", [(500, TransientSendError), (429, TransientSendError),
-                                           (400, PermanentSendError), (403, PermanentSendError)])
-def test_whatsapp_errors(whatsapp_api, status, error):
-    whatsapp_api.reply = lambda request: (status, {"error": {"message": "no"}}, 0)
+def test_whatsapp_template_language_follows_the_message(whatsapp_api):
+    WhatsAppCloudBackend().send(sms(channel="whatsapp", template="reminder_due_d7", language="en",
+                                    body="Siti's contribution for December 2026 is due on 15-12-2026."))
 
-    with pytest.raises(error):
+    assert whatsapp_api.requests[0]["json"]["template"]["language"] == {"code": "en"}
+
+
+@pytest.mark.parametrize("code", [4, 80007, 130429, 131048, 131056, 131000, 131016])
+def test_whatsapp_throttling_and_outages_are_transient_whatever_the_http_status(whatsapp_api, code):
+    """Meta answers throttling with HTTP 400 and an error code in the body, not with 429."""
+    whatsapp_api.fail = [code]
+
+    with pytest.raises(TransientSendError, match=str(code)):
         WhatsAppCloudBackend().send(sms(channel="whatsapp", template="reminder_due_d7"))
+
+
+@pytest.mark.parametrize("code", [131026, 131009, 132001, 132000, 190])
+def test_whatsapp_refusals_are_permanent(whatsapp_api, code):
+    whatsapp_api.fail = [code]
+
+    with pytest.raises(PermanentSendError, match=str(code)):
+        WhatsAppCloudBackend().send(sms(channel="whatsapp", template="reminder_due_d7"))
+
+
+def test_whatsapp_template_not_approved_in_that_language_is_permanent(whatsapp_api):
+    whatsapp_api.approved = {("reminder_due_d7", "id")}
+
+    with pytest.raises(PermanentSendError, match="132001"):
+        WhatsAppCloudBackend().send(sms(channel="whatsapp", template="reminder_due_d7", language="en"))
+
+
+def test_whatsapp_wrong_token_is_permanent(whatsapp_api, settings):
+    settings.WHATSAPP_TOKEN = "expired"
+
+    with pytest.raises(PermanentSendError, match="190"):
+        WhatsAppCloudBackend().send(sms(channel="whatsapp", template="reminder_due_d7"))
+
+
+@pytest.mark.parametrize("status, error", [(502, TransientSendError), (429, TransientSendError),
+                                           (403, PermanentSendError)])
+def test_whatsapp_answers_without_a_graph_error_go_by_http_status(settings, status, error):
+    """A proxy in front of Graph can answer without an error code: then the HTTP status decides."""
+    with FakeProvider() as provider:
+        provider.reply = lambda request: (status, {"message": "no"}, 0)
+        settings.WHATSAPP_API_URL = provider.url + "/v21.0/1/messages"
+        with pytest.raises(error):
+            WhatsAppCloudBackend().send(sms(channel="whatsapp", template="reminder_due_d7"))
 
 
 def test_whatsapp_without_a_template_is_refused_before_any_request(whatsapp_api):
@@ -264,16 +309,22 @@ def test_whatsapp_without_a_template_is_refused_before_any_request(whatsapp_api)
 
 def test_whatsapp_timeout_is_transient(whatsapp_api, monkeypatch):
     monkeypatch.setattr(WhatsAppCloudBackend, "timeout", (1.0, 0.5))
-    whatsapp_api.reply = lambda request: (200, {"messages": [{"id": "late"}]}, 2.0)
+    whatsapp_api.delay = 2.0
 
     with pytest.raises(TransientSendError):
         WhatsAppCloudBackend().send(sms(channel="whatsapp", template="reminder_due_d7"))
 
 
+def whatsapp_payer(language="id"):
+    sponsor = UserFactory(remind_by_sms=False, remind_by_whatsapp=True, whatsapp_opt_in_at=timezone.now(),
+                          language=language)
+    return sponsor
+
+
 def test_a_whatsapp_reminder_uses_the_template_of_its_kind(reference, settings, whatsapp_api):
     settings.NOTIFY_WHATSAPP_BACKEND = "http"
     settings.NOTIFY_SMS_BACKEND = "null"
-    sponsor = UserFactory(remind_by_sms=False, remind_by_whatsapp=True, whatsapp_opt_in_at=timezone.now())
+    sponsor = whatsapp_payer()
     enrollment = worker(sponsor=sponsor, paid_through=month(2026, 10), full_name="Budi Santoso")
 
     reminders.daily_pass(day=datetime.date(2026, 12, 9), respect_quiet_hours=False)
@@ -282,9 +333,40 @@ def test_a_whatsapp_reminder_uses_the_template_of_its_kind(reference, settings, 
     [request] = whatsapp_api.requests
     assert request["json"]["to"] == sponsor.phone.lstrip("+")
     assert request["json"]["template"]["name"] == "reminder_arrears_monthly"
+    assert request["json"]["template"]["language"] == {"code": "id"}
     text = request["json"]["template"]["components"][0]["parameters"][0]["text"]
     assert "Budi Santoso" in text and "November 2026" in text
-    assert (row.status, row.provider_message_id) == ("sent", "wamid.HBg1")
+    assert row.status == "sent" and row.provider_message_id.startswith("wamid.")
+
+
+def test_a_whatsapp_reminder_to_an_english_speaking_payer_uses_the_english_template(reference, settings,
+                                                                                   whatsapp_api):
+    settings.NOTIFY_WHATSAPP_BACKEND = "http"
+    settings.NOTIFY_SMS_BACKEND = "null"
+    sponsor = whatsapp_payer(language="en")
+    enrollment = worker(sponsor=sponsor, paid_through=month(2026, 10), full_name="Budi Santoso")
+
+    reminders.daily_pass(day=datetime.date(2026, 12, 9), respect_quiet_hours=False)
+
+    [request] = whatsapp_api.requests
+    assert request["json"]["template"]["language"] == {"code": "en"}
+    text = request["json"]["template"]["components"][0]["parameters"][0]["text"]
+    assert "November 2026" in text and "Budi Santoso" in text
+    assert Reminder.objects.get(enrollment=enrollment, channel="whatsapp").status == "sent"
+
+
+def test_a_throttled_whatsapp_reminder_is_retried_later_not_failed(reference, settings, whatsapp_api):
+    settings.NOTIFY_WHATSAPP_BACKEND = "http"
+    settings.NOTIFY_SMS_BACKEND = "null"
+    enrollment = worker(sponsor=whatsapp_payer(), paid_through=month(2026, 10))
+    whatsapp_api.fail = [130429]
+
+    reminders.daily_pass(day=datetime.date(2026, 12, 9), respect_quiet_hours=False)
+
+    row = Reminder.objects.get(enrollment=enrollment, channel="whatsapp")
+    assert (row.status, row.attempts) == ("planned", 1)
+    assert "130429" in row.last_error
+    assert row.not_before is not None and row.not_before > timezone.now()
 
 
 # --- FCM (the firebase_admin SDK, faked) -----------------------------------------------------------
