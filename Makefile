@@ -55,6 +55,7 @@ check-deploy: export MIDTRANS_SERVER_KEY ?= SB-Mid-server-check-deploy-only
 check-deploy: export SMS_GATEWAY_URL ?= https://sms.example.id/send
 check-deploy: export WHATSAPP_API_URL ?= https://graph.facebook.com/v21.0/check-deploy-only/messages
 check-deploy: export WHATSAPP_TOKEN ?= check-deploy-only-whatsapp-token
+check-deploy: export FCM_CREDENTIALS_FILE ?= /run/secrets/fcm_service_account
 
 # --- Virtualenv -----------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -288,8 +289,6 @@ def reminders_send(*, reminder_ids: list[int], claimant: str = "") -> dict[str, 
     each row's result is committed right after its own send: a batch killed mid-way re-sends at most
     the one row in flight (and providers get `reminder-<id>` as a de-duplication reference).
     `claimant` is the Celery task id."""
-    from celery.exceptions import SoftTimeLimitExceeded
-
     now = timezone.now()
     with transaction.atomic():
         claimable = Reminder.objects.select_for_update(skip_locked=True, no_key=True).filter(pk__in=reminder_ids).filter(
@@ -355,14 +354,16 @@ def _send_one(reminder: Reminder, book: RateBook, pending: tuple[str, str] | Non
             reminder.sent_at = now
         except backends.TransientSendError as exc:
             reminder.last_error = str(exc)[:255]
-            if reminder.attempts >= MAX_ATTEMPTS:
-                reminder.status = ReminderStatus.FAILED
-            else:
-                reminder.status = ReminderStatus.PLANNED
-                reminder.not_before = now + timedelta(minutes=2**reminder.attempts)
+            _retry_later(reminder, now)
         except backends.PermanentSendError as exc:
             reminder.last_error = str(exc)[:255]
             reminder.status = ReminderStatus.FAILED
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a provider's surprise stays with its own reminder
+            logger.exception("reminder %s: unexpected error from the %s provider", reminder.pk, reminder.channel)
+            reminder.last_error = f"unexpected {type(exc).__name__}"[:255]
+            _retry_later(reminder, now)
     with transaction.atomic():
         if inbox_item is not None:
             inbox_item.save()
@@ -375,6 +376,15 @@ def _send_one(reminder: Reminder, book: RateBook, pending: tuple[str, str] | Non
             sent_at=reminder.sent_at,
             updated_at=now,
         )
+
+
+def _retry_later(reminder: Reminder, now: datetime.datetime) -> None:
+    """Back to planned with an exponential backoff (2, 4, 8, 16 minutes), or failed at the cap."""
+    if reminder.attempts >= MAX_ATTEMPTS:
+        reminder.status = ReminderStatus.FAILED
+    else:
+        reminder.status = ReminderStatus.PLANNED
+        reminder.not_before = now + timedelta(minutes=2**reminder.attempts)
 
 
 def _pending_invoices(enrollment_ids: set[int]) -> dict[int, tuple[str, str, str]]:

@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import sys
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -222,34 +223,95 @@ def _graph_error_code(response) -> int | None:
         return None
 
 
+FCM_APP_NAME = "bpu-fcm"
+_fcm_app_lock = threading.Lock()
+
+
+def _fcm_app():
+    """The firebase-admin app of FCM_CREDENTIALS_FILE, made once per process."""
+    import firebase_admin
+    from firebase_admin import credentials
+
+    with _fcm_app_lock:
+        try:
+            return firebase_admin.get_app(FCM_APP_NAME)
+        except ValueError:
+            pass
+        if not settings.FCM_CREDENTIALS_FILE:
+            raise PermanentSendError("FCM_CREDENTIALS_FILE is not set")
+        try:
+            credential = credentials.Certificate(settings.FCM_CREDENTIALS_FILE)
+        except (OSError, ValueError) as exc:
+            what = type(exc).__name__
+            raise PermanentSendError(f"FCM_CREDENTIALS_FILE is not a service-account file: {what}") from exc
+        # The SDK waits 120 s for an answer by default: longer than a reminder batch may take.
+        return firebase_admin.initialize_app(credential, {"httpTimeout": FcmBackend.timeout}, name=FCM_APP_NAME)
+
+
+def _fcm_error_code(exc) -> str:
+    """The FCM error code of an HTTP v1 error (`details[].errorCode` of type FcmError), if any."""
+    try:
+        details = exc.http_response.json()["error"]["details"]
+        return next(d["errorCode"] for d in details if d.get("@type", "").endswith("google.firebase.fcm.v1.FcmError"))
+    except (AttributeError, ValueError, KeyError, TypeError, StopIteration):
+        return ""
+
+
+def _forget_device(token: str) -> None:
+    from sponsors.models import Device
+
+    Device.objects.filter(token=token).delete()
+
+
 class FcmBackend:
-    """Firebase Cloud Messaging through `firebase-admin` (optional: install it and set
-    FCM_CREDENTIALS_FILE). A token FCM reports unregistered is deleted, and never retried."""
+    """Firebase Cloud Messaging (HTTP v1) through `firebase-admin`, with the service account of
+    FCM_CREDENTIALS_FILE.
+
+    FCM's error codes (https://firebase.google.com/docs/reference/fcm/rest/v1/ErrorCode):
+    - UNREGISTERED, and INVALID_ARGUMENT about the token (an FcmError detail): the token is dead, so
+      its device is deleted (https://firebase.google.com/docs/cloud-messaging/manage-tokens); permanent.
+    - INVALID_ARGUMENT about the message (a BadRequest detail), SENDER_ID_MISMATCH,
+      THIRD_PARTY_AUTH_ERROR: permanent, the device is kept (the token is not at fault).
+    - UNAVAILABLE, INTERNAL, QUOTA_EXCEEDED (and timeouts, connection errors): transient, retried
+      with backoff by the caller. The SDK itself already retries 500 and 503 a few times.
+    - The service account refused by Google's token endpoint (google.auth's RefreshError): transient
+      when google-auth says a retry can help, permanent otherwise. Any other error of the SDK is
+      transient. Either way the error stays with this one message.
+    """
+
+    timeout = 10  # seconds, per HTTP request of the SDK
 
     def send(self, message: OutgoingMessage) -> str:
-        try:
-            import firebase_admin
-            from firebase_admin import credentials, messaging
-        except ImportError as exc:
-            raise PermanentSendError("firebase-admin is not installed") from exc
-        if not firebase_admin._apps:
-            if not settings.FCM_CREDENTIALS_FILE:
-                raise PermanentSendError("FCM_CREDENTIALS_FILE is not set")
-            firebase_admin.initialize_app(credentials.Certificate(settings.FCM_CREDENTIALS_FILE))
+        from firebase_admin import exceptions, messaging
+        from google.auth import exceptions as auth_exceptions
+
+        app = _fcm_app()
         push = messaging.Message(
             token=message.to, notification=messaging.Notification(title=message.title, body=message.body)
         )
         try:
-            return str(messaging.send(push))
+            return str(messaging.send(push, app=app))
         except messaging.UnregisteredError as exc:
-            from sponsors.models import Device
-
-            Device.objects.filter(token=message.to).delete()
-            raise PermanentSendError("device token unregistered; removed") from exc
-        except (ValueError, messaging.SenderIdMismatchError) as exc:
+            _forget_device(message.to)
+            raise PermanentSendError("FCM UNREGISTERED: device token removed") from exc
+        except exceptions.InvalidArgumentError as exc:
+            if _fcm_error_code(exc) == "INVALID_ARGUMENT":
+                _forget_device(message.to)
+                raise PermanentSendError("FCM INVALID_ARGUMENT (registration token): device token removed") from exc
+            raise PermanentSendError("FCM INVALID_ARGUMENT (message)") from exc
+        except (messaging.SenderIdMismatchError, messaging.ThirdPartyAuthError) as exc:
+            raise PermanentSendError(f"FCM {_fcm_error_code(exc) or exc.code}") from exc
+        except exceptions.FirebaseError as exc:
+            # QUOTA_EXCEEDED, UNAVAILABLE, INTERNAL, DEADLINE_EXCEEDED, and our own credentials or
+            # permissions refused by FCM (UNAUTHENTICATED, PERMISSION_DENIED): a retry may do.
+            raise TransientSendError(f"FCM {_fcm_error_code(exc) or exc.code}") from exc
+        except auth_exceptions.RefreshError as exc:
+            error = TransientSendError if exc.retryable else PermanentSendError
+            raise error(f"FCM credentials refused by the token endpoint: {str(exc)[:120]}") from exc
+        except auth_exceptions.GoogleAuthError as exc:
+            raise TransientSendError(f"FCM token endpoint unreachable: {type(exc).__name__}") from exc
+        except ValueError as exc:
             raise PermanentSendError(f"FCM refused the message: {type(exc).__name__}") from exc
-        except firebase_admin.exceptions.FirebaseError as exc:
-            raise TransientSendError(f"FCM error: {type(exc).__name__}") from exc
 
 
 _COMMON = {"console": ConsoleBackend, "file": FileBackend, "null": NullBackend}

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -120,6 +121,16 @@ def message_send(*, message_id: int) -> Message | None:
         return message
     except PermanentSendError as exc:
         _finish(message, MessageStatus.FAILED, error=str(exc)[:255])
+        return message
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a provider's surprise is retried like a transient error
+        logger.exception("message %s: unexpected error from the %s provider", message.pk, message.channel)
+        final = message.attempts >= MAX_SEND_ATTEMPTS
+        _finish(message, MessageStatus.FAILED if final else MessageStatus.PENDING,
+                error=f"unexpected {type(exc).__name__}")
+        if not final:
+            raise TransientSendError(f"unexpected {type(exc).__name__}") from exc
         return message
     _finish(message, MessageStatus.SENT, provider_id=provider_id)
     return message

@@ -29,6 +29,7 @@ REQUIRED = [
     "SMS_GATEWAY_URL",
     "WHATSAPP_API_URL",
     "WHATSAPP_TOKEN",
+    "FCM_CREDENTIALS_FILE",
 ]
 
 
@@ -60,6 +61,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         SMS_GATEWAY_URL="https://sms.example.id/send",
         WHATSAPP_API_URL="https://graph.facebook.com/v21.0/106540352242922/messages",
         WHATSAPP_TOKEN="whatsapp-system-user-token",
+        FCM_CREDENTIALS_FILE="/run/secrets/fcm_service_account",
     )
     for name, value in overrides.items():
         if value is None:

@@ -63,9 +63,10 @@ NOTIFY_PUSH_BACKEND = env("NOTIFY_PUSH_BACKEND", default="fcm")
 if NOTIFY_WHATSAPP_BACKEND != "http" or NOTIFY_PUSH_BACKEND != "fcm":
     # The API offers every sponsor WhatsApp and push reminders (API.md, /me): production sends them.
     raise ImproperlyConfigured("Production uses NOTIFY_WHATSAPP_BACKEND=http and NOTIFY_PUSH_BACKEND=fcm.")
-_missing = sorted(name for name in ("WHATSAPP_API_URL", "WHATSAPP_TOKEN") if not globals()[name])
+_PROVIDERS = ("WHATSAPP_API_URL", "WHATSAPP_TOKEN", "FCM_CREDENTIALS_FILE")
+_missing = sorted(name for name in _PROVIDERS if not globals()[name])
 if _missing:
-    # Without them every WhatsApp reminder would fail: WhatsApp is always on in production.
+    # Without them every WhatsApp or push reminder would fail: both are always on in production.
     raise ImproperlyConfigured(f"Production refuses to start without: {', '.join(_missing)}")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

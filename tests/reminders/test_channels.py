@@ -1,15 +1,14 @@
 """The real channel backends against fake providers (notifications/backends.py).
 
-The HTTP SMS gateway and WhatsApp Cloud are real local HTTP servers (http.server on 127.0.0.1, port 0,
-in a thread); FCM is the `firebase_admin` SDK faked in sys.modules (firebase-admin is not installed).
-Only the outside providers are fake: the backends, the reminder services and the database are real.
+The HTTP SMS gateway, WhatsApp Cloud and FCM (with Google's token endpoint) are real local HTTP
+servers (http.server on 127.0.0.1, port 0, in a thread); FCM is reached through the real
+firebase-admin SDK, pointed at loopback. Only the outside providers are fake: the backends, the SDK,
+the reminder services and the database are real.
 """
 
 import datetime
 import json
-import sys
 import time
-import types
 
 import pytest
 from django.utils import timezone
@@ -18,6 +17,7 @@ from contributions import reminders
 from contributions.choices import ReminderKind
 from contributions.models import Reminder
 from notifications.backends import (
+    FCM_APP_NAME,
     FcmBackend,
     HttpSmsBackend,
     OutgoingMessage,
@@ -30,6 +30,7 @@ from notifications.models import Message
 from sponsors.models import Device
 from tests.factories import UserFactory
 from tests.reminders.helpers import month, worker
+from tests.fakes.fcm import FakeFcm, new_private_key
 from tests.fakes.whatsapp import FakeWhatsAppCloud
 from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
@@ -369,100 +370,32 @@ def test_a_throttled_whatsapp_reminder_is_retried_later_not_failed(reference, se
     assert row.not_before is not None and row.not_before > timezone.now()
 
 
-# --- FCM (the firebase_admin SDK, faked) -----------------------------------------------------------
-
-
-class FakeFirebase:
-    """Builds a `firebase_admin` package with the parts FcmBackend uses, and records calls."""
-
-    def __init__(self):
-        self.sent: list = []
-        self.initialized_with: list = []
-        self.outcome = lambda message: "projects/bpu/messages/0:1"
-
-        package = types.ModuleType("firebase_admin")
-        package.__path__ = []
-        package._apps = {}
-        exceptions = types.ModuleType("firebase_admin.exceptions")
-        credentials = types.ModuleType("firebase_admin.credentials")
-        messaging = types.ModuleType("firebase_admin.messaging")
-
-        class FirebaseError(Exception):
-            pass
-
-        class UnavailableError(FirebaseError):
-            pass
-
-        class NotFoundError(FirebaseError):
-            pass
-
-        class PermissionDeniedError(FirebaseError):
-            pass
-
-        class UnregisteredError(NotFoundError):
-            pass
-
-        class SenderIdMismatchError(PermissionDeniedError):
-            pass
-
-        class Certificate:
-            def __init__(self, path):
-                self.path = path
-
-        class Notification:
-            def __init__(self, title=None, body=None):
-                self.title, self.body = title, body
-
-        class Message:
-            def __init__(self, token=None, notification=None, **extra):
-                self.token, self.notification = token, notification
-
-        fake = self
-
-        def send(message, dry_run=False):
-            fake.sent.append(message)
-            result = fake.outcome(message)
-            if isinstance(result, Exception):
-                raise result
-            return result
-
-        def initialize_app(credential=None, options=None, name="[DEFAULT]"):
-            fake.initialized_with.append(credential)
-            package._apps[name] = object()
-            return package._apps[name]
-
-        exceptions.FirebaseError = FirebaseError
-        exceptions.UnavailableError = UnavailableError
-        exceptions.NotFoundError = NotFoundError
-        exceptions.PermissionDeniedError = PermissionDeniedError
-        credentials.Certificate = Certificate
-        messaging.Message = Message
-        messaging.Notification = Notification
-        messaging.UnregisteredError = UnregisteredError
-        messaging.SenderIdMismatchError = SenderIdMismatchError
-        messaging.send = send
-        package.exceptions = exceptions
-        package.credentials = credentials
-        package.messaging = messaging
-        package.initialize_app = initialize_app
-        self.package, self.exceptions, self.messaging = package, exceptions, messaging
-
-    def install(self, monkeypatch):
-        for name, module in (
-            ("firebase_admin", self.package),
-            ("firebase_admin.exceptions", self.exceptions),
-            ("firebase_admin.credentials", self.package.credentials),
-            ("firebase_admin.messaging", self.messaging),
-        ):
-            monkeypatch.setitem(sys.modules, name, module)
+# --- FCM (the real firebase-admin SDK against tests/fakes/fcm.py) --------------------------------
 
 
 @pytest.fixture
-def firebase(monkeypatch, settings):
-    fake = FakeFirebase()
-    fake.install(monkeypatch)
-    settings.FCM_CREDENTIALS_FILE = "/run/secrets/fcm-service-account.json"
-    return fake
+def fcm(settings, tmp_path, monkeypatch):
+    """The SDK, unchanged, with its two Google endpoints on loopback: the service-account file's
+    `token_uri` points at the fake's token endpoint, and the SDK's FCM URL at the fake's send."""
+    from firebase_admin import messaging
+
+    drop_fcm_app()
+    with FakeFcm() as fake:
+        monkeypatch.setattr(messaging._MessagingService, "FCM_URL", fake.fcm_url)
+        path = tmp_path / "fcm-service-account.json"
+        path.write_text(json.dumps(fake.service_account()))
+        settings.FCM_CREDENTIALS_FILE = str(path)
+        yield fake
+        drop_fcm_app()
+
+
+def drop_fcm_app():
+    import firebase_admin
+
+    try:
+        firebase_admin.delete_app(firebase_admin.get_app(FCM_APP_NAME))
+    except ValueError:
+        pass
 
 
 def push(token="tok-1"):
@@ -470,81 +403,104 @@ def push(token="tok-1"):
                            title="Iuran jatuh tempo 7 hari lagi", source="reminder")
 
 
-def test_fcm_initialises_once_with_the_credentials_file_and_sends_title_and_body(firebase):
+def test_fcm_signs_in_with_the_service_account_and_sends_title_and_body(fcm):
     first = FcmBackend().send(push("tok-A"))
     second = FcmBackend().send(push("tok-B"))
 
-    assert first == second == "projects/bpu/messages/0:1"
-    [credential] = firebase.initialized_with
-    assert credential.path == "/run/secrets/fcm-service-account.json"
-    assert [m.token for m in firebase.sent] == ["tok-A", "tok-B"]
-    assert firebase.sent[0].notification.title == "Iuran jatuh tempo 7 hari lagi"
-    assert firebase.sent[0].notification.body == "Iuran jatuh tempo"
+    assert first.startswith(f"projects/{FakeFcm.PROJECT}/messages/") and second != first
+    [token_request] = fcm.token_requests  # one access token, reused
+    assert token_request["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    assert [m["token"] for m in fcm.sends] == ["tok-A", "tok-B"]
+    assert fcm.sends[0]["notification"] == {"title": "Iuran jatuh tempo 7 hari lagi", "body": "Iuran jatuh tempo"}
 
 
-def test_fcm_without_credentials_is_permanent(firebase, settings):
+def test_fcm_without_credentials_is_permanent(fcm, settings):
     settings.FCM_CREDENTIALS_FILE = ""
 
-    with pytest.raises(PermanentSendError):
+    with pytest.raises(PermanentSendError, match="FCM_CREDENTIALS_FILE"):
         FcmBackend().send(push())
-    assert firebase.sent == []
+    assert fcm.sends == []
 
 
-def test_fcm_without_the_sdk_installed_is_permanent(monkeypatch):
-    monkeypatch.setitem(sys.modules, "firebase_admin", None)
+def test_fcm_with_an_unreadable_credentials_file_is_permanent(fcm, settings, tmp_path):
+    settings.FCM_CREDENTIALS_FILE = str(tmp_path / "missing.json")
 
-    with pytest.raises(PermanentSendError):
+    with pytest.raises(PermanentSendError, match="FCM_CREDENTIALS_FILE"):
         FcmBackend().send(push())
+    assert fcm.sends == []
 
 
-def test_an_unregistered_token_deletes_its_device_and_is_permanent(firebase):
-    user = UserFactory()
-    Device.objects.create(user=user, token="tok-gone", platform="android")
-    Device.objects.create(user=user, token="tok-live", platform="ios")
-    firebase.outcome = lambda message: firebase.messaging.UnregisteredError("Requested entity was not found.")
-
-    with pytest.raises(PermanentSendError):
-        FcmBackend().send(push("tok-gone"))
-
-    assert list(Device.objects.values_list("token", flat=True)) == ["tok-live"]
-
-
-@pytest.mark.parametrize("error, expected", [
-    ("UnavailableError", TransientSendError),
-    ("FirebaseError", TransientSendError),
-    ("SenderIdMismatchError", PermanentSendError),
-    ("ValueError", PermanentSendError),
+@pytest.mark.parametrize("outcome, error, device_removed", [
+    ("UNREGISTERED", PermanentSendError, True),
+    ("INVALID_ARGUMENT", PermanentSendError, True),  # the token is malformed
+    ("BAD_REQUEST", PermanentSendError, False),  # INVALID_ARGUMENT about our message: not the token's fault
+    ("SENDER_ID_MISMATCH", PermanentSendError, False),
+    ("THIRD_PARTY_AUTH_ERROR", PermanentSendError, False),
+    ("QUOTA_EXCEEDED", TransientSendError, False),
+    ("UNAVAILABLE", TransientSendError, False),
+    ("INTERNAL", TransientSendError, False),
 ])
-def test_fcm_errors_keep_the_device(firebase, error, expected):
+def test_fcm_error_codes(fcm, outcome, error, device_removed):
     user = UserFactory()
     Device.objects.create(user=user, token="tok-1", platform="android")
-    classes = {
-        "UnavailableError": firebase.exceptions.UnavailableError,
-        "FirebaseError": firebase.exceptions.FirebaseError,
-        "SenderIdMismatchError": firebase.messaging.SenderIdMismatchError,
-        "ValueError": ValueError,
-    }
-    firebase.outcome = lambda message: classes[error]("no")
+    Device.objects.create(user=user, token="tok-2", platform="ios")
+    fcm.outcome["tok-1"] = outcome
 
-    with pytest.raises(expected):
+    with pytest.raises(error) as raised:
         FcmBackend().send(push("tok-1"))
 
-    assert Device.objects.filter(token="tok-1").exists()
+    assert ("INVALID_ARGUMENT" if outcome == "BAD_REQUEST" else outcome) in str(raised.value)
+    assert Device.objects.filter(token="tok-1").exists() is not device_removed
+    assert Device.objects.filter(token="tok-2").exists()
 
 
-def test_a_push_reminder_to_an_unregistered_device_fails_and_the_device_is_gone(reference, settings, firebase,
+def test_fcm_service_account_refused_by_the_token_endpoint_is_contained(fcm, tmp_path, settings):
+    """A revoked or wrong key: google-auth raises RefreshError, which the SDK does not wrap."""
+    path = tmp_path / "revoked.json"
+    path.write_text(json.dumps(fcm.service_account(key=new_private_key())))
+    settings.FCM_CREDENTIALS_FILE = str(path)
+
+    with pytest.raises(PermanentSendError, match="credentials refused"):
+        FcmBackend().send(push())
+
+    assert len(fcm.token_requests) == 1 and fcm.sends == []
+
+
+def test_fcm_timeout_is_transient(fcm, monkeypatch):
+    monkeypatch.setattr(FcmBackend, "timeout", 0.5)
+    drop_fcm_app()  # the timeout is an option of the SDK app
+    FcmBackend().send(push())  # signed in
+    fcm.delay = 1.5
+
+    started = time.monotonic()
+    with pytest.raises(TransientSendError):
+        FcmBackend().send(push())
+    assert time.monotonic() - started < 5
+
+
+def test_fcm_has_a_bounded_timeout():
+    assert 0 < FcmBackend.timeout <= 30
+
+
+def push_payer(*tokens):
+    sponsor = UserFactory(remind_by_sms=True, remind_by_push=True)
+    for token in tokens:
+        Device.objects.create(user=sponsor, token=token, platform="android")
+    return sponsor
+
+
+def test_a_push_reminder_to_an_unregistered_device_fails_and_the_device_is_gone(reference, settings, fcm,
                                                                                   notify_file):
     settings.NOTIFY_PUSH_BACKEND = "fcm"
-    sponsor = UserFactory()
-    Device.objects.create(user=sponsor, token="tok-gone", platform="android")
+    sponsor = push_payer("tok-gone")
     enrollment = worker(sponsor=sponsor, paid_through=month(2026, 11))
-    firebase.outcome = lambda message: firebase.messaging.UnregisteredError("unregistered")
+    fcm.outcome["tok-gone"] = "UNREGISTERED"
 
     reminders.daily_pass(day=datetime.date(2026, 12, 8), respect_quiet_hours=False)
 
     by_channel = {r.channel: r for r in Reminder.objects.filter(enrollment=enrollment)}
     assert by_channel["push"].status == "failed"
-    assert "unregistered" in by_channel["push"].last_error
+    assert "UNREGISTERED" in by_channel["push"].last_error
     assert by_channel["sms"].status == by_channel["inbox"].status == "sent"
     assert not Device.objects.filter(user=sponsor).exists()
     # The next reminder (due in 3 days) is not planned on push any more.
@@ -552,37 +508,91 @@ def test_a_push_reminder_to_an_unregistered_device_fails_and_the_device_is_gone(
     assert set(Reminder.objects.filter(kind="due_d3").values_list("channel", flat=True)) == {"sms", "inbox"}
 
 
-def test_a_push_reminder_goes_to_every_device_of_the_payer(reference, settings, firebase, notify_file):
+def test_a_push_reminder_to_a_malformed_token_fails_at_once_and_the_device_is_gone(reference, settings, fcm,
+                                                                                     notify_file):
     settings.NOTIFY_PUSH_BACKEND = "fcm"
-    sponsor = UserFactory()
-    Device.objects.create(user=sponsor, token="tok-phone", platform="android")
-    Device.objects.create(user=sponsor, token="tok-tablet", platform="ios")
+    sponsor = push_payer("not-a-token")
+    enrollment = worker(sponsor=sponsor, paid_through=month(2026, 11))
+    fcm.outcome["not-a-token"] = "INVALID_ARGUMENT"
+
+    reminders.daily_pass(day=datetime.date(2026, 12, 8), respect_quiet_hours=False)
+
+    row = Reminder.objects.get(enrollment=enrollment, channel="push")
+    assert (row.status, row.attempts, row.not_before) == ("failed", 1, None)
+    assert not Device.objects.filter(user=sponsor).exists()
+
+
+def test_a_push_reminder_goes_to_every_device_of_the_payer(reference, settings, fcm, notify_file):
+    settings.NOTIFY_PUSH_BACKEND = "fcm"
+    sponsor = push_payer("tok-phone", "tok-tablet")
     enrollment = worker(sponsor=sponsor, paid_through=month(2026, 11), full_name="Budi Santoso")
 
     reminders.daily_pass(day=datetime.date(2026, 12, 8), respect_quiet_hours=False)
 
     row = Reminder.objects.get(enrollment=enrollment, channel="push")
     assert row.status == "sent"
-    assert sorted(m.token for m in firebase.sent) == ["tok-phone", "tok-tablet"]
-    assert all("Budi Santoso" in m.notification.body for m in firebase.sent)
+    assert sorted(m["token"] for m in fcm.sends) == ["tok-phone", "tok-tablet"]
+    assert all("Budi Santoso" in m["notification"]["body"] for m in fcm.sends)
 
 
-def test_a_stale_device_does_not_stop_the_push_to_the_live_one(reference, settings, firebase, notify_file):
+def test_a_stale_device_does_not_stop_the_push_to_the_live_one(reference, settings, fcm, notify_file):
     settings.NOTIFY_PUSH_BACKEND = "fcm"
-    sponsor = UserFactory()
-    Device.objects.create(user=sponsor, token="tok-old-phone", platform="android")
-    Device.objects.create(user=sponsor, token="tok-new-phone", platform="android")
+    sponsor = push_payer("tok-old-phone", "tok-new-phone")
     enrollment = worker(sponsor=sponsor, paid_through=month(2026, 11))
-
-    def outcome(message):
-        if message.token == "tok-old-phone":
-            return firebase.messaging.UnregisteredError("unregistered")
-        return "projects/bpu/messages/0:2"
-
-    firebase.outcome = outcome
+    fcm.outcome["tok-old-phone"] = "UNREGISTERED"
 
     reminders.daily_pass(day=datetime.date(2026, 12, 8), respect_quiet_hours=False)
 
     assert list(Device.objects.filter(user=sponsor).values_list("token", flat=True)) == ["tok-new-phone"]
-    assert "tok-new-phone" in [m.token for m in firebase.sent]
+    assert "tok-new-phone" in [m["token"] for m in fcm.sends]
     assert Reminder.objects.get(enrollment=enrollment, channel="push").status == "sent"
+
+
+def test_a_refused_service_account_fails_the_push_rows_and_the_batch_goes_on(reference, settings, fcm,
+                                                                              notify_file, tmp_path):
+    """The whole batch is sent: each push row fails on its own, nothing is left in `sending`."""
+    settings.NOTIFY_PUSH_BACKEND = "fcm"
+    path = tmp_path / "revoked.json"
+    path.write_text(json.dumps(fcm.service_account(key=new_private_key())))
+    settings.FCM_CREDENTIALS_FILE = str(path)
+    made = [worker(sponsor=push_payer(f"tok-{i}"), paid_through=month(2026, 11)) for i in range(3)]
+
+    reminders.daily_pass(day=datetime.date(2026, 12, 8), respect_quiet_hours=False)
+
+    rows = Reminder.objects.filter(enrollment__in=made)
+    assert not rows.filter(status__in=["sending", "queued"]).exists()
+    push_rows = rows.filter(channel="push")
+    assert push_rows.count() == 3
+    assert set(push_rows.values_list("status", flat=True)) == {"failed"}
+    assert all("credentials refused" in error for error in push_rows.values_list("last_error", flat=True))
+    assert set(rows.exclude(channel="push").values_list("status", flat=True)) == {"sent"}
+    assert Device.objects.count() == 3  # our credentials are at fault, not the devices
+
+
+def test_an_answer_the_sdk_cannot_read_is_retried_later_and_the_batch_goes_on(reference, settings, fcm,
+                                                                              notify_file):
+    settings.NOTIFY_PUSH_BACKEND = "fcm"
+    odd = worker(sponsor=push_payer("tok-odd"), paid_through=month(2026, 11))
+    fine = worker(sponsor=push_payer("tok-fine"), paid_through=month(2026, 11))
+    fcm.outcome["tok-odd"] = "NO_NAME"  # 200 without the message name: the SDK raises KeyError
+
+    reminders.daily_pass(day=datetime.date(2026, 12, 8), respect_quiet_hours=False)
+
+    odd_push = Reminder.objects.get(enrollment=odd, channel="push")
+    assert (odd_push.status, odd_push.attempts) == ("planned", 1)
+    assert odd_push.not_before > timezone.now() and "KeyError" in odd_push.last_error
+    assert Reminder.objects.get(enrollment=fine, channel="push").status == "sent"
+    assert not Reminder.objects.filter(status="sending").exists()
+
+
+def test_an_outbox_push_with_an_answer_the_sdk_cannot_read_goes_back_to_pending(settings, fcm):
+    settings.NOTIFY_PUSH_BACKEND = "fcm"
+    fcm.outcome["tok-odd"] = "NO_NAME"
+    message = Message.objects.create(channel="push", kind="payment_reminder", to="tok-odd", body="Bayar")
+
+    with pytest.raises(TransientSendError):
+        notification_services.message_send(message_id=message.pk)
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "KeyError" in message.last_error
