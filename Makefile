@@ -56,6 +56,8 @@ check-deploy: export SMS_GATEWAY_URL ?= https://sms.example.id/send
 check-deploy: export WHATSAPP_API_URL ?= https://graph.facebook.com/v21.0/check-deploy-only/messages
 check-deploy: export WHATSAPP_TOKEN ?= check-deploy-only-whatsapp-token
 check-deploy: export FCM_CREDENTIALS_FILE ?= /run/secrets/fcm_service_account
+check-deploy: export CIVIL_REGISTRY_URL ?= https://registry.example.id/v1/nik-verifications
+check-deploy: export CIVIL_REGISTRY_TOKEN ?= check-deploy-only-civil-registry-token
 
 # --- Virtualenv -----------------------------------------------------------------------------------
 

@@ -30,6 +30,8 @@ REQUIRED = [
     "WHATSAPP_API_URL",
     "WHATSAPP_TOKEN",
     "FCM_CREDENTIALS_FILE",
+    "CIVIL_REGISTRY_URL",
+    "CIVIL_REGISTRY_TOKEN",
 ]
 
 
@@ -62,6 +64,8 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         WHATSAPP_API_URL="https://graph.facebook.com/v21.0/106540352242922/messages",
         WHATSAPP_TOKEN="whatsapp-system-user-token",
         FCM_CREDENTIALS_FILE="/run/secrets/fcm_service_account",
+        CIVIL_REGISTRY_URL="https://registry.example.id/v1/nik-verifications",
+        CIVIL_REGISTRY_TOKEN="civil-registry-token",
     )
     for name, value in overrides.items():
         if value is None:
@@ -211,3 +215,40 @@ def test_refuses_an_unknown_default_payment_method():
     result = check_deploy(production_env(DEFAULT_PAYMENT_METHOD="bitcoin"))
     assert result.returncode != 0
     assert "DEFAULT_PAYMENT_METHOD" in result.stderr
+@pytest.mark.parametrize("review_mode", [None, "flagged"])
+def test_production_refuses_the_local_civil_registry_unless_every_enrollment_is_reviewed(review_mode):
+    """`local` answers "match" for any NIK it does not know: enrollments would be approved unchecked."""
+    result = check_deploy(production_env(CIVIL_REGISTRY_BACKEND="local", REVIEW_MODE=review_mode))
+    assert result.returncode != 0
+    assert "CIVIL_REGISTRY_BACKEND" in result.stderr and "REVIEW_MODE" in result.stderr
+
+
+def test_production_takes_the_local_civil_registry_when_every_enrollment_is_reviewed():
+    env = production_env(CIVIL_REGISTRY_BACKEND="local", REVIEW_MODE="all", CIVIL_REGISTRY_URL=None,
+                         CIVIL_REGISTRY_TOKEN=None)
+    result = check_deploy(env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_uses_the_http_civil_registry_by_default():
+    env = production_env()
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; "
+                               "print(settings.CIVIL_REGISTRY_BACKEND)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "http"
+
+
+def test_production_refuses_an_unknown_civil_registry_backend():
+    result = check_deploy(production_env(CIVIL_REGISTRY_BACKEND="dukcapil"))
+    assert result.returncode != 0
+    assert "CIVIL_REGISTRY_BACKEND" in result.stderr
+
+
+@pytest.mark.parametrize("backend, push", [("console", "fcm"), ("null", "fcm"), ("http", "null"), ("http", "file")])
+def test_production_refuses_whatsapp_and_push_backends_that_print_or_drop(backend, push):
+    result = check_deploy(production_env(NOTIFY_WHATSAPP_BACKEND=backend, NOTIFY_PUSH_BACKEND=push))
+    assert result.returncode != 0
+    assert "NOTIFY_WHATSAPP_BACKEND" in result.stderr

@@ -331,7 +331,14 @@ REVIEW_MODE = env("REVIEW_MODE", default="flagged")
 CONSENT_NOTICE_VERSION = env("CONSENT_NOTICE_VERSION", default="2026-01")
 # A registration still awaiting the worker's consent this long after it was made expires (frees the NIK).
 CONSENT_TTL_HOURS = env.int("CONSENT_TTL_HOURS", default=72)
+# The civil registry (Dukcapil) NIK check: `local` (development: a seed file) or `http` (the NIK
+# verification service, docs/civil-registry.md). Production refuses `local` unless REVIEW_MODE=all.
 CIVIL_REGISTRY_BACKEND = env("CIVIL_REGISTRY_BACKEND", default="local")
+CIVIL_REGISTRY_URL = env("CIVIL_REGISTRY_URL", default="")
+CIVIL_REGISTRY_TOKEN = env("CIVIL_REGISTRY_TOKEN", default="")
+# Seconds to wait for the service's answer (connecting takes at most 3 of them). The check runs while
+# the worker's consent is recorded: a registry that does not answer in time sends it to review.
+CIVIL_REGISTRY_TIMEOUT = env.float("CIVIL_REGISTRY_TIMEOUT", default=5.0)
 
 # --- Notifications --------------------------------------------------------------------------------
 
@@ -417,6 +424,12 @@ def validate_settings(settings: dict) -> None:
         raise ImproperlyConfigured(
             "LOGIN_STEP_UP_AFTER must be positive and below LOGIN_STEP_UP_ALWAYS_AFTER."
         )
+    if settings["CIVIL_REGISTRY_BACKEND"] not in {"local", "http"}:
+        raise ImproperlyConfigured("CIVIL_REGISTRY_BACKEND must be 'local' or 'http'.")
+    if settings["CIVIL_REGISTRY_BACKEND"] == "http" and not settings["CIVIL_REGISTRY_URL"]:
+        raise ImproperlyConfigured("CIVIL_REGISTRY_BACKEND=http needs CIVIL_REGISTRY_URL.")
+    if not 0 < settings["CIVIL_REGISTRY_TIMEOUT"] <= 30:
+        raise ImproperlyConfigured("CIVIL_REGISTRY_TIMEOUT must be more than 0 and at most 30 seconds.")
     if not 0 < settings["WORKER_MIN_AGE"] < settings["WORKER_MAX_AGE"]:
         raise ImproperlyConfigured("WORKER_MIN_AGE must be positive and below WORKER_MAX_AGE.")
     for name in ("SPONSOR_DAILY_REGISTRATIONS", "CONSENT_SMS_PER_PHONE_DAILY"):

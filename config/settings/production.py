@@ -68,6 +68,15 @@ _missing = sorted(name for name in _PROVIDERS if not globals()[name])
 if _missing:
     # Without them every WhatsApp or push reminder would fail: both are always on in production.
     raise ImproperlyConfigured(f"Production refuses to start without: {', '.join(_missing)}")
+CIVIL_REGISTRY_BACKEND = env("CIVIL_REGISTRY_BACKEND", default="http")
+if CIVIL_REGISTRY_BACKEND == "local" and REVIEW_MODE != "all":  # noqa: F405
+    # `local` answers "match" for any NIK it does not know: every enrollment would be approved
+    # unchecked. Only with a person reviewing every enrollment may a deployment run without the registry.
+    raise ImproperlyConfigured("CIVIL_REGISTRY_BACKEND=local is refused in production unless REVIEW_MODE=all.")
+if CIVIL_REGISTRY_BACKEND == "http":
+    _missing = sorted(name for name in ("CIVIL_REGISTRY_URL", "CIVIL_REGISTRY_TOKEN") if not globals()[name])
+    if _missing:
+        raise ImproperlyConfigured(f"Production refuses to start without: {', '.join(_missing)}")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
