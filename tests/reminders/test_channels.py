@@ -8,6 +8,7 @@ the reminder services and the database are real.
 
 import datetime
 import json
+import re
 import time
 
 import pytest
@@ -596,3 +597,11 @@ def test_an_outbox_push_with_an_answer_the_sdk_cannot_read_goes_back_to_pending(
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("pending", 1)
     assert "KeyError" in message.last_error
+
+
+def test_firebase_admin_is_a_pinned_runtime_requirement():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "requirements.txt").read_text()
+    runtime = text.split("# Tests")[0]
+    assert re.search(r"^firebase-admin==\d+\.\d+\.\d+$", runtime, re.M), "firebase-admin must be pinned for runtime"
