@@ -59,7 +59,7 @@ def production_env(**overrides: str | None) -> dict[str, str]:
         DATABASE_URL="postgres://root@127.0.0.1:5432/root",
         REDIS_URL="redis://127.0.0.1:6379/9",
         ALLOWED_HOSTS="api.example.id",
-        MIDTRANS_SERVER_KEY="SB-Mid-server-test",
+        MIDTRANS_SERVER_KEY="Mid-server-test",  # production-shaped: no "SB-"
         SMS_GATEWAY_URL="https://sms.example.id/send",
         WHATSAPP_API_URL="https://graph.facebook.com/v21.0/106540352242922/messages",
         WHATSAPP_TOKEN="whatsapp-system-user-token",
@@ -252,3 +252,42 @@ def test_production_refuses_whatsapp_and_push_backends_that_print_or_drop(backen
     result = check_deploy(production_env(NOTIFY_WHATSAPP_BACKEND=backend, NOTIFY_PUSH_BACKEND=push))
     assert result.returncode != 0
     assert "NOTIFY_WHATSAPP_BACKEND" in result.stderr
+
+
+MIDTRANS_SANDBOX, MIDTRANS_PRODUCTION = "https://api.sandbox.midtrans.com", "https://api.midtrans.com"
+
+
+def midtrans_base_url(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.MIDTRANS_BASE_URL)"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize("key, url", [("Mid-server-live", MIDTRANS_PRODUCTION), ("SB-Mid-server-test", MIDTRANS_SANDBOX)])
+def test_production_takes_the_midtrans_address_of_its_key(key, url):
+    result = midtrans_base_url(production_env(MIDTRANS_SERVER_KEY=key, MIDTRANS_BASE_URL=None))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == url
+
+
+@pytest.mark.parametrize("key, url", [
+    ("Mid-server-live", MIDTRANS_SANDBOX),  # the old default: real keys sent to the sandbox
+    ("SB-Mid-server-test", MIDTRANS_PRODUCTION),  # a sandbox key passing for real payments
+    ("Mid-server-live", "https://midtrans.example.id"),
+])
+def test_production_refuses_a_midtrans_address_that_is_not_its_keys(key, url):
+    result = check_deploy(production_env(MIDTRANS_SERVER_KEY=key, MIDTRANS_BASE_URL=url))
+    assert result.returncode != 0
+    assert "MIDTRANS_BASE_URL" in result.stderr and "SB-" in result.stderr
+
+
+def test_production_takes_a_midtrans_address_that_matches_its_key():
+    result = check_deploy(production_env(MIDTRANS_SERVER_KEY="Mid-server-live", MIDTRANS_BASE_URL=MIDTRANS_PRODUCTION + "/"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_make_check_deploy_uses_a_production_midtrans_key():
+    makefile = (ROOT / "Makefile").read_text()
+    key = next(line.split("?=")[1].strip() for line in makefile.splitlines() if "export MIDTRANS_SERVER_KEY" in line)
+    assert not key.startswith("SB-")

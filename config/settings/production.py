@@ -52,6 +52,19 @@ _GATEWAY_KEYS = {
 _missing = sorted(name for name, value in _GATEWAY_KEYS[PAYMENT_GATEWAY].items() if not value)
 if _missing:
     raise ImproperlyConfigured(f"Production refuses to start without: {', '.join(_missing)}")
+# Midtrans keys name their environment: a sandbox server key starts with "SB-", a production one does
+# not (docs.midtrans.com/docs/retrieving-api-access-keys), and each works only at its own address. The
+# address follows the key unless set; set, it must be the key's: a production key sent to the sandbox
+# (or the reverse) would refuse every payment, and a sandbox key must not pass for real payments.
+MIDTRANS_URLS = {"sandbox": "https://api.sandbox.midtrans.com", "production": "https://api.midtrans.com"}
+if MIDTRANS_SERVER_KEY:  # noqa: F405
+    _kind = "sandbox" if MIDTRANS_SERVER_KEY.startswith("SB-") else "production"  # noqa: F405
+    MIDTRANS_BASE_URL = env("MIDTRANS_BASE_URL", default="").rstrip("/") or MIDTRANS_URLS[_kind]
+    if MIDTRANS_BASE_URL != MIDTRANS_URLS[_kind]:
+        raise ImproperlyConfigured(
+            f"MIDTRANS_BASE_URL must be {MIDTRANS_URLS[_kind]} for a {_kind} MIDTRANS_SERVER_KEY"
+            f" (sandbox keys start with SB-), not {MIDTRANS_BASE_URL}."
+        )
 # No simulator in production, whatever the environment says: its notification endpoint answers 404.
 PAYMENT_SIMULATOR_SERVER_KEY = ""
 NOTIFY_SMS_BACKEND = env("NOTIFY_SMS_BACKEND", default="http")
