@@ -32,7 +32,7 @@ from contributions.choices import (
     InvoiceStatus,
     ReviewReason,
 )
-from contributions.gateways import GatewayError, GatewayStatus, gateways_polled, get_gateway, method_offered
+from contributions.gateways import GatewayError, GatewayRefused, GatewayStatus, gateways_polled, get_gateway, method_offered
 from contributions.gateways.methods import Method
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from contributions.pricing import MonthPrice, RateBook
@@ -359,9 +359,22 @@ def _gateway_cancel(invoice: Invoice) -> None:
     """Close the VA of an invoice cancelled here (after the commit: the cancellation stands anyway)."""
     try:
         get_gateway(invoice.gateway).cancel(order_id=gateway_order_id(invoice), reference=invoice.gateway_reference)
+    except GatewayRefused as exc:
+        _gateway_refused(invoice, exc)
     except GatewayError:
         # The VA dies at its expiry anyway; a payment that still arrives is credited or reviewed.
         logger.warning("gateway could not cancel %s; it will expire on its own", invoice.number)
+
+
+def _gateway_refused(invoice: Invoice, exc: GatewayRefused) -> None:
+    """The gateway would not close the payment: it is no longer pending there, perhaps paid just
+    before. Ask what it is now, so money already taken is credited (or reviewed) without waiting for
+    a notification; if it cannot be asked, reconciliation and the notification still will."""
+    logger.warning("gateway refused to close %s: %s", invoice.number, exc)
+    try:
+        invoice_sync(invoice=invoice)
+    except GatewayError:
+        logger.warning("gateway could not be asked about %s after its refusal", invoice.number)
 
 
 def invoice_cancel(*, invoice: Invoice) -> Invoice:
@@ -626,6 +639,9 @@ def invoice_expire_if_stale(*, invoice: Invoice) -> Invoice:
     try:
         # So that it can no longer be paid there either (QRIS at Xendit lives 48 h, ours 15 minutes).
         get_gateway(invoice.gateway).expire(order_id=gateway_order_id(invoice), reference=invoice.gateway_reference)
+    except GatewayRefused as exc:
+        _gateway_refused(invoice, exc)
+        invoice.refresh_from_db()
     except GatewayError:
         logger.warning("gateway could not expire %s; it will expire on its own", invoice.number)
     return invoice

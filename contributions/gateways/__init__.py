@@ -26,6 +26,11 @@ class GatewayError(Exception):
     """The gateway could not be reached or answered nonsense: retry later, change nothing."""
 
 
+class GatewayRefused(GatewayError):
+    """The gateway answered and refused what was asked (e.g. Midtrans' 412 "cannot modify the status":
+    the payment is no longer pending there, perhaps paid). Not a success: the caller asks its status."""
+
+
 @dataclass(frozen=True)
 class Charge:
     """A payment the gateway opened for an invoice."""

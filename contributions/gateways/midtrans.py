@@ -39,6 +39,7 @@ from django.utils import timezone
 from contributions.gateways import (
     Charge,
     GatewayError,
+    GatewayRefused,
     GatewayStatus,
     LinkStart,
     LinkStatus,
@@ -165,11 +166,21 @@ class MidtransGateway:
         )
 
     def cancel(self, *, order_id: str, reference: str = "") -> None:
-        self._call("POST", f"/v2/{order_id}/cancel")
+        """Void a pending payment (`POST /v2/{order_id}/cancel`). Success is status_code 200 with
+        transaction_status `cancel` (docs.midtrans.com/reference/cancel-transaction); anything else, e.g.
+        412 "Merchant cannot modify the status of the transaction", raises GatewayRefused."""
+        self._close(order_id, "cancel", "200")
 
     def expire(self, *, order_id: str, reference: str = "") -> None:
-        """Close a pending payment now, so it can no longer be paid (`POST /v2/{order_id}/expire`)."""
-        self._call("POST", f"/v2/{order_id}/expire")
+        """Close a pending payment now, so it can no longer be paid (`POST /v2/{order_id}/expire`). Success
+        is status_code 407 with transaction_status `expire` (docs.midtrans.com/reference-link/
+        expire-transaction); anything else, e.g. 412, raises GatewayRefused."""
+        self._close(order_id, "expire", "407")
+
+    def _close(self, order_id: str, action: str, success_code: str) -> None:
+        data = self._call("POST", f"/v2/{order_id}/{action}")
+        if str(data.get("status_code")) != success_code or data.get("transaction_status") != action:
+            raise GatewayRefused(f"midtrans refused to {action} {order_id}: {data.get('status_code')} {data.get('status_message', '')}"[:255])
 
     def notification_read(self, *, payload, headers) -> NotificationInfo:
         return midtrans_notification_read(payload, self._server_key)

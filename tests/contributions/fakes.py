@@ -117,6 +117,10 @@ class FakeMidtrans(FakeGateway):
                     if method == "GET" and parts[2] == "status":
                         return self._answer(200, order)
                     if method == "POST" and parts[2] in ("cancel", "expire"):
+                        # Only a pending payment can be closed; the answer is the transaction with
+                        # status_code 200 (cancel) or 407 (expire), else 412 "Merchant cannot modify the
+                        # status of the transaction" (docs.midtrans.com/reference/cancel-transaction,
+                        # docs.midtrans.com/reference-link/expire-transaction).
                         if order["transaction_status"] != "pending":
                             return self._answer(412, {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"})
                         fake.set_status(parts[1], "cancel" if parts[2] == "cancel" else "expire")

@@ -4,6 +4,7 @@ request, outages and timeouts at invoice creation, and confirmation by status lo
 import base64
 import datetime
 import socket
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings as django_settings
@@ -11,6 +12,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from contributions import services
+from contributions.gateways import GatewayRefused
+from contributions.gateways.midtrans import MidtransGateway
 from contributions.gateways.methods import METHODS, ONE_OFF_CODES as CODES
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from tests.api import first_error
@@ -224,6 +227,63 @@ def test_cancel_succeeds_while_midtrans_is_down(auth_client, invoice, midtrans):
     response = auth_client.post(f"/api/v1/invoices/{invoice.pk}/cancel")
     assert response.status_code == 200
     assert Invoice.objects.get(pk=invoice.pk).status == "cancelled"
+
+
+def wib(moment: datetime.datetime) -> str:
+    return timezone.localtime(moment, ZoneInfo("Asia/Jakarta")).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@pytest.mark.parametrize("action, code", [("cancel", "200"), ("expire", "407")])
+def test_midtrans_closes_a_pending_payment_with_its_documented_answer(invoice, midtrans, action, code):
+    """docs.midtrans.com/reference/cancel-transaction (200), …/reference-link/expire-transaction (407)."""
+    getattr(MidtransGateway(), action)(order_id=invoice.number)
+    assert midtrans.orders[invoice.number]["transaction_status"] == action
+    assert midtrans.orders[invoice.number]["status_code"] == code
+
+
+@pytest.mark.parametrize("action", ["cancel", "expire"])
+@pytest.mark.parametrize("state", ["settlement", "expire", "cancel"])
+def test_a_refusal_to_close_is_not_success(invoice, midtrans, action, state):
+    """Midtrans answers 412 "Merchant cannot modify the status of the transaction" for a payment no
+    longer pending: before, cancel() and expire() returned as if it had been closed."""
+    midtrans.set_status(invoice.number, state)
+    with pytest.raises(GatewayRefused, match="412"):
+        getattr(MidtransGateway(), action)(order_id=invoice.number)
+
+
+def test_cancelling_an_invoice_midtrans_has_just_been_paid_credits_it(auth_client, invoice, midtrans):
+    """The payer paid a moment before the sponsor cancelled: Midtrans refuses the cancel (412) and the
+    payment is credited at once, not left on a cancelled invoice until a notification comes."""
+    midtrans.set_status(invoice.number, "settlement", settlement_time=wib(timezone.now() - datetime.timedelta(minutes=1)))
+    response = auth_client.post(f"/api/v1/invoices/{invoice.pk}/cancel")
+    assert response.status_code == 200
+    assert len(midtrans.calls("POST", f"/v2/{invoice.number}/cancel")) == 1
+    invoice.refresh_from_db()
+    assert invoice.status == "paid"
+    assert Payment.objects.get(invoice=invoice).credited
+
+
+def test_expiring_an_invoice_midtrans_has_just_been_paid_credits_it(invoice, midtrans):
+    """Paid between the status lookup and the expire: Midtrans refuses the expire (412); the invoice is
+    asked about again, not left expired with the money taken."""
+    Invoice.objects.filter(pk=invoice.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    real_status = MidtransGateway.get_status
+    calls = []
+
+    def paid_after_the_first_lookup(self, **kwargs):
+        answer = real_status(self, **kwargs)
+        if not calls:
+            midtrans.set_status(invoice.number, "settlement", settlement_time=wib(timezone.now()))
+        calls.append(answer)
+        return answer
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MidtransGateway, "get_status", paid_after_the_first_lookup)
+        invoice = services.invoice_expire_if_stale(invoice=Invoice.objects.get(pk=invoice.pk))
+    assert len(midtrans.calls("POST", f"/v2/{invoice.number}/expire")) == 1
+    assert len(calls) == 2
+    assert invoice.status in ("paid", "needs_review")
+    assert Payment.objects.filter(invoice=invoice).exists()
 
 
 # --- every method ------------------------------------------------------------------------------------
