@@ -9,11 +9,15 @@ attached to: Django's (config/settings/base.py LOGGING) and gunicorn's (core/ser
 import logging
 import re
 
+# Digits right after "<digit>." are the fraction of a number (a task's duration `0.004738214000099106s`,
+# an epoch `1765778400.0812345`) or a group of a rupiah amount (`Rp12.081.234.567`): never a NIK or a
+# phone number, however many digits they have or how they begin.
+_NOT_A_FRACTION = r"(?<!\d\.)"
 # 16 digits standing alone: a NIK (or a KPJ-like id long enough to be one; redacting it costs nothing).
-_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
+_NIK = re.compile(r"(?<!\d)" + _NOT_A_FRACTION + r"\d{16}(?!\d)")
 # Indonesian mobile numbers in every form normalize_phone accepts: +62 8…, 62 8…, 08…, with spaces,
-# dashes, dots or brackets.
-_PHONE = re.compile(r"(?<![\d+])\(?(?:\+?62|0)\)?[\s\-.()]*8(?:[\s\-.()]*\d){7,11}(?!\d)")
+# dashes, dots or brackets (`0.812 3456 7890` too: normalize_phone takes it, so it stays redacted).
+_PHONE = re.compile(r"(?<![\d+])" + _NOT_A_FRACTION + r"\(?(?:\+?62|0)\)?[\s\-.()]*8(?:[\s\-.()]*\d){7,11}(?!\d)")
 # A query string inside a URL: after a character a URL can hold, up to whitespace or a quote.
 _QUERY = re.compile(r"(?<=[\w/.~%\-])\?([^\s\"'<>]+)")
 

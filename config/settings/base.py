@@ -157,7 +157,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Without REDIS_URL (the embedded default) tasks run in-process; with it, a worker consumes the queues.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The in-memory broker gets a host, or kombu warns "No hostname was supplied" on the first task.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True

@@ -344,3 +344,68 @@ def test_with_debug_on_each_request_warning_is_logged_once_and_redacted(tmp_path
     assert len(lines) == 1, done.stderr
     assert lines[0].endswith("WARNING django.request Not Found: /api/v1/nothing/[NIK]/[PHONE]"), lines
     assert_no_personal_data(done.stderr, "081234567890")
+
+
+# --- numbers that are not personal data (issue 25) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Celery's task durations: a fraction of 16 digits read as a NIK ("succeeded in 0.[NIK]s").
+        "Task notifications.tasks.send_message[528655f2-9705-48e2-8881-8da4919325ec] "
+        "succeeded in 0.004738214000099106s: None",
+        "succeeded in 0.0047382140000991s: None",
+        "succeeded in 12.3174014507900001s: None",
+        # Fractions that begin like a phone number (0 8…, 62 8…).
+        "succeeded in 0.0812345678901s: None",
+        "succeeded in 3.6281234567890s: None",
+        "elapsed 0.08123456789 ms",
+        # Amounts, with the thousands separators Indonesian writes.
+        "amount Rp12.081.234.567",
+        "total Rp 1.081.234.567,00",
+        "gross_amount 1081234567.08123456",
+        # Ids and timestamps.
+        "epoch 1765778400.0812345678",
+        "invoice 42 enrollment 3174014 order INV-202612-000007 task 8da4919325ec",
+        "at 2026-12-06 08:24:44,746 took 0.6281234567s",
+    ],
+)
+def test_durations_amounts_ids_and_timestamps_are_not_redacted(capture, text):
+    assert redact(text) == text
+    logger, stream = capture
+    logger.info("%s", text)
+    assert text in stream.getvalue()
+
+
+def test_a_nik_and_a_phone_beside_a_duration_are_still_redacted():
+    line = f"sent to 0812-3456-7890 for nik {NIK} in 0.004738214000099106s, amount Rp12.081.234.567"
+    assert redact(line) == "sent to [PHONE] for nik [NIK] in 0.004738214000099106s, amount Rp12.081.234.567"
+    assert redact(f"{NIK}.0 and 0.{NIK[:15]}") == f"[NIK].0 and 0.{NIK[:15]}"
+
+
+def test_make_run_without_redis_logs_no_kombu_warning_and_no_false_nik(tmp_path):
+    """`make run`'s default (settings local, REDIS_URL unset: SQLite, tasks in-process): migrate and
+    `seed --demo`, whose messages are sent by in-process tasks. kombu warned "No hostname was
+    supplied. Reverting to default 'localhost'" at the first task, and each task's duration came out
+    as `succeeded in 0.[NIK]s`."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.local", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+               LOG_LEVEL="INFO", NOTIFY_SMS_BACKEND="null")
+    root = Path(__file__).resolve().parents[2]
+    output = ""
+    for command in (["migrate", "--noinput", "-v0"], ["seed", "--demo"]):
+        done = subprocess.run([sys.executable, "manage.py", *command], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+        output += done.stdout + done.stderr
+    tasks = [line for line in output.splitlines() if "celery.app.trace" in line and " succeeded in " in line]
+    assert tasks, output  # the seed's messages did go through in-process tasks
+    assert "No hostname was supplied" not in output
+    assert "kombu" not in output
+    assert "[NIK]" not in output and "[PHONE]" not in output, output
