@@ -80,6 +80,7 @@ define BANNER
  BPU Sertakan backend
    API base URL   http://127.0.0.1:$(PORT)/api/v1/
    Swagger UI     http://127.0.0.1:$(PORT)/api/docs/
+   ReDoc          http://127.0.0.1:$(PORT)/api/redoc/
    OpenAPI schema http://127.0.0.1:$(PORT)/api/schema/
    Admin          http://127.0.0.1:$(PORT)/admin/
 
@@ -107,7 +108,7 @@ run: venv
 	@mkdir -p var "$(dir $(NOTIFY_FILE_PATH))"
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py seed --demo
-	@# The admin's CSS and JS, served by whitenoise from what collectstatic gathers.
+	@# The admin's and the API docs' CSS and JS, served by whitenoise from what collectstatic gathers.
 	$(VENV_PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "$$BANNER"
 	@set -euo pipefail; \
