@@ -74,14 +74,16 @@ def quote_months(
 # --- Invoices -------------------------------------------------------------------------------------
 
 
-def billable_months(*, paid_through: datetime.date | None, count: int, today: datetime.date) -> list[datetime.date]:
+def billable_months(
+    *, paid_through: datetime.date | None, count: int, today: datetime.date, attr: str = "items"
+) -> list[datetime.date]:
     """The months a new payment for a member paid through `paid_through` covers: the oldest payable
     arrears first, else the month after `paid_through`, else the current month; never more than 12
     months ahead."""
     cover = coverage_for(paid_through=paid_through, today=today, payable=True)
     months = [add_months(cover.first_payable_month, offset) for offset in range(count)]
     if months_between(today.replace(day=1), months[-1]) > MAX_PREPAY_MONTHS_AHEAD:
-        raise DomainError("prepay_limit_exceeded", attr="items", limit=MAX_PREPAY_MONTHS_AHEAD)
+        raise DomainError("prepay_limit_exceeded", attr=attr, limit=MAX_PREPAY_MONTHS_AHEAD)
     return months
 
 
@@ -241,11 +243,13 @@ def invoice_create(
     in a transaction (the SQLite way: its transactions take the database's write lock)."""
     if not items:
         raise DomainError("items_invalid", attr="items")
+    # An item's error names the item and its field (`items.1.months`); `counts` keeps the
+    # client's order, so a worker's position in it is its item's index.
     counts: dict[int, int] = {}
-    for item in items:
+    for index, item in enumerate(items):
         if item["worker"] in counts:
-            raise DomainError("items_invalid", attr="items")
-        counts[item["worker"]] = months_require(item["months"], attr="items")
+            raise DomainError("items_invalid", attr=f"items.{index}.worker")
+        counts[item["worker"]] = months_require(item["months"], attr=f"items.{index}.months")
     today = registration.today_wib()
     gateway = gateway or get_gateway()
     method = (  # issue 22
@@ -274,9 +278,10 @@ def _invoice_write(
     if len(workers) != len(counts):
         raise Http404
     by_id = {worker.id: worker for worker in workers}
+    index = {worker_id: position for position, worker_id in enumerate(counts)}
     for worker in workers:
         if worker.status != EnrollmentStatus.APPROVED:
-            raise Conflict("worker_not_approved", attr="items", name=worker.full_name)
+            raise Conflict("worker_not_approved", attr=f"items.{index[worker.id]}.worker", name=worker.full_name)
     if pending:
         raise Conflict("pending_invoice_exists", attr="items")
 
@@ -285,7 +290,10 @@ def _invoice_write(
     lines: list[InvoiceMonth] = []
     for worker_id in counts:  # the order the client listed them
         worker = by_id[worker_id]
-        for n, month in enumerate(billable_months(paid_through=worker.paid_through, count=counts[worker_id], today=today)):
+        months = billable_months(
+            paid_through=worker.paid_through, count=counts[worker_id], today=today, attr=f"items.{index[worker_id]}.months"
+        )
+        for n, month in enumerate(months):
             price = book.price(month=month, sector=worker.sector, income_level=worker.income_level_id, jht=worker.jht)
             lines.append(
                 InvoiceMonth(

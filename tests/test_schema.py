@@ -102,3 +102,20 @@ def test_token_operation_documents_the_login_step_up(schema):
     assert "otp_required" in operation["responses"]["401"]["description"]
     bad_request = str(schema["components"]["schemas"]["AuthTokenCreateCodeErrorComponent"])
     assert all(code in bad_request for code in ("otp_invalid", "otp_expired", "otp_locked"))
+
+
+def test_an_item_error_attr_is_documented_as_the_items_position(schema):
+    """POST /invoices answers an item's error as `items.1.months`; drf-standardized-errors documented
+    the one value `items.INDEX.months` (with a discriminator mapping on it), which no answer matches."""
+    import re
+
+    components = schema["components"]["schemas"]
+    months = components["InvoicesCreateItemsINDEXMonthsErrorComponent"]["properties"]
+    assert {"months_not_allowed", "prepay_limit_exceeded", "required"} <= set(months["code"]["enum"])
+    pattern = re.compile(months["attr"]["pattern"])
+    assert pattern.fullmatch("items.0.months") and pattern.fullmatch("items.12.months")
+    assert not pattern.fullmatch("items.INDEX.months") and not pattern.fullmatch("items.01.months")
+    worker = re.compile(components["InvoicesCreateItemsINDEXWorkerErrorComponent"]["properties"]["attr"]["pattern"])
+    assert worker.fullmatch("items.1.worker")
+    assert "discriminator" not in components["InvoicesCreateError"]
+    assert not [name for name, component in components.items() if "INDEX" in str(component.get("properties", {}).get("attr", {}).get("enum"))]

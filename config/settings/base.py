@@ -281,7 +281,10 @@ SPECTACULAR_SETTINGS = {
         "OneOffPaymentMethodEnum": "contributions.gateways.methods.ONE_OFF_CHOICES",
         "AutopayMethodEnum": "contributions.choices.AutopayMethod.choices",
     },
-    "POSTPROCESSING_HOOKS": ["drf_standardized_errors.openapi_hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "core.api.schema.item_attrs_as_patterns",
+    ],
 }
 
 # --- Tokens ---------------------------------------------------------------------------------------

@@ -67,11 +67,11 @@ class InvoiceItemInputSerializer(serializers.Serializer):
 
 
 class InvoiceCreateSerializer(serializers.Serializer):
-    # Any malformed item is reported on `items` (one code), not on items.0.worker: the mobile app
-    # shows one message, and the OpenAPI schema cannot name list positions.
+    # A malformed list is `items_invalid` on `items`; an item's error names the item and its field
+    # (`items.1.months`), so the app can show it beside that worker.
     items = CodedListField(
         domain_code="items_invalid",
-        passthrough_codes={"months_not_allowed"},
+        item_errors=True,
         child=InvoiceItemInputSerializer(),
         min_length=1,
         max_length=50,

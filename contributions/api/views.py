@@ -106,7 +106,10 @@ def invoice_data(invoice: Invoice) -> dict:
 
 @domain_validation_errors(
     {
-        "items": ["items_invalid", "prepay_limit_exceeded", "months_not_allowed"],
+        "items": ["items_invalid"],
+        # An item's errors name it: `items.1.months` (core.api.schema.item_attrs_as_patterns).
+        "items.INDEX.worker": ["items_invalid"],
+        "items.INDEX.months": ["months_not_allowed", "prepay_limit_exceeded"],
         "payment_method": ["payment_method_invalid", "amount_out_of_range"],
         None: ["idempotency_key_required"],
     },

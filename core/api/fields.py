@@ -1,6 +1,7 @@
 """Serializer fields for the project's value types."""
 
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from core import names
 from core.messages import message
@@ -71,15 +72,18 @@ class OtpCodeField(StrictCharField):
 
 class DomainCodeMixin:
     """Report any shape error of this field with one domain code (e.g. `nik_invalid`), except a
-    missing or null value, which keeps DRF's `required` / `null`."""
+    missing or null value, which keeps DRF's `required` / `null`.
+
+    `item_errors` (a list of objects): the errors of an item keep their own codes and name the item and
+    its field (`items.1.months`); only the list's own errors (not a list, empty, too long) become the
+    domain code."""
 
     domain_code = "invalid"
 
-    def __init__(self, *args, domain_code: str | None = None, passthrough_codes=(), **kwargs):
+    def __init__(self, *args, domain_code: str | None = None, item_errors: bool = False, **kwargs):
         if domain_code:
             self.domain_code = domain_code
-        # Codes of nested fields worth keeping as they are (e.g. months_not_allowed inside items).
-        self.passthrough_codes = frozenset(passthrough_codes)
+        self.item_errors = item_errors
         super().__init__(*args, **kwargs)
 
     def run_validation(self, data=serializers.empty):
@@ -88,20 +92,16 @@ class DomainCodeMixin:
         except serializers.ValidationError as exc:
             if exc.get_codes() in (["required"], ["null"]):
                 raise
-            codes = set(_flat_codes(exc.get_codes()))
-            code = codes.pop() if len(codes) == 1 and codes <= self.passthrough_codes else self.domain_code
-            raise serializers.ValidationError(message(code), code=code) from exc
-
-
-def _flat_codes(codes):
-    if isinstance(codes, dict):
-        for value in codes.values():
-            yield from _flat_codes(value)
-    elif isinstance(codes, list):
-        for value in codes:
-            yield from _flat_codes(value)
-    else:
-        yield codes
+            if self.item_errors and isinstance(exc.detail, dict):  # {index: the item's errors}
+                # An item that is not an object at all (null, a number) is named as its
+                # `items.1.non_field_errors`, the way a serializer names errors of a whole object.
+                raise serializers.ValidationError(
+                    {
+                        index: errors if isinstance(errors, dict) else {api_settings.NON_FIELD_ERRORS_KEY: errors}
+                        for index, errors in exc.detail.items()
+                    }
+                ) from exc
+            raise serializers.ValidationError(message(self.domain_code), code=self.domain_code) from exc
 
 
 class CodedCharField(DomainCodeMixin, StrictCharField):

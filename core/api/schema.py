@@ -1,11 +1,14 @@
 """OpenAPI helpers: document the domain error codes each endpoint can answer (API.md), so the served
 schema and the responses agree (Schemathesis checks them)."""
 
+import re
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from drf_standardized_errors.openapi import AutoSchema as StandardizedErrorsAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from drf_standardized_errors.settings import package_settings as errors_settings
 from rest_framework import serializers
 
 _made: dict[str, type] = {}
@@ -85,3 +88,31 @@ class AutoSchema(StandardizedErrorsAutoSchema):
         if self.method in ("POST", "PUT", "PATCH"):
             extra = {**extra, None: {*extra.get(None, set()), "parse_error"}}
         return extra
+
+
+def item_attrs_as_patterns(result, generator, request, public):
+    """Postprocessing hook (SPECTACULAR_SETTINGS, after drf-standardized-errors' own): the error of a
+    list's item names the item and its field, `items.1.months`, which drf-standardized-errors documents as
+    the one-value enum `items.INDEX.months`. Such an `attr` becomes a pattern that the real answers
+    match, and the oneOf that holds it loses its discriminator (whose mapping keys are literal attrs);
+    the alternatives stay mutually exclusive by their `attr`."""
+    marker = errors_settings.LIST_INDEX_IN_API_SCHEMA
+    separator = errors_settings.NESTED_FIELD_SEPARATOR
+    schemas = result.get("components", {}).get("schemas", {})
+    for component in schemas.values():
+        attr = component.get("properties", {}).get("attr", {})
+        values = attr.get("enum") or []
+        if len(values) == 1 and isinstance(values[0], str) and marker in values[0].split(separator):
+            parts = values[0].split(separator)
+            pattern = re.escape(separator).join("(0|[1-9][0-9]*)" if part == marker else re.escape(part) for part in parts)
+            component["properties"]["attr"] = {
+                "type": "string",
+                "pattern": f"^{pattern}$",
+                "description": f"`{values[0]}`: {marker} is the item's position in the list, from 0 "
+                f"(`{separator.join('1' if part == marker else part for part in parts)}`).",
+            }
+    for component in schemas.values():
+        mapping = (component.get("discriminator") or {}).get("mapping") or {}
+        if any(marker in str(key).split(separator) for key in mapping):
+            del component["discriminator"]
+    return result

@@ -268,6 +268,44 @@ def test_months_not_allowed(auth_client, workers, months):
     assert Invoice.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    "items, errors",
+    [
+        ([{"worker": 1, "months": 1}, {"worker": 2, "months": 7}], [("months_not_allowed", "items.1.months")]),
+        ([{"worker": 1, "months": 1}, {"worker": 2, "months": "3"}], [("months_not_allowed", "items.1.months")]),
+        ([{"worker": 1, "months": 1}, {"worker": 2}], [("required", "items.1.months")]),
+        ([{"worker": "x", "months": 1}], [("invalid", "items.0.worker")]),
+        ([{"worker": 0, "months": 1}], [("min_value", "items.0.worker")]),
+        ([{"months": 1}, {"worker": None, "months": 1}], [("required", "items.0.worker"), ("null", "items.1.worker")]),
+        ([{"worker": 1, "months": 1}, 5], [("invalid", "items.1.non_field_errors")]),
+        ([None], [("null", "items.0.non_field_errors")]),
+        ([{"worker": 1, "months": 1}, {"worker": 2, "months": 1}, {"worker": 1, "months": 3}],
+         [("items_invalid", "items.2.worker")]),
+        # The list itself.
+        ([], [("items_invalid", "items")]),
+        ("x", [("items_invalid", "items")]),
+        ([{"worker": n, "months": 1} for n in range(1, 52)], [("items_invalid", "items")]),
+    ],
+    ids=["months-7", "months-a-string", "months-missing", "worker-a-string", "worker-0", "worker-missing-and-null",
+         "item-a-number", "item-null", "worker-repeated", "empty", "not-a-list", "too-many"],
+)
+def test_an_item_error_names_the_item_and_its_field(auth_client, items, errors):
+    """Not `attr: "items"` for every one of them: the app shows the error beside that worker."""
+    response = invoice_post(auth_client, items)
+    assert response.status_code == 400, response.content
+    first_error(response)
+    assert [(e["code"], e["attr"]) for e in response.json()["errors"]] == errors
+    assert Invoice.objects.count() == 0
+
+
+def test_a_worker_not_approved_is_named_by_its_item(auth_client, user, workers):
+    waiting = enrollment(sponsor=user, consent=False)
+    items = [{"worker": workers[0].pk, "months": 1}, {"worker": workers[1].pk, "months": 1}, {"worker": waiting.pk, "months": 1}]
+    response = invoice_post(auth_client, items)
+    assert response.status_code == 409, response.content
+    assert first_error(response) == ("worker_not_approved", "items.2.worker")
+
+
 def test_server_owned_fields_are_ignored(auth_client, workers):
     response = invoice_post(
         auth_client,

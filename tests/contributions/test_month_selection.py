@@ -153,7 +153,7 @@ def test_prepay_limit_through_the_api(user, worker, december, no_throttle):
     w = worker(D(2027, 1, 1))
     response = invoice_post(client, [{"worker": w.pk, "months": 12}], key="prepay-1")
     assert response.status_code == 400, response.content
-    assert first_error(response) == ("prepay_limit_exceeded", "items")
+    assert first_error(response) == ("prepay_limit_exceeded", "items.0.months")
     assert Invoice.objects.count() == 0
     ok = invoice_post(client, [{"worker": w.pk, "months": 6}], key="prepay-2")
     assert ok.status_code == 201, ok.content
