@@ -27,7 +27,7 @@ BEAT_SCHEDULE := var/celerybeat-schedule
 
 # Trying the app: SQLite unless DATABASE_URL is set, in-process tasks unless REDIS_URL is set
 # (config/settings/base.py), and every message (OTP codes included) appended to a file you can read.
-DEV_TARGETS := run web worker beat migrate seed schema shell reminders
+DEV_TARGETS := run web worker beat migrate seed schema shell reminders messages
 $(DEV_TARGETS): export DJANGO_SETTINGS_MODULE ?= config.settings.local
 $(DEV_TARGETS): export NOTIFY_SMS_BACKEND ?= file
 $(DEV_TARGETS): export NOTIFY_FILE_PATH ?= $(CURDIR)/var/notifications.jsonl
@@ -200,6 +200,13 @@ test: check-services
 schema: venv
 	$(VENV_PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
+# The translations the project adds to Django's, DRF's and simplejwt's (locale/, README "Translations").
+# Their compiled .mo files are committed, so `make run`, `make test` and the image need no gettext; after
+# editing a .po file, compile it with this (it needs GNU gettext's msgfmt) and commit both.
+.PHONY: messages
+messages: venv
+	$(VENV_PY) manage.py compilemessages --ignore=.venv
+
 .PHONY: check-deploy
 check-deploy: venv
 	$(VENV_PY) manage.py check --deploy --fail-level WARNING
@@ -232,6 +239,7 @@ help:
 	@echo "make worker|beat   a Celery worker / the single Celery beat (needs REDIS_URL)"
 	@echo "make migrate|seed  apply migrations / load reference and demo data"
 	@echo "make schema        validate the OpenAPI schema (warnings fail)"
+	@echo "make messages      compile the translations of locale/ (after editing a .po file; needs gettext)"
 	@echo "make check-deploy  manage.py check --deploy with production settings"
 	@echo "make bench         the benchmark (bench/run.py)"
 	@echo "make clean         caches and collected static files (distclean: also .venv, db.sqlite3, var/)"

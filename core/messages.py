@@ -222,6 +222,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Tidak ditemukan.",
         "en": "Not found.",
     },
+    "server_error": {
+        "id": "Terjadi kesalahan di server.",
+        "en": "Server error.",
+    },
+    # A body that is not JSON (core/api/parsers.py): DRF's own text quotes Python's json error, in English.
+    "json_invalid_at": {
+        "id": "Isi permintaan bukan JSON yang valid (baris {line}, kolom {column}).",
+        "en": "The request body is not valid JSON (line {line}, column {column}).",
+    },
+    "json_invalid": {
+        "id": "Isi permintaan bukan JSON yang valid.",
+        "en": "The request body is not valid JSON.",
+    },
+    "page_size_invalid": {
+        "id": "Ukuran halaman harus bilangan bulat dari 1 sampai {max}.",
+        "en": "The page size must be a whole number from 1 to {max}.",
+    },
+    "status_filter_invalid": {
+        "id": "Status harus salah satu dari: {choices}.",
+        "en": "The status must be one of: {choices}.",
+    },
     # The detail of a `throttled` answer that is a business limit on one phone, not a request rate.
     "consent_sms_limit_reached": {
         "id": "Nomor HP ini sudah menerima {limit} kode persetujuan dalam 24 jam terakhir. "

@@ -40,6 +40,7 @@ from core.api.documents import DocumentView, document_response
 from core.api.schema import binary_response, client_error, domain_validation_errors, server_error_response
 from core.api.throttling import ScopedRateThrottle
 from core.exceptions import Conflict
+from core.messages import message
 
 
 class PublicView(APIView):
@@ -128,7 +129,8 @@ class InvoiceListCreateView(ListAPIView):
     def get_queryset(self):
         wanted = self.request.query_params.get("status")
         if wanted is not None and wanted not in InvoiceStatus.values:
-            raise ValidationError({"status": [ErrorDetail(f"One of {', '.join(InvoiceStatus.values)}.", code="invalid_choice")]})
+            detail = message("status_filter_invalid", choices=", ".join(InvoiceStatus.values))
+            raise ValidationError({"status": [ErrorDetail(detail, code="invalid_choice")]})
         return selectors.invoice_list_for_sponsor(sponsor=self.request.user, status=wanted)
 
     @extend_schema(

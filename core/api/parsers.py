@@ -11,6 +11,7 @@ behind it and end in a 500 (API.md "General rules", QUALITY.md Security 16).
 
 import codecs
 import io
+import json
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -66,6 +67,13 @@ class JSONParser(parsers.JSONParser):
             data = super().parse(io.BytesIO(raw), media_type, parser_context)
         except RecursionError as exc:
             raise ParseError(message("body_too_deep", depth=MAX_DEPTH)) from exc
+        except ParseError as exc:
+            # DRF's detail quotes Python's json error ("JSON parse error - Expecting value: line 1
+            # column 1 (char 0)"), in English whatever the request's language: say it in ours.
+            cause = exc.__context__
+            if isinstance(cause, json.JSONDecodeError):
+                raise ParseError(message("json_invalid_at", line=cause.lineno, column=cause.colno)) from cause
+            raise ParseError(message("json_invalid")) from cause  # not UTF-8, NaN, Infinity
         # Cheap tests on UTF-8 bytes first: nesting needs brackets, and in JSON text a NUL or a
         # surrogate can only be written as a \u escape. Most bodies skip the walk.
         utf8 = codecs.lookup(get_encoding(parser_context or {})).name == "utf-8"

@@ -69,7 +69,9 @@ def server_error(request):
     """500 in the API error shape under /api/ (never a stack trace or an HTML page to an app)."""
     from django.views.defaults import server_error as django_server_error
 
+    from core.messages import message
+
     if request.path.startswith("/api/"):
-        body = {"type": "server_error", "errors": [{"code": "error", "detail": "Server error.", "attr": None}]}
+        body = {"type": "server_error", "errors": [{"code": "error", "detail": message("server_error"), "attr": None}]}
         return JsonResponse(body, status=500)
     return django_server_error(request)

@@ -2,6 +2,7 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
@@ -102,7 +103,7 @@ class SingleUseTokenRefreshSerializer(TokenRefreshSerializer):
             with transaction.atomic():
                 return super().validate(attrs)
         except get_user_model().DoesNotExist as exc:  # the account was deleted since
-            raise TokenError("No account for this token") from exc
+            raise TokenError(_("User not found")) from exc  # simplejwt's message, translated
 
 
 class MeSerializer(serializers.ModelSerializer):
