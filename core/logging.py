@@ -20,6 +20,10 @@ _NIK = re.compile(r"(?<!\d)" + _NOT_A_FRACTION + r"\d{16}(?!\d)")
 _PHONE = re.compile(r"(?<![\d+])" + _NOT_A_FRACTION + r"\(?(?:\+?62|0)\)?[\s\-.()]*8(?:[\s\-.()]*\d){7,11}(?!\d)")
 # A query string inside a URL: after a character a URL can hold, up to whitespace or a quote.
 _QUERY = re.compile(r"(?<=[\w/.~%\-])\?([^\s\"'<>]+)")
+# Ids written in hex: a UUID (Celery's task ids, `b9e24f62-8123-4567-b3dd-b5e2249a2353`, whose groups
+# read as a phone number `62-8123-4567`) or a digest of 32 or more hex digits. Random, never personal:
+# left whole.
+_HEX_ID = re.compile(r"(?<![\w-])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})(?![\w-])")
 
 
 def scrub_query(query: str) -> str:
@@ -36,10 +40,18 @@ def scrub_query(query: str) -> str:
     return "&".join(kept)
 
 
+def _redact_numbers(text: str) -> str:
+    return _PHONE.sub("[PHONE]", _NIK.sub("[NIK]", text))
+
+
 def redact(text: str) -> str:
     text = _QUERY.sub(lambda match: "?" + scrub_query(match.group(1)), text)
-    text = _NIK.sub("[NIK]", text)
-    return _PHONE.sub("[PHONE]", text)
+    parts, start = [], 0
+    for hex_id in _HEX_ID.finditer(text):
+        parts += [_redact_numbers(text[start : hex_id.start()]), hex_id.group()]
+        start = hex_id.end()
+    parts.append(_redact_numbers(text[start:]))
+    return "".join(parts)
 
 
 class RedactPersonalDataFilter(logging.Filter):

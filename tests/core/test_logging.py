@@ -365,7 +365,10 @@ def test_with_debug_on_each_request_warning_is_logged_once_and_redacted(tmp_path
         "amount Rp12.081.234.567",
         "total Rp 1.081.234.567,00",
         "gross_amount 1081234567.08123456",
-        # Ids and timestamps.
+        # Ids and timestamps. A task id's groups once read as a phone: "send_message[b9e24f[PHONE]-b3dd-…]".
+        "Task notifications.tasks.send_message[b9e24f62-8123-4567-b3dd-b5e2249a2353] succeeded in 0.0015s: None",
+        "request 62812345-6789-4012-8345-678901234567 done",
+        "digest a0812345678901bcdef0123456789abcdef01234 key 3174014507900001a2b3c4d5e6f7a8b9",
         "epoch 1765778400.0812345678",
         "invoice 42 enrollment 3174014 order INV-202612-000007 task 8da4919325ec",
         "at 2026-12-06 08:24:44,746 took 0.6281234567s",
@@ -376,6 +379,23 @@ def test_durations_amounts_ids_and_timestamps_are_not_redacted(capture, text):
     logger, stream = capture
     logger.info("%s", text)
     assert text in stream.getvalue()
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(st.uuids())
+def test_no_uuid_is_ever_redacted(value):
+    for text in (str(value), value.hex, f"task[{value}] x", f"id={value.hex}."):
+        assert redact(text) == text
+
+
+def test_a_nik_or_phone_beside_a_hex_id_is_still_redacted():
+    line = f"task[b9e24f62-8123-4567-b3dd-b5e2249a2353] nik {NIK} to 0812-3456-7890 key a0812345678901bcdef0123456789abcdef01234"
+    assert redact(line) == (
+        "task[b9e24f62-8123-4567-b3dd-b5e2249a2353] nik [NIK] to [PHONE] key a0812345678901bcdef0123456789abcdef01234"
+    )
+    # Digits glued to letters that are not hex, or too few hex letters for an id, are still read.
+    assert redact(f"nik{NIK} hp081234567890 x{NIK}y") == "nik[NIK] hp[PHONE] x[NIK]y"
+    assert redact(f"{NIK}-0812-3456-7890") == "[NIK]-[PHONE]"
 
 
 def test_a_nik_and_a_phone_beside_a_duration_are_still_redacted():
