@@ -31,6 +31,8 @@ DEV_TARGETS := run web worker beat migrate seed schema shell reminders messages
 $(DEV_TARGETS): export DJANGO_SETTINGS_MODULE ?= config.settings.local
 $(DEV_TARGETS): export NOTIFY_SMS_BACKEND ?= file
 $(DEV_TARGETS): export NOTIFY_FILE_PATH ?= $(CURDIR)/var/notifications.jsonl
+# The card's QR code and verify_url name the address this server answers on.
+$(DEV_TARGETS): export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 # The test suite and the benchmark: always PostgreSQL and Redis, as in production. Never SQLite.
 SERVICE_TARGETS := test check-services bench
