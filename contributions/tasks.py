@@ -10,8 +10,9 @@ from core.queue import publish
 
 logger = logging.getLogger(__name__)
 
-
-@shared_task(
+# A task that calls a payment gateway: transient gateway errors are retried with backoff and jitter,
+# bounded; acks_late so a worker killed mid-way runs it again (each service is idempotent).
+GATEWAY_TASK = dict(
     autoretry_for=(GatewayError,),
     retry_backoff=5,
     retry_backoff_max=300,
@@ -19,6 +20,9 @@ logger = logging.getLogger(__name__)
     max_retries=8,
     acks_late=True,
 )
+
+
+@shared_task(**GATEWAY_TASK)
 def process_notification(notification_id: int) -> None:
     services.notification_process(notification_id=notification_id)
 
@@ -99,14 +103,7 @@ def enqueue_autopay_batch(charge_ids: list[int], day) -> bool:
     return publish(autopay_charge_batch, args=[charge_ids, day.isoformat()], queue="default")
 
 
-@shared_task(
-    autoretry_for=(GatewayError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-    acks_late=True,
-)
+@shared_task(**GATEWAY_TASK)
 def autopay_link_sync(mandate_id: int) -> None:
     from contributions import autopay
 

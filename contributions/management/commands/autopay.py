@@ -3,27 +3,19 @@ charge day, then charge what is due: the charge day's charges, retries on the 12
 in doubt), for a date. Running it twice for one date charges nothing twice.
 """
 
-import datetime
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from contributions import autopay
-from registration import services as registration
+from contributions.management.dates import add_date_option, day_from_option
 
 
 class Command(BaseCommand):
     help = "Plan and run the automatic monthly payments due on a date (default: today, WIB)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", help="YYYY-MM-DD (default: today in Asia/Jakarta)")
+        add_date_option(parser)
 
     def handle(self, *args, date: str | None = None, **options):
-        if date:
-            try:
-                day = datetime.date.fromisoformat(date)
-            except ValueError as exc:
-                raise CommandError("--date must be YYYY-MM-DD") from exc
-        else:
-            day = registration.today_wib()
+        day = day_from_option(date)
         result = autopay.autopay_run(day=day)
         self.stdout.write(f"Autopay for {day}: {result['planned']} planned, {result['dispatched']} charges handed on.")

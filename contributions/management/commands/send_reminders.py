@@ -5,27 +5,19 @@ or a test run); without it, the date is today (WIB) and SMS/WhatsApp respect qui
 Running it twice for one date sends nothing twice.
 """
 
-import datetime
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from contributions import reminders
-from registration import services as registration
+from contributions.management.dates import add_date_option, day_from_option
 
 
 class Command(BaseCommand):
     help = "Plan and send the payment reminders due on a date (default: today, WIB)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--date", help="YYYY-MM-DD (default: today in Asia/Jakarta)")
+        add_date_option(parser)
 
     def handle(self, *args, date: str | None = None, **options):
-        if date:
-            try:
-                day = datetime.date.fromisoformat(date)
-            except ValueError as exc:
-                raise CommandError("--date must be YYYY-MM-DD") from exc
-        else:
-            day = registration.today_wib()
+        day = day_from_option(date)
         result = reminders.daily_pass(day=day, respect_quiet_hours=date is None)
         self.stdout.write(f"Reminders for {day}: {result['planned']} planned, {result['queued']} queued to send.")
