@@ -257,7 +257,24 @@ class WorkerCardView(WorkerScopedView):
         return Response(CardSerializer(card).data)
 
 
-class WorkerCardPdfView(DocumentView, WorkerScopedView):
+class CardDocumentView(DocumentView, WorkerScopedView):
+    """The card as a file: a subclass names the media type, the file extension and how to draw it."""
+
+    media_type: str
+    extension: str
+    draw = None
+
+    def card_response(self, pk: int):
+        card = selectors.card_data_for(worker=self.get_worker(pk), today=services.today_wib())
+        content = self.draw(card, language=translation.get_language())
+        filename = f"e-kta-{card.member.kpj_number}.{self.extension}"
+        return document_response(content, media_type=self.media_type, filename=filename)
+
+
+class WorkerCardPdfView(CardDocumentView):
+    media_type, extension = "application/pdf", "pdf"
+    draw = staticmethod(card_documents.card_pdf)
+
     @extend_schema(
         tags=CARD_TAG,
         responses={
@@ -266,12 +283,13 @@ class WorkerCardPdfView(DocumentView, WorkerScopedView):
         },
     )
     def get(self, request, pk: int):
-        card = selectors.card_data_for(worker=self.get_worker(pk), today=services.today_wib())
-        pdf = card_documents.card_pdf(card, language=translation.get_language())
-        return document_response(pdf, media_type="application/pdf", filename=f"e-kta-{card.member.kpj_number}.pdf")
+        return self.card_response(pk)
 
 
-class WorkerCardPngView(DocumentView, WorkerScopedView):
+class WorkerCardPngView(CardDocumentView):
+    media_type, extension = "image/png", "png"
+    draw = staticmethod(card_documents.card_png)
+
     @extend_schema(
         tags=CARD_TAG,
         responses={
@@ -280,9 +298,7 @@ class WorkerCardPngView(DocumentView, WorkerScopedView):
         },
     )
     def get(self, request, pk: int):
-        card = selectors.card_data_for(worker=self.get_worker(pk), today=services.today_wib())
-        png = card_documents.card_png(card, language=translation.get_language())
-        return document_response(png, media_type="image/png", filename=f"e-kta-{card.member.kpj_number}.png")
+        return self.card_response(pk)
 
 
 class WorkerBenefitsView(WorkerScopedView):
