@@ -17,12 +17,9 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from contributions.gateways.methods import Kind, method_get
 from contributions.selectors import ReceiptDocument
-from core.pdf import FONT, FONT_BOLD, register_fonts
+from core.pdf import FONT, FONT_BOLD, GREEN, GREY, RULE, register_fonts
 from notifications.services import date_label, month_label, rupiah
 
-GREEN = colors.HexColor("#0B6E4F")
-GREY = colors.HexColor("#5F6368")
-LINE = colors.HexColor("#C7CCD1")
 SHADE = colors.HexColor("#EEF3F1")
 
 LABELS = {
@@ -157,8 +154,8 @@ def receipt_pdf(document: ReceiptDocument, *, language: str) -> bytes:
                         ("BACKGROUND", (0, 0), (-1, 0), SHADE),
                         ("ALIGN", (1, 0), (3, -1), "RIGHT"),
                         ("ALIGN", (5, 0), (5, -1), "RIGHT"),
-                        ("LINEBELOW", (0, 0), (-1, 0), 0.5, LINE),
-                        ("LINEABOVE", (0, -1), (-1, -1), 0.5, LINE),
+                        ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
+                        ("LINEABOVE", (0, -1), (-1, -1), 0.5, RULE),
                         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
                         ("TOPPADDING", (0, 0), (-1, -1), 3),
                     ]

@@ -11,8 +11,14 @@ import io
 import threading
 from functools import cache
 
+from reportlab.lib import colors
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+
+# The documents' palette (the card and the receipt): the programme's green, grey text, hairlines.
+GREEN = colors.HexColor("#0B6E4F")
+GREY = colors.HexColor("#5F6368")
+RULE = colors.HexColor("#C7CCD1")
 
 FONT = "Vera"
 FONT_BOLD = "Vera-Bold"

@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
-from core.pdf import FONT, FONT_BOLD, pdf_page_png, register_fonts
+from core.pdf import FONT, FONT_BOLD, GREEN, GREY, RULE, pdf_page_png, register_fonts
 from notifications.services import date_label, month_label
 from registration.selectors import CardData
 
@@ -24,10 +24,7 @@ BAND = 13 * mm  # the coloured band at the top
 QR_SIZE = 22 * mm  # the symbol; a white quiet zone of at least 4 modules stays around it
 RADIUS = 3 * mm
 
-GREEN = colors.HexColor("#0B6E4F")
 INK = colors.HexColor("#1A1A1A")
-GREY = colors.HexColor("#5F6368")
-EDGE = colors.HexColor("#C7CCD1")
 
 LABELS = {
     "id": {
@@ -105,7 +102,7 @@ def card_pdf(card: CardData, *, language: str) -> bytes:
 
     # The card's outline (a cutting guide when printed on paper) and the band.
     pdf.setFillColor(colors.white)
-    pdf.setStrokeColor(EDGE)
+    pdf.setStrokeColor(RULE)
     pdf.setLineWidth(0.5)
     pdf.roundRect(0.25, 0.25, WIDTH - 0.5, HEIGHT - 0.5, RADIUS, stroke=1, fill=1)
     band = pdf.beginPath()
