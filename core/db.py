@@ -11,7 +11,7 @@ values go through each field's own conversion), in one statement, with no signal
 
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -75,12 +75,15 @@ def insert_rows(*groups: list[Model], guard: tuple[str, list] | None = None) -> 
     groups = tuple(group for group in groups if group)
     if not groups:
         return True
-    if guard is not None and connection.vendor != "postgresql":
+    # The connection behind `django.db.connection`, looked up once: every attribute read through
+    # that proxy is a thread-local lookup, and preparing the values reads it for every field.
+    db = connections[DEFAULT_DB_ALIAS]
+    if guard is not None and db.vendor != "postgresql":
         raise ValueError("a guarded insert_rows is for PostgreSQL")
-    statements = [_insert_statement(group, guarded=guard is not None) for group in groups]
+    statements = [_insert_statement(group, db, guarded=guard is not None) for group in groups]
     ok = True
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and (len(groups) > 1 or guard is not None):
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql" and (len(groups) > 1 or guard is not None):
             cursor.execute(*_one_statement(groups, statements, guard))
             assigned = cursor.fetchall()
             if guard is not None:
@@ -103,7 +106,7 @@ def insert_rows(*groups: list[Model], guard: tuple[str, list] | None = None) -> 
                 obj.pk = pk
         for obj in group:
             obj._state.adding = False
-            obj._state.db = connection.alias
+            obj._state.db = db.alias
     return True
 
 
@@ -129,14 +132,14 @@ def _one_statement(
     return f"WITH {', '.join(ctes)} {main}", params
 
 
-def _insert_statement(objs: list[Model], guarded: bool = False) -> tuple[str, list, bool]:
+def _insert_statement(objs: list[Model], db, guarded: bool = False) -> tuple[str, list, bool]:
     model = type(objs[0])
     with_pk = objs[0].pk is not None
     if any((obj.pk is not None) != with_pk or type(obj) is not model for obj in objs):
         raise ValueError("insert_rows takes lists of instances of one model, all with a primary key or none")
     sql, fields, unnest = _insert_sql(model, with_pk, len(objs), guarded)
     rows = [
-        [field.get_db_prep_save(field.pre_save(obj, add=True), connection=connection) for field in fields]
+        [field.get_db_prep_save(field.pre_save(obj, add=True), connection=db) for field in fields]
         for obj in objs
     ]
     params = [list(column) for column in zip(*rows)] if unnest else [value for row in rows for value in row]

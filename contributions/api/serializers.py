@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from contributions import selectors
 from contributions.choices import AutopayMethod, AutopayStatus, Gateway, InvoiceStatus
-from contributions.gateways.methods import CHOICES, KIND_CHOICES, METHODS, ONE_OFF_CHOICES, Kind
+from contributions.gateways.methods import CHOICES, KIND_CHOICES, METHODS, ONE_OFF_CODES, Kind
 
 from core.api.fields import (
     CodedCharField,
@@ -78,7 +78,7 @@ class InvoiceCreateSerializer(serializers.Serializer):
     )
     payment_method = CodedChoiceField(
         domain_code="payment_method_invalid",
-        choices=ONE_OFF_CHOICES,
+        choices=ONE_OFF_CODES,  # the codes alone: cheaper to copy than (code, code) pairs, per request
         required=False,
         help_text="One of GET /payment-methods' codes (the configured gateway's); default DEFAULT_PAYMENT_METHOD (va_bca).",
     )
