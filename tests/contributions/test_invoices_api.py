@@ -449,6 +449,10 @@ def test_create_writes_each_row_once_in_a_fixed_number_of_statements(auth_client
             together = [q["sql"] for q in ctx.captured_queries if 'INSERT INTO "contributions_invoicemonth"' in q["sql"]]
             assert len(together) == 1 and 'INSERT INTO "contributions_invoice" ' in together[0]
             assert 'INSERT INTO "contributions_simulatortransaction"' in together[0]
+            # One round trip each: the user (JWT), the workers' read, the guarded write. (The test's
+            # own transaction adds a savepoint around the write, which a request does not have.)
+            statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+            assert len(statements) == 3, statements
         invoice = Invoice.objects.get(pk=response.json()["id"])
         assert invoice.idempotency_key == key
         assert invoice.number == f"INV-{timezone.localtime(invoice.created_at):%Y%m}-{invoice.pk:06d}"
