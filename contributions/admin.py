@@ -1,22 +1,24 @@
 """Back-office for money: invoices, payments and the coverage ledger are read-only and never deleted.
-Finance works the `needs_review` queue (mark refunded, with a note) and exports payments as CSV."""
+Finance closes `needs_review` cases (contributions/desk.py) and exports what a list shows as CSV
+(contributions/exports.py)."""
 
-import csv
 import datetime
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from contributions import services
+from contributions import exports
 from contributions.choices import Gateway
+from contributions.desk import CaseAgeFilter, CaseStateFilter, FinanceDeskMixin
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
-from core.exceptions import DomainError
 from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
 from registration.admin import MemberAdmin
@@ -70,33 +72,46 @@ def _transaction(term: str) -> Q:
     return Q(gateway__in=Gateway.values, transaction_id=term)
 
 
-class RefundForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000)
-
-
 @admin.register(Invoice)
-class InvoiceAdmin(ExactSearchAdmin, admin.ModelAdmin):
-    list_display = ["number", "sponsor", "status", "total", "review_reason", "refunded_at", "created_at", "paid_at"]
-    list_filter = ["status", "review_reason", "gateway", ("created_at", admin.DateFieldListFilter)]
+class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, admin.ModelAdmin):
+    list_display = ["number", "sponsor", "status", "case_state", "total", "received", "review_reason",
+                    "needs_review_at", "created_at", "paid_at"]
+    list_filter = [CaseStateFilter, CaseAgeFilter, "status", "review_reason", "gateway",
+                   ("created_at", admin.DateFieldListFilter)]
     search_fields = ["number"]  # shows the search box; search_q decides what a term matches
     search_help_text = "An exact invoice number, VA number, or the sponsor's phone (any format)."
     list_select_related = ["sponsor"]
     ordering = ["-id"]
     inlines = [InvoiceMonthInline, PaymentInline]
-    actions = ["mark_refunded"]
     readonly_fields = [
         "number", "sponsor", "status", "total", "gateway", "va_number", "gateway_reference", "expires_at",
         "paid_at", "expired_at", "cancelled_at", "needs_review_at", "review_reason", "refunded_at",
-        "refund_note", "refunded_by", "created_at", "updated_at",
+        "refund_amount", "refund_reference", "refund_transferred_on", "refund_note", "refunded_by", "credited_by",
+        "created_at", "updated_at",
         # Which app request made it: support answers "I was billed twice" with it.
         "idempotency_key",
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.case_fields(request), *self.readonly_fields]
+
+    def get_urls(self):
+        return [
+            *self.case_urls(),
+            path("export/", self.admin_site.admin_view(self.export_view), name="contributions_invoice_export"),
+            *super().get_urls(),
+        ]
 
     def has_add_permission(self, request):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        # Nothing on the page is edited: cases close through their own buttons (case_actions).
+        context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def search_q(self, term: str) -> Q:
         # The invoice table is the largest one (a row per payer per month at national scale).
@@ -109,45 +124,30 @@ class InvoiceAdmin(ExactSearchAdmin, admin.ModelAdmin):
             wanted |= Q(sponsor_id=sponsor_id)
         return wanted
 
-    @admin.action(description="Mark as refunded (needs_review only)…", permissions=["change"])
-    def mark_refunded(self, request, queryset):
-        form = RefundForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            done = 0
-            for invoice in queryset:
-                try:
-                    services.invoice_mark_refunded(invoice=invoice, actor=request.user, note=form.cleaned_data["note"])
-                    done += 1
-                except DomainError as exc:
-                    self.message_user(request, f"{invoice.number}: {exc.detail}", messages.WARNING)
-            if done:
-                self.message_user(request, f"{done} invoice(s) marked refunded.", messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Mark invoices as refunded",
-            "queryset": queryset,
-            "form": form,
-            "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/contributions/invoice/refund.html", context)
+    def export_view(self, request):
+        """The invoices the list shows under its current filters and search, as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            invoices = exports.changelist_queryset(self, request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest(_("These filters are not valid."))
+        return exports.invoices_csv(invoices, f"invoices-{timezone.localdate():%Y%m%d}.csv")
 
 
 class ExportForm(forms.Form):
-    date_from = forms.DateField(label="From (WIB)", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (WIB, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    """An optional range of confirmation dates (WIB) on top of the list's filters."""
+
+    date_from = forms.DateField(label=_("From (WIB)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(
+        label=_("To (WIB, inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
-            raise forms.ValidationError("The end date is before the start date.")
+            raise forms.ValidationError(_("The end date is before the start date."))
         return cleaned
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 @admin.register(Payment)
@@ -173,38 +173,28 @@ class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
         ] + super().get_urls()
 
     def export_view(self, request):
-        """Payments confirmed in a date range (WIB), as CSV, streamed so any range fits in memory."""
+        """The payments the list shows under its current filters and search, within an optional range
+        of confirmation dates (WIB), as CSV. Without any, the form asks for a range."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = ExportForm(request.GET or None)
         if not form.is_valid():
-            context = {**self.admin_site.each_context(request), "title": "Export payments", "form": form,
+            context = {**self.admin_site.each_context(request), "title": _("Export payments"), "form": form,
                        "opts": self.model._meta}
             return TemplateResponse(request, "admin/contributions/payment/export.html", context)
+        try:
+            payments = exports.changelist_queryset(self, request, drop=("date_from", "date_to"))
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest(_("These filters are not valid."))
         tz = timezone.get_current_timezone()
-        start = datetime.datetime.combine(form.cleaned_data["date_from"], datetime.time.min, tzinfo=tz)
-        end = datetime.datetime.combine(form.cleaned_data["date_to"] + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
-        rows = (
-            Payment.objects.filter(confirmed_at__gte=start, confirmed_at__lt=end)
-            .select_related("invoice")
-            .order_by("confirmed_at", "id")
-            .values_list("receipt_number", "invoice__number", "gateway", "transaction_id", "gross_amount", "credited",
-                         "confirmed_at", "invoice__status")
-        )
-        writer = csv.writer(_Echo())
-
-        def stream():
-            yield writer.writerow(["receipt_number", "invoice_number", "gateway", "transaction_id", "gross_amount",
-                                   "credited", "confirmed_at", "invoice_status"])
-            for row in rows.iterator(chunk_size=2000):
-                receipt, number, gateway, txn, amount, credited, confirmed, inv_status = row
-                yield writer.writerow([receipt or "", number, gateway, txn, amount, "yes" if credited else "no",
-                                       timezone.localtime(confirmed).isoformat(), inv_status])
-
-        name = f"payments-{form.cleaned_data['date_from']}-{form.cleaned_data['date_to']}.csv"
-        response = StreamingHttpResponse(stream(), content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
+        if date_from:
+            payments = payments.filter(confirmed_at__gte=datetime.datetime.combine(date_from, datetime.time.min, tzinfo=tz))
+        if date_to:
+            end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+            payments = payments.filter(confirmed_at__lt=end)
+        name = f"payments-{date_from or 'start'}-{date_to or timezone.localdate()}.csv"
+        return exports.payments_csv(payments, name)
 
 
 @admin.register(CoverageMonth)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RateKind(models.TextChoices):
@@ -29,7 +30,9 @@ INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
     InvoiceStatus.EXPIRED: frozenset({InvoiceStatus.PAID, InvoiceStatus.NEEDS_REVIEW}),
     InvoiceStatus.CANCELLED: frozenset({InvoiceStatus.PAID, InvoiceStatus.NEEDS_REVIEW}),
     InvoiceStatus.PAID: frozenset(),
-    InvoiceStatus.NEEDS_REVIEW: frozenset(),
+    # Only finance's credit after a check (services.invoice_credit_after_review): late money for an
+    # invoice that had closed, whose months are still uncovered and whose period has not lapsed.
+    InvoiceStatus.NEEDS_REVIEW: frozenset({InvoiceStatus.PAID}),
 }
 
 
@@ -38,6 +41,13 @@ class ReviewReason(models.TextChoices):
     MONTHS_ALREADY_COVERED = "months_already_covered", "Months already covered by another payment"
     COVERAGE_LAPSED = "coverage_lapsed", "Months of a coverage period that lapsed before the money came"
     INVOICE_CLOSED = "invoice_closed", "Money came after the invoice expired or was cancelled"
+
+
+class ReviewOutcome(models.TextChoices):
+    """How finance closed a `needs_review` case. Blank while the case is open."""
+
+    REFUNDED = "refunded", _("Refunded")
+    CREDITED = "credited", _("Credited after a check")
 
 
 class Gateway(models.TextChoices):

@@ -17,6 +17,7 @@ from contributions.choices import (
     ReminderChannel,
     ReminderKind,
     ReminderStatus,
+    ReviewOutcome,
     ReviewReason,
 )
 from core.models import BaseModel
@@ -117,10 +118,27 @@ class Invoice(BaseModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     needs_review_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.CharField(max_length=32, choices=ReviewReason.choices, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    # Finance's case of a `needs_review` invoice (issue 24): open while blank, closed by a refund or by
+    # crediting the money after a check (services.invoice_refund, invoice_credit_after_review).
+    review_outcome = models.CharField(
+        max_length=16, choices=ReviewOutcome.choices, blank=True, default="", db_default=""
+    )
+    # The money the gateway confirmed for the invoice that covered nothing, when it went to review:
+    # the most a refund may return (the check constraint below).
+    received_amount = models.PositiveBigIntegerField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True, help_text="When finance recorded the refund.")
+    refund_amount = models.PositiveBigIntegerField(null=True, blank=True, help_text="Whole rupiah returned.")
+    refund_reference = models.CharField(
+        max_length=100, blank=True, default="", db_default="", help_text="The bank transfer's reference."
+    )
+    refund_transferred_on = models.DateField(null=True, blank=True, help_text="The date of the bank transfer.")
     refund_note = models.TextField(blank=True)
     # Indexed by contrib_invoice_refunded_idx, refunded invoices only (below).
     refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # Who credited the money after a check; when is `paid_at`. Indexed by contrib_invoice_credited_idx.
+    credited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # The `Idempotency-Key` of the request that made it and that request's fingerprint (API.md;
@@ -140,6 +158,22 @@ class Invoice(BaseModel):
                 condition=Q(idempotency_key__isnull=False),
                 name="%(app_label)s_%(class)s_idempotency_uniq",
             ),
+            # A refund returns money that came, never more (issue 24).
+            models.CheckConstraint(
+                condition=Q(refund_amount__isnull=True)
+                | Q(refund_amount__gt=0, received_amount__isnull=False, refund_amount__lte=models.F("received_amount")),
+                name="%(app_label)s_%(class)s_refund_within_received",
+            ),
+            # A closed case says how: a refund with its amount and time, or a credit that paid the invoice.
+            models.CheckConstraint(
+                condition=~Q(review_outcome=ReviewOutcome.REFUNDED)
+                | Q(status=InvoiceStatus.NEEDS_REVIEW, refunded_at__isnull=False, refund_amount__isnull=False),
+                name="%(app_label)s_%(class)s_refund_recorded",
+            ),
+            models.CheckConstraint(
+                condition=~Q(review_outcome=ReviewOutcome.CREDITED) | Q(status=InvoiceStatus.PAID, paid_at__isnull=False),
+                name="%(app_label)s_%(class)s_credit_paid",
+            ),
         ]
         indexes = [
             models.Index(fields=["sponsor", "-id"], name="contrib_invoice_sponsor_idx"),
@@ -149,6 +183,11 @@ class Invoice(BaseModel):
             # Finance's queue (the admin filtered on needs_review, newest first). Only those invoices:
             # a full (status, …) index took an entry for every invoice written, to serve no other query.
             models.Index(fields=["-id"], condition=Q(status="needs_review"), name="contrib_invoice_review_q_idx"),
+            # Finance's closed cases (the admin's case filter: refunded, credited after a check), newest
+            # first; the open ones are found through contrib_invoice_review_q_idx.
+            models.Index(
+                fields=["review_outcome", "-id"], condition=~Q(review_outcome=""), name="contrib_invoice_case_idx"
+            ),
             # Finance finds an invoice by the VA number a payer quotes (the admin search).
             models.Index(fields=["va_number"], name="contrib_invoice_va_idx"),
             # What PROTECT looks up when a staff account is deleted. Refunds are rare: a full index
@@ -157,6 +196,11 @@ class Invoice(BaseModel):
             models.Index(
                 fields=["refunded_by"], condition=Q(refunded_by__isnull=False), name="contrib_invoice_refunded_idx"
             ),
+            models.Index(
+                fields=["credited_by"], condition=Q(credited_by__isnull=False), name="contrib_invoice_credited_idx"
+            ),
+            # The daily reconciliation (contributions/reconciliation.py): invoices settled on a day.
+            models.Index(fields=["paid_at"], condition=Q(paid_at__isnull=False), name="contrib_invoice_paid_idx"),
         ]
 
     def __str__(self) -> str:
@@ -221,6 +265,10 @@ class Payment(BaseModel):
             ),
             models.UniqueConstraint(fields=["receipt_number"], name="%(app_label)s_%(class)s_receipt_uniq"),
             models.CheckConstraint(condition=Q(gross_amount__gt=0), name="%(app_label)s_%(class)s_amount_positive"),
+        ]
+        indexes = [
+            # The daily reconciliation and the list's date filter: payments confirmed on a day.
+            models.Index(fields=["confirmed_at"], name="contrib_payment_confirmed_idx"),
         ]
 
     def __str__(self) -> str:

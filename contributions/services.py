@@ -30,12 +30,14 @@ from contributions.choices import (
     INVOICE_TRANSITIONS,
     MAX_PREPAY_MONTHS_AHEAD,
     InvoiceStatus,
+    ReviewOutcome,
     ReviewReason,
 )
 from contributions.gateways import GatewayError, GatewayRefused, GatewayStatus, gateways_polled, get_gateway, method_offered
 from contributions.gateways.methods import Method
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from contributions.pricing import MonthPrice, RateBook
+from core.audit import audit_log_record
 from core.db import insert_rows, placeholders
 from core.exceptions import Conflict, DomainError
 from notifications import services as notifications
@@ -412,22 +414,95 @@ def invoices_cancel_for_worker(*, enrollment_id: int) -> list[Invoice]:
     return cancelled
 
 
-def invoice_mark_refunded(*, invoice: Invoice, actor, note: str) -> Invoice:
-    """Finance records that money of a `needs_review` invoice was returned to the payer."""
-    from core.audit import audit_log_record
+# --- Finance's needs-review cases (issue 24) --------------------------------------------------------
+# A `needs_review` invoice holds money that covered nothing. Finance closes the case: the money goes
+# back to the payer (a refund, recorded after the bank transfer), or, where the domain allows it, it is
+# credited after a check through the one crediting path (_cover). Each is audit-logged with its actor.
 
+# Who closes cases: finance (superusers have every permission).
+CLOSE_CASES = "contributions.change_invoice"
+
+
+def _case_closer_require(actor) -> None:
+    if actor is None or not actor.is_active or not actor.has_perm(CLOSE_CASES):
+        raise DomainError("permission_denied", status_code=403)
+
+
+def _open_case_lock(invoice: Invoice) -> Invoice:
+    """The invoice, locked, if its case is open; else 409."""
+    invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.NEEDS_REVIEW or invoice.review_outcome:
+        raise Conflict("invoice_not_refundable", status=invoice.status)
+    return invoice
+
+
+def invoice_refund(
+    *, invoice: Invoice, actor, amount: int, reference: str, transferred_on: datetime.date, note: str = ""
+) -> Invoice:
+    """Finance records that money of a `needs_review` invoice went back to the payer by bank transfer:
+    the amount (at most what was received), the transfer's reference and date. Closes the case."""
+    _case_closer_require(actor)
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise DomainError("refund_amount_invalid", attr="amount")
+    reference = (reference or "").strip()
+    if not reference:
+        raise DomainError("refund_reference_required", attr="reference")
+    if not isinstance(transferred_on, datetime.date) or transferred_on > registration.today_wib():
+        raise DomainError("refund_date_invalid", attr="transferred_on")
     note = (note or "").strip()
-    if not note:
-        raise DomainError("refund_note_required", attr="note")
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update(no_key=True).get(pk=invoice.pk)
-        if invoice.status != InvoiceStatus.NEEDS_REVIEW or invoice.refunded_at is not None:
-            raise Conflict("invoice_not_refundable", status=invoice.status)
-        invoice.refunded_at = timezone.now()
+        invoice = _open_case_lock(invoice)
+        received = invoice.received_amount or 0
+        if amount > received:
+            raise DomainError("refund_exceeds_received", attr="amount", received=notifications.rupiah(received))
+        invoice.review_outcome = ReviewOutcome.REFUNDED
+        invoice.refund_amount = amount
+        invoice.refund_reference = reference
+        invoice.refund_transferred_on = transferred_on
         invoice.refund_note = note
+        invoice.refunded_at = timezone.now()
         invoice.refunded_by = actor
-        invoice.save(update_fields=["refunded_at", "refund_note", "refunded_by", "updated_at"])
-        audit_log_record(actor=actor, action="invoice_refund", obj=invoice, detail=note)
+        invoice.save(update_fields=[
+            "review_outcome", "refund_amount", "refund_reference", "refund_transferred_on", "refund_note",
+            "refunded_at", "refunded_by", "updated_at",
+        ])
+        detail = f"{amount} ref {reference} on {transferred_on.isoformat()}" + (f": {note}" if note else "")
+        audit_log_record(actor=actor, action="invoice_refund", obj=invoice, detail=detail)
+    return invoice
+
+
+def invoice_credit_after_review(*, invoice: Invoice, actor, note: str = "") -> Invoice:
+    """Finance credits the money of a `needs_review` invoice after checking it: only money that came
+    after the invoice expired or was cancelled (`invoice_closed`), of exactly its total, whose months
+    are still uncovered, whose workers' coverage has not lapsed meanwhile (DOMAIN.md: after a lapse
+    the old months are not paid) and that no pending invoice bills again. The months are covered
+    through the path every payment takes, the invoice becomes paid and the payer gets the receipt.
+    Anything else stays for a refund (409 `review_not_creditable`, saying why); nothing is written."""
+    _case_closer_require(actor)
+
+    def refused(text: str, **params):
+        return Conflict("review_not_creditable", text=text, **params)
+
+    with transaction.atomic():
+        invoice = _open_case_lock(invoice)
+        if invoice.review_reason != ReviewReason.INVOICE_CLOSED:
+            raise refused("credit_only_late_money")
+        payments = list(invoice.payments.filter(credited=False).order_by("id"))
+        received = sum(payment.gross_amount for payment in payments)
+        if len(payments) != 1 or received != invoice.total:
+            raise refused("credit_amount_differs", received=notifications.rupiah(received),
+                          total=notifications.rupiah(invoice.total))
+        workers = invoice.lines.values("enrollment_id")
+        if InvoiceMonth.objects.filter(enrollment_id__in=workers, pending=True).exists():
+            raise refused("credit_pending_invoice")
+        now = timezone.now()
+        reason = _cover(invoice, payments[0], now=now, credited_by=actor, review_outcome=ReviewOutcome.CREDITED)
+        if reason == ReviewReason.COVERAGE_LAPSED:
+            raise refused("credit_coverage_lapsed")
+        if reason is not None:
+            raise refused("credit_months_covered")
+        note = (note or "").strip()
+        audit_log_record(actor=actor, action="invoice_credit_after_review", obj=invoice, detail=note)
     return invoice
 
 
@@ -550,12 +625,27 @@ def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
 
     def review(reason: str) -> Invoice:
         payment.save()
-        return _transition(invoice, InvoiceStatus.NEEDS_REVIEW, needs_review_at=now, review_reason=reason)
+        return _transition(
+            invoice, InvoiceStatus.NEEDS_REVIEW, needs_review_at=now, review_reason=reason,
+            received_amount=payment.gross_amount,
+        )
 
     if amount != invoice.total:
         return review(ReviewReason.AMOUNT_MISMATCH)
     if _closed_before_the_money(invoice, status):
         return review(ReviewReason.INVOICE_CLOSED)
+    reason = _cover(invoice, payment, now=now)
+    if reason is not None:
+        payment.pk = None  # the rolled-back insert's id
+        return review(reason)
+    return invoice
+
+
+def _cover(invoice: Invoice, payment: Payment, *, now, **paid_fields) -> str | None:
+    """The one crediting path: cover each billed month on its worker's member with `payment` (new, or
+    one kept for review), number the receipt, make the invoice paid (with `paid_fields`) and send the
+    receipts. The invoice row is locked by the caller. Returns the review reason instead, writing
+    nothing, when the months are of a coverage period that lapsed meanwhile or already covered."""
     lines = list(invoice.lines.select_related("enrollment").order_by("enrollment_id", "month"))
     by_enrollment: dict[int, list[datetime.date]] = defaultdict(list)
     for line in lines:
@@ -563,7 +653,7 @@ def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
     members = registration.members_lock_for_sponsorships(enrollment_ids=list(by_enrollment))
     today = registration.today_wib()
     if any(_continues_lapsed_period(members[e], min(months), today) for e, months in by_enrollment.items()):
-        return review(ReviewReason.COVERAGE_LAPSED)
+        return ReviewReason.COVERAGE_LAPSED
     try:
         with transaction.atomic():
             payment.credited = True
@@ -580,15 +670,14 @@ def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
             for enrollment_id, months in by_enrollment.items():
                 registration.member_coverage_extend(member=members[enrollment_id], months=months)
     except IntegrityError:
-        # Another payment covered one of these months first: take the money in for review (refund).
-        payment.pk = None
+        # Another payment covered one of these months first: the money is for review (refund).
         payment.credited = False
-        return review(ReviewReason.MONTHS_ALREADY_COVERED)
+        return ReviewReason.MONTHS_ALREADY_COVERED
     payment.receipt_number = f"RCP-{timezone.localtime(now):%Y%m}-{payment.pk:06d}"
     payment.save(update_fields=["receipt_number"])
-    _transition(invoice, InvoiceStatus.PAID, paid_at=now)
+    _transition(invoice, InvoiceStatus.PAID, paid_at=now, **paid_fields)
     _send_receipts(invoice, lines, members, receipt_number=payment.receipt_number)
-    return invoice
+    return None
 
 
 def _month_name(month: datetime.date, language: str) -> str:

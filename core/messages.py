@@ -178,9 +178,46 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Tagihan ini tidak sedang menunggu pengembalian dana.",
         "en": "This invoice is not awaiting a refund.",
     },
-    "refund_note_required": {
-        "id": "Catatan pengembalian dana wajib diisi.",
-        "en": "A refund note is required.",
+    "refund_amount_invalid": {
+        "id": "Jumlah pengembalian dana harus bilangan bulat rupiah lebih dari 0.",
+        "en": "The refund amount must be a whole number of rupiah above 0.",
+    },
+    "refund_exceeds_received": {
+        "id": "Pengembalian dana paling banyak sebesar uang yang diterima: {received}.",
+        "en": "A refund returns at most the money received: {received}.",
+    },
+    "refund_reference_required": {
+        "id": "Nomor referensi transfer bank wajib diisi.",
+        "en": "The bank transfer reference is required.",
+    },
+    "refund_date_invalid": {
+        "id": "Tanggal transfer wajib diisi dan tidak boleh di masa depan.",
+        "en": "The transfer date is required and cannot be in the future.",
+    },
+    # `review_not_creditable` (409) is raised with one of the texts below, which says why.
+    "review_not_creditable": {
+        "id": "Uang tagihan ini tidak bisa dikreditkan.",
+        "en": "The money of this invoice cannot be credited.",
+    },
+    "credit_only_late_money": {
+        "id": "Hanya uang yang datang setelah tagihan kedaluwarsa atau dibatalkan yang bisa dikreditkan setelah dicek.",
+        "en": "Only money that came after the invoice expired or was cancelled can be credited after a check.",
+    },
+    "credit_amount_differs": {
+        "id": "Uang yang diterima ({received}) tidak sama dengan total tagihan ({total}).",
+        "en": "The money received ({received}) differs from the invoice total ({total}).",
+    },
+    "credit_months_covered": {
+        "id": "Sebagian bulan tagihan ini sudah dibayar lewat pembayaran lain.",
+        "en": "Some months of this invoice are already covered by another payment.",
+    },
+    "credit_coverage_lapsed": {
+        "id": "Masa kepesertaan pekerja sudah tidak aktif; bulan-bulan lamanya tidak bisa dibayar lagi.",
+        "en": "The worker's coverage has lapsed; its old months can no longer be paid.",
+    },
+    "credit_pending_invoice": {
+        "id": "Ada tagihan lain yang menunggu pembayaran untuk pekerja tagihan ini.",
+        "en": "Another pending invoice bills a worker of this invoice.",
     },
     "payment_method_invalid": {
         "id": "Metode pembayaran tidak tersedia. Pilih salah satu dari daftar metode pembayaran.",

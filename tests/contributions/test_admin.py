@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group
-from django.contrib.messages import get_messages
 from django.db import connection
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
@@ -159,7 +158,8 @@ def test_gateway_notifications_are_found_by_order_or_payment_transaction_exactly
 def test_the_audit_log_is_found_by_object_id_or_actor_phone_exactly(client, review_invoice):
     admin_user = staff_in(None, is_superuser=True)
     client.force_login(admin_user)
-    services.invoice_mark_refunded(invoice=review_invoice, actor=admin_user, note="Returned")
+    services.invoice_refund(invoice=review_invoice, actor=admin_user, amount=1000, reference="BCA-1",
+                            transferred_on=datetime.date(2026, 12, 1))
     [row] = AuditLog.objects.filter(action="invoice_refund")
     url = "/admin/core/auditlog/"
     assert _found_exactly(client, url, str(review_invoice.pk)) == {row.pk}
@@ -167,70 +167,9 @@ def test_the_audit_log_is_found_by_object_id_or_actor_phone_exactly(client, revi
     assert _found_exactly(client, url, admin_user.full_name) == set()  # names are not searched
 
 
-def test_mark_refunded_asks_for_a_note_then_records_it(finance_client, finance, review_invoice):
-    form = finance_client.post(
-        INVOICES, {"action": "mark_refunded", "_selected_action": [review_invoice.pk], "index": "0"}
-    )
-    assert form.status_code == 200
-    assert 'name="note"' in form.text
-    assert review_invoice.number in form.text
-    review_invoice.refresh_from_db()
-    assert review_invoice.refunded_at is None
-    assert not AuditLog.objects.filter(action="invoice_refund").exists()
-
-    # No note: the form comes back and nothing is recorded.
-    empty = finance_client.post(
-        INVOICES, {"action": "mark_refunded", "_selected_action": [review_invoice.pk], "note": "", "apply": "1"}
-    )
-    assert empty.status_code == 200
-    review_invoice.refresh_from_db()
-    assert review_invoice.refunded_at is None
-
-    done = finance_client.post(
-        INVOICES,
-        {"action": "mark_refunded", "_selected_action": [review_invoice.pk], "note": "Returned to BCA 123",
-         "apply": "Mark refunded"},
-    )
-    assert done.status_code == 302
-    review_invoice.refresh_from_db()
-    assert review_invoice.refunded_at is not None
-    assert review_invoice.refund_note == "Returned to BCA 123"
-    assert review_invoice.refunded_by == finance
-    assert review_invoice.status == "needs_review"
-    [log] = AuditLog.objects.filter(action="invoice_refund")
-    assert log.actor == finance
-    assert log.object_type == "contributions.invoice"
-    assert log.object_id == str(review_invoice.pk)
-    assert log.detail == "Returned to BCA 123"
-
-    # A second refund of the same invoice is refused.
-    again = finance_client.post(
-        INVOICES,
-        {"action": "mark_refunded", "_selected_action": [review_invoice.pk], "note": "twice", "apply": "1"},
-        follow=True,
-    )
-    assert any(m.level_tag == "warning" for m in get_messages(again.wsgi_request))
-    review_invoice.refresh_from_db()
-    assert review_invoice.refund_note == "Returned to BCA 123"
-    assert AuditLog.objects.filter(action="invoice_refund").count() == 1
-
-
-def test_refund_of_a_paid_invoice_is_refused_with_a_warning(finance_client, paid_invoice):
-    response = finance_client.post(
-        INVOICES,
-        {"action": "mark_refunded", "_selected_action": [paid_invoice.pk], "note": "oops", "apply": "1"},
-        follow=True,
-    )
-    assert response.status_code == 200
-    levels = [m.level_tag for m in get_messages(response.wsgi_request)]
-    assert "warning" in levels and "success" not in levels
-    paid_invoice.refresh_from_db()
-    assert paid_invoice.refunded_at is None and paid_invoice.refund_note == ""
-    assert not AuditLog.objects.filter(action="invoice_refund").exists()
-
-
 def test_a_staff_member_who_refunded_is_kept_and_found_through_the_refunds_index(finance, review_invoice):
-    services.invoice_mark_refunded(invoice=review_invoice, actor=finance, note="Returned to BCA 123")
+    services.invoice_refund(invoice=review_invoice, actor=finance, amount=1000, reference="BCA 123",
+                            transferred_on=datetime.date(2026, 12, 1))
     new_invoice()  # never refunded: no entry in the index
 
     with pytest.raises(ProtectedError) as refused:
@@ -293,11 +232,97 @@ def test_money_rows_cannot_be_deleted_or_added(any_staff_client, paid_invoice):
 # --- payment export ------------------------------------------------------------------------------------
 
 
-def export(client, date_from: datetime.date, date_to: datetime.date):
-    response = client.get(f"{PAYMENTS}export/", {"date_from": date_from.isoformat(), "date_to": date_to.isoformat()})
+def csv_rows(response) -> list[list[str]]:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
+    assert response.streaming  # never built whole in memory
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def export(client, date_from: datetime.date, date_to: datetime.date, **filters):
+    return csv_rows(client.get(
+        f"{PAYMENTS}export/", {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), **filters}
+    ))
+
+
+def as_dicts(rows: list[list[str]]) -> list[dict]:
+    header, *data = rows
+    return [dict(zip(header, row)) for row in data]
+
+
+def test_the_invoice_export_follows_the_list_filters_with_finance_columns(finance_client, finance, paid_invoice):
+    refunded = settle(new_invoice(3), amount=50_000)
+    services.invoice_refund(invoice=refunded, actor=finance, amount=40_000, reference="BCA-99",
+                            transferred_on=datetime.date(2026, 12, 2))
+    waiting = settle(new_invoice(), amount=1000)
+
+    changelist = finance_client.get(INVOICES, {"case": "refunded"})
+    assert f"{INVOICES}export/?case=refunded" in changelist.text  # the export link carries the filters
+    [row] = as_dicts(csv_rows(finance_client.get(f"{INVOICES}export/", {"case": "refunded"})))
+    worker = refunded.lines.first().enrollment
+    assert row["invoice_number"] == refunded.number
+    assert (row["status"], row["case"], row["review_reason"]) == ("needs_review", "refunded", "amount_mismatch")
+    assert row["sponsor_name"] == refunded.sponsor.full_name
+    assert row["sponsor_phone"] == "*" * (len(refunded.sponsor.phone) - 4) + refunded.sponsor.phone[-4:]
+    assert refunded.sponsor.phone not in row.values()
+    assert (row["worker_name"], row["kpj_number"]) == (worker.full_name, worker.member.kpj_number)
+    assert row["months"] == "2026-12 2027-01 2027-02"
+    # PP 50/2025 halves JKK and JKM in December 2026 (non-transport); JHT 2 % of Rp1,000,000.
+    assert (row["jkk"], row["jkm"], row["jht"], row["worker_total"]) == ("25000", "17000", "60000", "102000")
+    assert (row["invoice_total"], row["payment_method"], row["gateway"], row["received"]) == (
+        "102000", "va_bca", "simulator", "50000"
+    )
+    assert (row["refund_amount"], row["refund_reference"], row["refund_date"]) == ("40000", "BCA-99", "2026-12-02")
+
+    everything = as_dicts(csv_rows(finance_client.get(f"{INVOICES}export/")))
+    assert {r["invoice_number"] for r in everything} == {paid_invoice.number, refunded.number, waiting.number}
+    assert [r["invoice_number"] for r in as_dicts(csv_rows(finance_client.get(f"{INVOICES}export/", {"case": "open"})))] == [
+        waiting.number
+    ]
+    searched = as_dicts(csv_rows(finance_client.get(f"{INVOICES}export/", {"q": paid_invoice.number})))
+    assert [r["invoice_number"] for r in searched] == [paid_invoice.number]
+    assert searched[0]["refund_amount"] == "" and searched[0]["case"] == ""
+
+
+def test_an_invoice_of_two_workers_exports_a_row_per_worker(finance_client):
+    first = enrollment()
+    second = enrollment(sponsor=first.sponsor)
+    invoice = services.invoice_create(
+        sponsor=first.sponsor, items=[{"worker": first.pk, "months": 1}, {"worker": second.pk, "months": 3}]
+    )
+    rows = as_dicts(csv_rows(finance_client.get(f"{INVOICES}export/", {"q": invoice.number})))
+    assert [(r["worker_name"], r["months"]) for r in rows] == [
+        (first.full_name, "2026-12"), (second.full_name, "2026-12 2027-01 2027-02")
+    ]
+    assert {r["invoice_total"] for r in rows} == {str(invoice.total)}
+
+
+def test_the_export_makes_a_constant_number_of_queries(finance_client, django_assert_max_num_queries):
+    for _ in range(4):
+        settle(new_invoice(), amount=1000)
+    with django_assert_max_num_queries(12):
+        rows = csv_rows(finance_client.get(f"{INVOICES}export/"))
+    assert len(rows) == 5
+    with django_assert_max_num_queries(12):
+        rows = csv_rows(finance_client.get(f"{PAYMENTS}export/", {"date_from": "", "date_to": ""}))
+    assert len(rows) == 5
+
+
+def test_the_payment_export_follows_the_list_filters(finance_client, paid_invoice, review_invoice):
+    today = timezone.localdate()
+    rows = as_dicts(export(finance_client, today, today, credited__exact="0"))
+    assert [(r["invoice_number"], r["credited"], r["payment_amount"], r["received"]) for r in rows] == [
+        (review_invoice.number, "no", "1000", "1000")
+    ]
+    rows = as_dicts(export(finance_client, today, today, credited__exact="1"))
+    assert [(r["invoice_number"], r["receipt_number"]) for r in rows] == [
+        (paid_invoice.number, paid_invoice.payments.get().receipt_number)
+    ]
+    assert finance_client.get(PAYMENTS, {"credited__exact": "1"}).status_code == 200
+    assert "export/?credited__exact=1" in finance_client.get(PAYMENTS, {"credited__exact": "1"}).text
+    # A filter the list does not know: 400, not an error page.
+    assert finance_client.get(f"{PAYMENTS}export/", {"date_from": "", "nonsense__exact": "1"}).status_code == 400
+    assert finance_client.get(f"{INVOICES}export/", {"nonsense__exact": "1"}).status_code == 400
 
 
 def test_payment_csv_export_by_wib_date(finance_client, paid_invoice, review_invoice):
@@ -309,15 +334,14 @@ def test_payment_csv_export_by_wib_date(finance_client, paid_invoice, review_inv
 
     rows = export(finance_client, datetime.date(2026, 6, 1), datetime.date(2026, 6, 30))
     header, *data = rows
-    assert header[:2] == ["receipt_number", "invoice_number"]
-    assert "gross_amount" in header
+    assert header[:2] == ["receipt_number", "transaction_id"]
     assert [row[header.index("invoice_number")] for row in data] == [paid_invoice.number]
     assert data[0][header.index("receipt_number")] == paid.receipt_number
-    assert data[0][header.index("gross_amount")] == str(paid_invoice.total)
+    assert data[0][header.index("payment_amount")] == str(paid_invoice.total)
 
     header, *data = export(finance_client, datetime.date(2026, 7, 1), datetime.date(2026, 7, 31))
     assert [row[header.index("invoice_number")] for row in data] == [review_invoice.number]
-    assert data[0][header.index("gross_amount")] == "1000"
+    assert data[0][header.index("payment_amount")] == "1000"
 
     header, *data = export(finance_client, datetime.date(2026, 6, 1), datetime.date(2026, 7, 31))
     assert len(data) == 2
