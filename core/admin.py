@@ -1,10 +1,21 @@
 from django.apps import apps
 from django.contrib import admin
 from django.db.models import Q
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
+from core.admin_links import change_url
 from core.models import AuditLog
 from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
+
+
+def _audited_object(label: str):
+    """The model an audit row's `object_type` names, if it still exists."""
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
 
 
 @admin.register(AuditLog)
@@ -14,7 +25,9 @@ class AuditLogAdmin(ExactSearchAdmin, admin.ModelAdmin):
     list_display = ["at", "actor", "action", "object_type", "object_id", "detail"]
     list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
     search_fields = ["object_id"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact object id, or the phone of the staff member who acted (any format)."
+    search_help_text = _(
+        "An exact object id, invoice number or KPJ number, or the phone of the staff member who acted (any format)."
+    )
     list_select_related = ["actor"]
 
     def search_q(self, term: str) -> Q:
@@ -24,7 +37,50 @@ class AuditLogAdmin(ExactSearchAdmin, admin.ModelAdmin):
         phone = normalize_phone_or_none(term)
         if phone:
             wanted |= Q(actor__phone=phone)
+        return wanted | self._about_invoice_or_member(term)
+
+    @staticmethod
+    def _about_invoice_or_member(term: str) -> Q:
+        """Rows about the invoice with this number, or about the member with this KPJ number and their
+        sponsorships (approvals, rejections, NIK reveals): on the (object_type, object_id) index."""
+        from contributions.models import Invoice
+        from registration.models import Enrollment, Member
+
+        wanted = Q(pk__in=[])
+        invoice_id = Invoice.objects.filter(number=term.upper()).values_list("pk", flat=True).first()
+        if invoice_id is not None:
+            wanted |= Q(object_type=Invoice._meta.label_lower, object_id=str(invoice_id))
+        if len(term) == 11 and term.isdigit():
+            member_id = Member.objects.filter(kpj_number=term).values_list("pk", flat=True).first()
+            if member_id is not None:
+                sponsorships = [str(pk) for pk in Enrollment.objects.filter(member_id=member_id).values_list("pk", flat=True)]
+                wanted |= Q(object_type=Member._meta.label_lower, object_id=str(member_id))
+                wanted |= Q(object_type=Enrollment._meta.label_lower, object_id__in=sponsorships)
         return wanted
+
+    def _object_link(self, request):
+        """The audited object's id, linked to its admin page when this viewer may open it. One function
+        per request (the form's fields and its read-only fields must name the same one)."""
+        if hasattr(request, "_audited_object"):
+            return request._audited_object
+
+        def audited_object(obj):
+            model = _audited_object(obj.object_type)
+            url = change_url(request, model, obj.object_id) if model is not None else None
+            return format_html('<a href="{}">{}</a>', url, obj.object_id) if url else obj.object_id
+
+        audited_object.short_description = _("object id")
+        request._audited_object = audited_object
+        return audited_object
+
+    def get_list_display(self, request):
+        return [self._object_link(request) if name == "object_id" else name for name in self.list_display]
+
+    def get_fields(self, request, obj=None):
+        return ["at", "actor", "action", "object_type", self._object_link(request), "detail"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def has_add_permission(self, request):
         return False

@@ -39,6 +39,11 @@ class Message(BaseModel):
                 condition=Q(status__in=["pending", "sending"]),
                 name="notifications_msg_unsent_idx",
             ),
+            # Support finds the messages a phone received (the admin's search), newest first. Phones
+            # only: a push message's `to` is a device token (up to 4 kB, too long for a B-tree entry).
+            models.Index(
+                fields=["to", "-id"], condition=Q(channel__in=["sms", "whatsapp"]), name="notifications_msg_to_idx"
+            ),
             # Consent codes a phone received in the last 24 h (registration.limits).
             models.Index(
                 fields=["to", "-created_at"],

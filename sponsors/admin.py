@@ -14,11 +14,13 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
+from django.utils.translation import gettext_lazy as _
 
 from core.paginator import LargeTableAdmin
 from core.phones import normalize_phone_or_none
 from sponsors import services
 from sponsors.models import Device, User
+from sponsors.sponsor_pages import sponsor_sections
 
 BACK_OFFICE = ("Back-office", {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]})
 
@@ -55,8 +57,14 @@ class UserAdmin(LargeTableAdmin, BaseUserAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        shown = list(super().get_readonly_fields(request, obj))
+        return [*shown, *sponsor_sections(request)] if obj is not None else shown
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and sponsor_sections(request):
+            fieldsets = [*fieldsets, (_("Workers and invoices"), {"fields": list(sponsor_sections(request))})]
         if obj is None or request.user.is_superuser:
             return fieldsets
         # No password hash, no staff flags, groups or permissions for a non-superuser, not even read-only.
