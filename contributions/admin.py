@@ -18,11 +18,19 @@ from django.utils.translation import gettext_lazy as _
 from contributions import exports
 from contributions.choices import Gateway
 from contributions.desk import CaseAgeFilter, CaseStateFilter, FinanceDeskMixin
-from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
+from contributions.models import (
+    ContributionRate,
+    CoverageMonth,
+    GatewayNotification,
+    Invoice,
+    InvoiceMonth,
+    Payment,
+    Reminder,
+)
 from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
-from registration.admin import MemberAdmin
-from registration.models import Member
+from registration.admin import MemberAdmin, mask_last4
+from registration.models import Enrollment, Member
 from sponsors.models import User
 
 
@@ -254,3 +262,32 @@ class MemberWithLedgerAdmin(MemberAdmin):
 
 admin.site.unregister(Member)
 admin.site.register(Member, MemberWithLedgerAdmin)
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
+    """The reminder rows the daily pass plans and the senders work through: support answers "I was never
+    reminded" with them. A row per enrollment, due date, kind and channel: over a million a day."""
+
+    list_display = ["id", "enrollment", "payer", "kind", "channel", "month", "due_date", "status", "sent_at"]
+    list_filter = ["status", "kind", "channel", ("due_date", admin.DateFieldListFilter)]
+    list_select_related = ["enrollment", "user"]
+    ordering = ["-id"]
+    search_fields = ["id"]  # shows the search box; search_q decides what a term matches
+    search_help_text = _("The worker's exact KPJ number, or the payer's phone (any format).")
+
+    @admin.display(description=_("payer"))
+    def payer(self, obj):
+        return mask_last4(obj.user.phone) if obj.user else "—"
+
+    def search_q(self, term: str) -> Q:
+        # The (enrollment, due_date, kind, channel) unique index, and the user's foreign-key index.
+        wanted = Q(pk__in=[])
+        if len(term) == 11 and term.isdigit():
+            member = Member.objects.filter(kpj_number=term).values("pk")
+            wanted |= Q(enrollment_id__in=Enrollment.objects.filter(member_id__in=member).values("pk"))
+        phone = normalize_phone_or_none(term)
+        payer_id = User.objects.filter(phone=phone).values_list("pk", flat=True).first() if phone else None
+        if payer_id is not None:
+            wanted |= Q(user_id=payer_id)
+        return wanted

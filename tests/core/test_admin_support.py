@@ -199,3 +199,33 @@ def test_a_sponsors_page_links_nothing_a_role_may_not_open(client):
     assert "/admin/registration/enrollment/" not in page.text
     assert "/admin/contributions/invoice/" not in page.text
     assert worker.full_name not in page.text
+
+
+# --- reminders ----------------------------------------------------------------------------------------
+
+
+def test_support_finds_reminders_by_kpj_or_payer_phone(client):
+    from django.utils import timezone
+
+    from contributions.models import Reminder
+
+    def reminder(worker, kind="due_d7"):
+        now = timezone.now()
+        return Reminder.objects.create(
+            enrollment=worker, user=worker.sponsor, kind=kind, channel="sms", month=datetime.date(2026, 12, 1),
+            due_date=datetime.date(2026, 12, 15), created_at=now, updated_at=now,
+        )
+
+    worker, other = enrollment(), enrollment()
+    mine, theirs = reminder(worker), reminder(other)
+    url = "/admin/contributions/reminder/"
+    client.force_login(staff_in("admin"))
+    page = client.get(url)
+    assert page.status_code == 200
+    assert worker.sponsor.phone not in page.text and worker.sponsor.phone[-4:] in page.text
+    assert found(client, url, worker.member.kpj_number) == {mine.pk}
+    assert found(client, url, "0" + other.sponsor.phone[3:]) == {theirs.pk}
+    assert found(client, url, worker.member.kpj_number[:6]) == set()
+    assert client.get(url, {"status__exact": "planned", "channel__exact": "sms"}).status_code == 200
+    client.force_login(staff_in("reviewer"))
+    assert client.get(url).status_code == 403
