@@ -425,3 +425,15 @@ def test_the_open_queue_reads_the_index_of_invoices_that_need_review(today, fina
     assert "contrib_invoice_review_q_idx" in response.context["cl"].queryset.explain()
     closed = finance_client.get(INVOICES, {"case": "refunded"})
     assert "contrib_invoice_case_idx" in closed.context["cl"].queryset.explain()
+
+
+def test_the_desk_speaks_indonesian_by_default_and_english_on_request(today, finance_client):
+    invoice = wrong_amount(1000)
+    page = finance_client.get(f"{INVOICES}{invoice.pk}/change/")
+    assert "Catat pengembalian dana" in page.text and "Record a refund" not in page.text
+    form = finance_client.get(f"{INVOICES}{invoice.pk}/refund/")
+    assert "Nomor referensi transfer bank" in form.text and "Uang diterima" in form.text
+    listed_page = finance_client.get(INVOICES)
+    assert "Perlu ditinjau" in listed_page.text and "kurang dari 1 hari" in listed_page.text
+    english = finance_client.get(f"{INVOICES}{invoice.pk}/refund/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Bank transfer reference" in english.text and "Money received" in english.text
