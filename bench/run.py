@@ -1,6 +1,6 @@
 """`make bench`: the performance figures of QUALITY.md ("Performance"), measured side by side in one run.
 
-    .venv/bin/python bench/run.py [--only data,plan,dispatch,api,autopay] [--rebuild] [--repeat N]
+    .venv/bin/python bench/run.py [--only data,plan,dispatch,api,autopay,admin] [--rebuild] [--repeat N]
 
 Prints one line per figure on stdout, `name: value unit (ratio X vs baseline …)`; progress goes to
 stderr. The figures are also written to var/bench/latest.json. See docs/benchmarks.md.
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import BENCH_DATABASE_URL, BENCH_REDIS_URL, figure, info, save_results, setup_django  # noqa: E402
 
-PHASES = ("data", "plan", "dispatch", "api", "autopay")
+PHASES = ("data", "plan", "dispatch", "api", "autopay", "admin")
 
 
 def machine() -> dict:
@@ -62,6 +62,8 @@ def main() -> int:
     parser.add_argument("--api-seconds", type=float, default=8.0, help="measured seconds per API endpoint")
     parser.add_argument("--gunicorn-workers", type=int, default=2,
                         help="gunicorn sync workers of the API phase (QUALITY.md figures: 2)")
+    parser.add_argument("--admin-requests", type=int, default=20,
+                        help="measured requests per back-office page in the admin phase (p95 of them)")
     args = parser.parse_args()
     phases = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(phases) - set(PHASES)
@@ -119,6 +121,11 @@ def main() -> int:
 
             info("phase: autopay, planning and charging (issue 22)")
             results["autopay"] = autopay.run(today.replace(day=settings.AUTOPAY_CHARGE_DAY), repeat=args.repeat)
+        if "admin" in phases:
+            from bench import admin
+
+            info("phase: the back office at scale (QUALITY.md Performance 6)")
+            results["admin"] = admin.run(today, requests=args.admin_requests)
     finally:
         info("resetting the data set for the next run")
         from django.db import connections

@@ -271,7 +271,7 @@ class ReminderAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
 
     list_display = ["id", "enrollment", "payer", "kind", "channel", "month", "due_date", "status", "sent_at"]
     list_filter = ["status", "kind", "channel", ("due_date", admin.DateFieldListFilter)]
-    list_select_related = ["enrollment", "user"]
+    list_select_related = ["enrollment__member", "user"]  # the enrollment shows its member's masked NIK
     ordering = ["-id"]
     search_fields = ["id"]  # shows the search box; search_q decides what a term matches
     search_help_text = _("The worker's exact KPJ number, or the payer's phone (any format).")

@@ -5,6 +5,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_links import change_url
+from core.audit import ACTIONS
 from core.models import AuditLog
 from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
@@ -18,12 +19,39 @@ def _audited_object(label: str):
         return None
 
 
+class ActionFilter(admin.SimpleListFilter):
+    """The audited actions, from their list (core.audit.ACTIONS): no DISTINCT over the whole log."""
+
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        return list(ACTIONS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
+class ObjectTypeFilter(admin.SimpleListFilter):
+    """The kinds of object audited: the models whose actions are in core.audit.ACTIONS."""
+
+    title = _("object type")
+    parameter_name = "object_type"
+    LABELS = ("registration.enrollment", "contributions.invoice", "sponsors.user", "auth.group")
+
+    def lookups(self, request, model_admin):
+        return [(label, apps.get_model(label)._meta.verbose_name) for label in self.LABELS]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(object_type=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditLog)
 class AuditLogAdmin(ExactSearchAdmin, admin.ModelAdmin):
     """Read-only: audit rows are written by services, never edited or deleted."""
 
-    list_display = ["at", "actor", "action", "object_type", "object_id", "detail"]
-    list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
+    list_display = ["at", "actor", "action_shown", "object_type", "object_id", "detail"]
+    list_filter = [ActionFilter, ObjectTypeFilter, ("at", admin.DateFieldListFilter)]
     search_fields = ["object_id"]  # shows the search box; search_q decides what a term matches
     search_help_text = _(
         "An exact object id, invoice number or KPJ number, or the phone of the staff member who acted (any format)."
@@ -73,11 +101,15 @@ class AuditLogAdmin(ExactSearchAdmin, admin.ModelAdmin):
         request._audited_object = audited_object
         return audited_object
 
+    @admin.display(description=_("action"), ordering="action")
+    def action_shown(self, obj):
+        return ACTIONS.get(obj.action, obj.action)
+
     def get_list_display(self, request):
         return [self._object_link(request) if name == "object_id" else name for name in self.list_display]
 
     def get_fields(self, request, obj=None):
-        return ["at", "actor", "action", "object_type", self._object_link(request), "detail"]
+        return ["at", "actor", "action_shown", "object_type", self._object_link(request), "detail"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)

@@ -229,3 +229,33 @@ def test_support_finds_reminders_by_kpj_or_payer_phone(client):
     assert client.get(url, {"status__exact": "planned", "channel__exact": "sms"}).status_code == 200
     client.force_login(staff_in("reviewer"))
     assert client.get(url).status_code == 403
+
+
+def test_the_audit_log_filters_by_action_and_object_without_reading_the_whole_log(client, audited):
+    client.force_login(staff_in(None, is_superuser=True))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(AUDIT)
+    assert page.status_code == 200
+    assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
+    assert "Pengembalian dana dicatat" in page.text and "NIK lengkap dibuka" in page.text  # not `nik_reveal`
+    assert ">nik_reveal<" not in page.text
+    refunds = client.get(AUDIT, {"action": "invoice_refund"})
+    assert {row.action for row in refunds.context["cl"].result_list} == {"invoice_refund"}
+    invoices = client.get(AUDIT, {"object_type": "contributions.invoice"})
+    assert {row.object_type for row in invoices.context["cl"].result_list} == {"contributions.invoice"}
+
+
+def test_the_reminder_list_makes_a_constant_number_of_queries(client, django_assert_max_num_queries):
+    from django.utils import timezone
+
+    from contributions.models import Reminder
+
+    client.force_login(staff_in("admin"))
+    for _ in range(4):
+        worker = enrollment()
+        now = timezone.now()
+        Reminder.objects.create(enrollment=worker, user=worker.sponsor, kind="due_d7", channel="sms",
+                                month=datetime.date(2026, 12, 1), due_date=datetime.date(2026, 12, 15),
+                                created_at=now, updated_at=now)
+    with django_assert_max_num_queries(8):
+        assert client.get("/admin/contributions/reminder/").status_code == 200

@@ -80,3 +80,28 @@ def test_the_admin_list_of_accounts_does_not_count_the_table(big, analyzed_accou
     assert response.status_code == 200
     assert response.context["cl"].result_count == analyzed_accounts
     assert [sql for sql in _counts(queries) if "sponsors_user" in sql] == []
+
+
+def test_a_filter_the_planner_expects_many_rows_of_uses_its_estimate(monkeypatch, analyzed_accounts):
+    monkeypatch.setattr(EstimatedCountPaginator, "filtered_exact_below", 5)
+    filtered = User.objects.filter(full_name__startswith="Akun").order_by("-id")
+
+    with CaptureQueriesContext(connection) as queries:
+        count = EstimatedCountPaginator(filtered, 100).count
+
+    assert _counts(queries) == []
+    assert any(q["sql"].startswith("EXPLAIN") for q in queries.captured_queries)
+    assert count >= 5  # the planner's figure (7 matching rows, of a small analyzed table)
+
+
+def test_a_filter_the_planner_expects_few_rows_of_counts_exactly(monkeypatch, analyzed_accounts):
+    monkeypatch.setattr(EstimatedCountPaginator, "filtered_exact_below", 1_000)
+    with CaptureQueriesContext(connection) as queries:
+        assert EstimatedCountPaginator(User.objects.filter(full_name="Akun 3").order_by("-id"), 100).count == 1
+    assert len(_counts(queries)) == 1
+
+
+def test_a_filter_that_can_match_nothing_counts_zero_without_asking(analyzed_accounts):
+    with CaptureQueriesContext(connection) as queries:
+        assert EstimatedCountPaginator(User.objects.filter(pk__in=[]).order_by("-id"), 100).count == 0
+    assert queries.captured_queries == []
