@@ -268,6 +268,13 @@ def measure(today: datetime.date, users: dict, *, requests: int) -> dict:
             clients[role] = client
         worst = 0.0
         checked = 0
+        # The baseline: the list of a table of a dozen rows (occupations), through the same machinery.
+        # On a shared machine every page slows with the load; its ratio to this one says how much of a
+        # page's time is its own.
+        baseline_url = reverse("admin:registration_occupation_changelist")
+        baseline, _p50, _status = _measure(clients["reviewer"], baseline_url, {}, requests)
+        figure("admin_baseline_p95", baseline, "ms",
+               f"baseline: as reviewer; {baseline_url} (a dozen rows); {requests} requests")
 
         def one(name: str, role: str, url: str, query: dict) -> None:
             nonlocal worst, checked
@@ -277,8 +284,8 @@ def measure(today: datetime.date, users: dict, *, requests: int) -> dict:
             checked += 1
             shown = "&".join(f"{k}={v}" for k, v in query.items())
             figure(f"admin_{name}_p95", p95, "ms",
-                   f"as {role}; {url}{'?' + shown if shown else ''}; status {status}; p50 {p50:.1f} ms; "
-                   f"{requests} requests; target < {TARGET_MS:.0f} ms: {verdict(ok)}")
+                   f"{p95 / baseline:.1f}x the baseline; as {role}; {url}{'?' + shown if shown else ''}; "
+                   f"status {status}; p50 {p50:.1f} ms; {requests} requests; target < {TARGET_MS:.0f} ms: {verdict(ok)}")
             results["pages"].append({"name": name, "role": role, "url": url, "query": query, "p95_ms": p95,
                                      "p50_ms": p50, "status": status, "ok": ok})
 
@@ -297,6 +304,9 @@ def measure(today: datetime.date, users: dict, *, requests: int) -> dict:
             one(base, role, url, {})
             for variant, query in extras.get(label, []):
                 one(f"{base}_{variant}", role, url, query)
+        after, _p50, _status = _measure(clients["reviewer"], baseline_url, {}, requests)
+        figure("admin_baseline_after_p95", after, "ms",
+               f"the baseline again after the pages ({after / baseline:.2f}x the first: how the machine's load moved)")
     failed = [page["name"] for page in results["pages"] if not page["ok"]]
     figure("admin_pages_worst_p95", worst, "ms",
            f"the slowest of {checked} pages (index per role; each changelist, filtered, searched)"

@@ -79,3 +79,35 @@ def test_0011_marks_one_line_of_each_worker_of_the_pending_invoices(reference):
     marked = set(InvoiceMonth.objects.filter(pending=True).values_list("pk", flat=True))
     assert marked == {lines[("pending", a.pk, 1)], lines[("pending", b.pk, 1)]}
     assert InvoiceMonth.objects.filter(pending__isnull=True).count() == 6
+
+
+BEFORE_CASES = [("contributions", "0018_autopay")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0019_gives_review_cases_their_money_and_closes_the_ones_marked_refunded():
+    sponsor, staff = UserFactory(), UserFactory(is_staff=True)
+    now = timezone.now()
+    with _schema_at(BEFORE_CASES) as old:
+        OldInvoice, OldPayment = old.get_model("contributions", "Invoice"), old.get_model("contributions", "Payment")
+
+        def invoice(n: int, status: str, **extra):
+            made = OldInvoice.objects.create(sponsor_id=sponsor.pk, number=f"INV-202612-00001{n}", total=36_800,
+                                             gateway="simulator", expires_at=now, status=status, **extra)
+            return made
+
+        waiting = invoice(1, "needs_review", needs_review_at=now, review_reason="amount_mismatch")
+        marked = invoice(2, "needs_review", needs_review_at=now, review_reason="amount_mismatch", refunded_at=now,
+                         refund_note="BCA 123", refunded_by_id=staff.pk)
+        paid = invoice(3, "paid", paid_at=now)
+        for made, amount, credited in ((waiting, 1000, False), (marked, 50_000, False), (paid, 36_800, True)):
+            OldPayment.objects.create(invoice_id=made.pk, gateway="simulator", transaction_id=f"t-{made.pk}",
+                                      gross_amount=amount, credited=credited, confirmed_at=now)
+
+    rows = {row.pk: row for row in Invoice.objects.all()}
+    assert (rows[waiting.pk].received_amount, rows[waiting.pk].review_outcome) == (1000, "")
+    assert (rows[marked.pk].received_amount, rows[marked.pk].review_outcome, rows[marked.pk].refund_amount) == (
+        50_000, "refunded", 50_000
+    )
+    assert rows[marked.pk].refund_note == "BCA 123"
+    assert (rows[paid.pk].received_amount, rows[paid.pk].review_outcome) == (None, "")
