@@ -299,7 +299,13 @@ def test_a_refunded_case_cannot_be_credited_nor_a_credited_one_refunded(today, f
 @pytest.mark.django_db(transaction=True)
 def test_two_staff_closing_one_case_at_once_close_it_once(reference, pin_today):
     pin_today(D(2026, 12, 3))
-    first, second = staff_in("finance"), staff_in("finance")
+    # A transactional test's database is flushed: the groups of the data migrations may be gone.
+    from django.contrib.auth.models import Permission
+
+    close_cases = Permission.objects.get(content_type__app_label="contributions", codename="change_invoice")
+    first, second = UserFactory(is_staff=True), UserFactory(is_staff=True)
+    for user in (first, second):
+        user.user_permissions.add(close_cases)
     for closes in [("refund", "refund"), ("refund", "credit"), ("credit", "credit")]:
         invoice = late_money()
 
