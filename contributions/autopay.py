@@ -1,7 +1,8 @@
 """Automatic monthly payment (API.md "Automatic monthly payment (autopay)"; issue 22 item 5).
 
-A payer links an account once (GoPay tokenization at Midtrans; the simulator links a GoPay account or
-a card at once). Then, each month:
+A payer links an account once: GoPay tokenization or a saved card at Midtrans (gateways/midtrans.py:
+the card through a 3DS-checked verification charge, then charged by its saved token), or a GoPay
+account or a card at once in the simulator. Then, each month:
 - the charge day (AUTOPAY_CHARGE_DAY, default the 10th) plans one AutopayCharge per linked payer in one
   INSERT … SELECT … ON CONFLICT DO NOTHING: one per (payer, month), a constraint, so a plan run twice,
   or twice at once, plans nothing twice;
@@ -31,8 +32,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from contributions import services
-from contributions.choices import AUTOPAY_LINKED, AutopayChargeStatus, AutopayStatus, InvoiceStatus
-from contributions.gateways import Charge, GatewayError, GatewayStatus, get_gateway
+from contributions.choices import AUTOPAY_LINKED, AutopayChargeStatus, AutopayMethod, AutopayStatus, InvoiceStatus
+from contributions.gateways import CardRefused, Charge, GatewayError, GatewayStatus, get_gateway
 from contributions.gateways.methods import METHODS
 from contributions.models import AutopayCharge, AutopayMandate, AutopayOptOut, Invoice, InvoiceMonth
 from core.exceptions import Conflict, DomainError
@@ -81,14 +82,20 @@ def autopay_get(*, payer) -> dict:
     }
 
 
-def autopay_link(*, payer, method: str) -> AutopayMandate:
-    """Start linking an account (PUT /me/autopay): `linking` with the gateway's activation URL; the
-    gateway's word (its notification, confirmed by a lookup) makes it `active`."""
+def autopay_link(*, payer, method: str, card_token: str = "") -> AutopayMandate:
+    """Start linking an account (PUT /me/autopay): `linking` with the gateway's activation URL (a
+    GoPay approval page, a card's 3DS page); the gateway's word (its notification, confirmed by a
+    lookup) makes it `active`. A card at Midtrans comes as the token its SDK made in the app."""
     gateway = get_gateway()
     if method not in gateway.autopay_methods:
         raise DomainError("payment_method_invalid", attr="method")
+    if method == "card" and gateway.card_link_needs_token and not card_token:
+        raise DomainError("card_token_required", attr="card_token")
     try:
-        link = gateway.link_start(method=method, phone=payer.phone)
+        link = gateway.link_start(method=method, phone=payer.phone, card_token=card_token)
+    except CardRefused as exc:
+        logger.info("gateway %s refused a card to link: %s", gateway.name, exc)
+        raise DomainError("card_refused", attr="card_token") from exc
     except GatewayError as exc:
         logger.warning("gateway %s could not start an autopay link: %s", gateway.name, exc)
         raise DomainError("gateway_unavailable", status_code=503) from exc
@@ -100,7 +107,7 @@ def autopay_link(*, payer, method: str) -> AutopayMandate:
         mandate.gateway = gateway.name
         mandate.account_id = link.account_id
         mandate.payment_token = ""
-        mandate.account_masked = _mask_phone(payer.phone) if method == "gopay" else ""
+        mandate.account_masked = _mask_phone(payer.phone) if method == "gopay" else link.account_masked
         mandate.activation_url = link.activation_url
         mandate.fail_charges = False
         mandate.save()
@@ -116,8 +123,11 @@ def _unlink_at_gateway(gateway_name: str, account_id: str) -> None:
         logger.warning("gateway %s could not unlink an account; it stays unused", gateway_name)
 
 
-def autopay_link_enable(*, mandate: AutopayMandate, payment_token: str = "", account_masked: str = "") -> AutopayMandate:
-    """The gateway confirmed the link: `active`. Idempotent."""
+def autopay_link_enable(
+    *, mandate: AutopayMandate, payment_token: str = "", account_masked: str = ""
+) -> AutopayMandate:
+    """The gateway confirmed the link: `active`, and what linking left open at the gateway is closed
+    (a card's verification charge voided). Idempotent."""
     with transaction.atomic():
         mandate = AutopayMandate.objects.select_for_update(no_key=True).get(pk=mandate.pk)
         if mandate.status != AutopayStatus.LINKING:
@@ -128,21 +138,44 @@ def autopay_link_enable(*, mandate: AutopayMandate, payment_token: str = "", acc
         mandate.activation_url = ""
         mandate.linked_at = timezone.now()
         mandate.save()
+        link = (mandate.gateway, mandate.account_id)
+        transaction.on_commit(lambda: _link_enabled_at_gateway(*link))
     return mandate
 
 
-def autopay_link_notified(*, gateway_name: str, account_id) -> AutopayMandate:
-    """A gateway's notification about a linked account (answered at once): 404 for an account no
-    payer is linking; else the lookup runs in a task (autopay_link_sync)."""
+def _link_enabled_at_gateway(gateway_name: str, account_id: str) -> None:
+    try:
+        get_gateway(gateway_name).link_enabled(account_id=account_id)
+    except GatewayError as exc:
+        # A card's verification charge not voided settles: finance refunds it (it names the order).
+        logger.warning("gateway %s: the link %s is active, but what linking left open was not closed: %s", gateway_name, account_id, exc)
+
+
+def autopay_link_notified(*, gateway_name: str, account_id, payload=None) -> AutopayMandate:
+    """A gateway's notification about an account being linked (answered at once): 404 for an account
+    no payer is linking; else the lookup runs in a task (autopay_link_sync).
+
+    A card's notification is a payment notification of its verification charge (`order_id` is the
+    account): its signature is checked like any payment's (401), and the `saved_token_id` it carries
+    is kept, unused, until the lookup confirms the card it belongs to (Midtrans' lookup does not
+    repeat the token)."""
     from django.http import Http404
 
     from contributions import tasks
 
+    notified_token = ""
+    if payload is not None:
+        get_gateway(gateway_name).notification_read(payload=payload, headers={})
+        notified_token = payload.get("saved_token_id") if isinstance(payload.get("saved_token_id"), str) else ""
     mandate = None
     if isinstance(account_id, str) and account_id:
         mandate = AutopayMandate.objects.filter(gateway=gateway_name, account_id=account_id[:100]).first()
     if mandate is None:
         raise Http404
+    if notified_token:
+        AutopayMandate.objects.filter(pk=mandate.pk, status=AutopayStatus.LINKING, account_id=mandate.account_id).update(
+            payment_token=notified_token[:255], updated_at=timezone.now()
+        )
     tasks.enqueue_autopay_link_sync(mandate.pk)
     return mandate
 
@@ -153,12 +186,12 @@ def autopay_link_sync(*, mandate_id: int) -> AutopayMandate:
     mandate = AutopayMandate.objects.get(pk=mandate_id)
     if mandate.status != AutopayStatus.LINKING or not mandate.account_id:
         return mandate
-    status = get_gateway(mandate.gateway).link_status(account_id=mandate.account_id)
+    status = get_gateway(mandate.gateway).link_status(account_id=mandate.account_id, notified_token=mandate.payment_token)
     if status.state == "enabled" and status.payment_token:
-        return autopay_link_enable(mandate=mandate, payment_token=status.payment_token)
+        return autopay_link_enable(mandate=mandate, payment_token=status.payment_token, account_masked=status.account_masked)
     if status.state in ("expired", "disabled"):
         AutopayMandate.objects.filter(pk=mandate.pk, status=AutopayStatus.LINKING, account_id=mandate.account_id).update(
-            status=AutopayStatus.OFF, account_id="", activation_url="", updated_at=timezone.now()
+            status=AutopayStatus.OFF, account_id="", payment_token="", activation_url="", updated_at=timezone.now()
         )
     return mandate
 
@@ -430,18 +463,21 @@ def _settle(charge: AutopayCharge, mandate: AutopayMandate, status: GatewayStatu
             return "charged"
         _release(charge, next_attempt_on=day)  # confirmed but not credited yet (review): ask again
         return "in doubt: settled at the gateway, not credited yet"
-    if status.transaction_status in ("pending", "authorize"):
+    if status.transaction_status in ("pending", "authorize", "capture"):
+        # Not settled yet: pending, or a card's capture the fraud check holds (`challenge`) until
+        # Midtrans' merchant approves or denies it. Charging again could take the money twice.
         _release(charge, next_attempt_on=day, in_doubt=True)
         return "in doubt: pending at the gateway"
     # deny, cancel, expire: declined.
+    reason = "card_declined" if mandate.method == AutopayMethod.CARD else "declined"
     failures = charge.failures + 1
     AutopayCharge.objects.filter(pk=charge.pk).update(failures=failures, in_doubt=False)
     charge.failures = failures
     if failures >= MAX_FAILURES:
-        _fail(charge, mandate, "declined")
+        _fail(charge, mandate, reason)
         return "failed: declined, no retry left"
     retry_on = max(_month_day(charge.month, RETRY_DAYS[failures - 1]), day + timedelta(days=1))
-    _release(charge, next_attempt_on=retry_on, in_doubt=False, failure_reason="declined")
+    _release(charge, next_attempt_on=retry_on, in_doubt=False, failure_reason=reason)
     return f"declined: retry on {retry_on}"
 
 
@@ -464,6 +500,10 @@ def _charged(charge: AutopayCharge, mandate: AutopayMandate) -> None:
 
 REASONS = {
     "declined": {"id": "pembayaran ditolak (saldo tidak cukup atau akun dibatasi)", "en": "the payment was declined (not enough balance, or the account is restricted)"},
+    "card_declined": {
+        "id": "kartu ditolak oleh bank penerbit (limit tidak cukup, kartu diblokir atau sudah tidak berlaku)",
+        "en": "the card was declined by its bank (not enough limit, or the card is blocked or no longer valid)",
+    },
     "amount_out_of_range": {"id": "jumlah tagihan melebihi batas akun", "en": "the amount is above the account's limit"},
     "invoice_closed": {"id": "tagihannya dibatalkan atau kedaluwarsa", "en": "its invoice was cancelled or expired"},
 }

@@ -128,14 +128,18 @@ class SimulatorGateway:
     # --- autopay ---------------------------------------------------------------------------------
 
     autopay_methods = frozenset({"gopay", "card"})
+    card_link_needs_token = False  # a simulated card: nothing to enter
 
-    def link_start(self, *, method: str, phone: str) -> LinkStart:
+    def link_start(self, *, method: str, phone: str, card_token: str = "") -> LinkStart:
         base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
         return LinkStart(account_id=f"sim-{secrets.token_hex(12)}", activation_url=f"{base}/api/v1/payments/simulator/link")
 
-    def link_status(self, *, account_id: str) -> LinkStatus:
+    def link_status(self, *, account_id: str, notified_token: str = "") -> LinkStatus:
         # Only POST /payments/simulator/link enables a link (contributions.autopay.autopay_simulator_link).
         return LinkStatus(state="pending")
+
+    def link_enabled(self, *, account_id: str) -> None:
+        pass
 
     def link_remove(self, *, account_id: str) -> None:
         pass
