@@ -6,9 +6,10 @@ account or a card at once in the simulator. Then, each month:
 - the charge day (AUTOPAY_CHARGE_DAY, default the 10th) plans one AutopayCharge per linked payer in one
   INSERT … SELECT … ON CONFLICT DO NOTHING: one per (payer, month), a constraint, so a plan run twice,
   or twice at once, plans nothing twice;
-- small tasks charge them: the first attempt makes the month's one invoice (the next unpaid month of
-  each of the payer's approved workers with autopay on: an ordinary invoice, number, receipt) and
-  charges it to the linked account;
+- tasks charge them, 100 at a time, set-based (autopay_charge_batch): the first attempt makes the
+  month's one invoice (the next unpaid month of each of the payer's approved workers with autopay on:
+  an ordinary invoice, number, receipt) and charges it to the linked account; what the gateway
+  confirms is credited through the one crediting path (services.invoices_credit);
 - a declined charge is tried again on the 12th and the 14th; after the third decline the invoice is
   cancelled (the payer pays by hand), the payer gets an `autopay_failed` inbox message saying why, and
   the reminders the charge day held back go out again (contributions/reminders.py);
@@ -25,17 +26,19 @@ arrears, or the current month after a lapse: services.billable_months), whoever 
 
 import datetime
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from contributions import services
 from contributions.choices import AUTOPAY_LINKED, AutopayChargeStatus, AutopayMethod, AutopayStatus, InvoiceStatus
-from contributions.gateways import CardRefused, Charge, GatewayError, GatewayStatus, get_gateway
+from contributions.gateways import CardRefused, Charge, GatewayError, GatewayStatus, LinkedCharge, get_gateway
 from contributions.gateways.methods import METHODS
-from contributions.models import AutopayCharge, AutopayMandate, AutopayOptOut, Invoice, InvoiceMonth
+from contributions.models import AutopayCharge, AutopayMandate, AutopayOptOut, Invoice
+from core.db import placeholders, update_rows
 from core.exceptions import Conflict, DomainError
 from notifications import services as notifications
 from registration.choices import EnrollmentStatus
@@ -60,13 +63,7 @@ def _mask_phone(phone: str) -> str:
 
 def autopay_workers(*, payer) -> list[int]:
     """The payer's approved workers that autopay charges (all but those opted out), by id."""
-    opted_out = AutopayOptOut.objects.filter(enrollment__sponsor=payer).values("enrollment_id")
-    return list(
-        Enrollment.objects.filter(sponsor=payer, status=EnrollmentStatus.APPROVED)
-        .exclude(pk__in=opted_out)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    return _autopay_workers_of([payer.pk])[payer.pk]
 
 
 def autopay_get(*, payer) -> dict:
@@ -290,7 +287,7 @@ def autopay_run(*, day: datetime.date) -> dict:
     return {"planned": autopay_plan(day=day), "dispatched": autopay_dispatch(day=day)}
 
 
-# --- One charge --------------------------------------------------------------------------------------------
+# --- Charging (batches of charges; one charge is a batch of one) -----------------------------------------
 
 
 class AutopayOpening:
@@ -311,12 +308,18 @@ class AutopayOpening:
         )
 
 
-def _claim(charge_id: int, day: datetime.date) -> AutopayCharge | None:
-    """planned/retry → charging, committed, if due: one runner per charge, whatever runs twice."""
-    claimed = AutopayCharge.objects.filter(
-        pk=charge_id, status__in=[AutopayChargeStatus.PLANNED, AutopayChargeStatus.RETRY], next_attempt_on__lte=day
-    ).update(status=AutopayChargeStatus.CHARGING, updated_at=timezone.now())
-    return AutopayCharge.objects.select_related("invoice", "payer").get(pk=charge_id) if claimed else None
+def _claim(charge_ids: list[int], day: datetime.date) -> list[AutopayCharge]:
+    """planned/retry → charging, committed, for those due: one runner per charge, whatever runs twice."""
+    if not charge_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE contributions_autopaycharge SET status = %s, updated_at = %s "
+            f"WHERE id IN ({placeholders(len(charge_ids))}) AND status IN (%s, %s) AND next_attempt_on <= %s RETURNING id",
+            [AutopayChargeStatus.CHARGING, timezone.now(), *charge_ids, AutopayChargeStatus.PLANNED, AutopayChargeStatus.RETRY, day],
+        )
+        claimed = [row[0] for row in cursor.fetchall()]
+    return list(AutopayCharge.objects.select_related("invoice", "payer").filter(pk__in=claimed).order_by("pk"))
 
 
 def _release(charge: AutopayCharge, *, next_attempt_on: datetime.date, **fields) -> None:
@@ -341,41 +344,83 @@ def _close(charge: AutopayCharge, status: str, reason: str = "") -> None:
             pass  # paid or closed meanwhile
 
 
-def _items(*, payer, month: datetime.date) -> list[dict]:
-    """The next unpaid month of the member of each approved sponsorship with autopay on, except members
-    already paid for this month (by anyone: the ledger is the member's) and sponsorships on a pending
-    invoice (the payer is paying them by hand)."""
-    billed = InvoiceMonth.objects.filter(pending=True).values("enrollment_id")
-    workers = (
-        Enrollment.objects.filter(pk__in=autopay_workers(payer=payer))
-        .exclude(member__paid_through__gte=month)
-        .exclude(pk__in=billed)
-        .values_list("pk", flat=True)
-    )
-    return [{"worker": worker_id, "months": 1} for worker_id in workers]
+def _autopay_workers_of(payer_ids: list[int]) -> dict[int, list[int]]:
+    """Each payer's approved sponsorships with autopay on (autopay_workers, for many payers), by id."""
+    opted_out = AutopayOptOut.objects.filter(enrollment__sponsor_id__in=payer_ids).values("enrollment_id")
+    workers: dict[int, list[int]] = {payer_id: [] for payer_id in payer_ids}
+    for enrollment_id, payer_id in (
+        Enrollment.objects.filter(sponsor_id__in=payer_ids, status=EnrollmentStatus.APPROVED)
+        .exclude(pk__in=opted_out)
+        .order_by("pk")
+        .values_list("pk", "sponsor_id")
+    ):
+        workers[payer_id].append(enrollment_id)
+    return workers
+
+
+def _invoices_make(charges: list[tuple[AutopayCharge, AutopayMandate]]) -> dict[int, "Invoice | str | None"]:
+    """Each charge's month's one invoice, made once: under the charges' row locks, linked in the same
+    transaction, all in services.invoices_create_month (a few statements for the batch). The invoice
+    bills the next unpaid month of the member of each of the payer's approved sponsorships with
+    autopay on, except members paid for this month already (by anyone: the ledger is the member's)
+    and sponsorships on a pending invoice (the payer is paying them by hand). For each charge: its
+    invoice, None (nothing due), or the code of why not now."""
+    if not charges:
+        return {}
+    workers = _autopay_workers_of(sorted({charge.payer_id for charge, _ in charges}))
+    made: dict[int, Invoice | str | None] = {}
+    with transaction.atomic():
+        linked = dict(
+            AutopayCharge.objects.select_for_update(no_key=True)
+            .filter(pk__in=[charge.pk for charge, _ in charges])
+            .order_by("pk")
+            .values_list("pk", "invoice_id")
+        )
+        already = Invoice.objects.in_bulk([invoice_id for invoice_id in linked.values() if invoice_id])
+        todo = [(charge, mandate) for charge, mandate in charges if not linked[charge.pk]]
+        made.update({charge.pk: already[linked[charge.pk]] for charge, _ in charges if linked[charge.pk]})
+        by_month: dict[datetime.date, list] = defaultdict(list)
+        for charge, mandate in todo:
+            by_month[charge.month].append((charge, mandate))
+        new = []
+        for month, group in by_month.items():
+            expires_at = timezone.make_aware(
+                datetime.datetime.combine(due_date(month), datetime.time(23, 59, 59)), timezone.get_default_timezone()
+            )
+            bills = [
+                services.Bill(
+                    sponsor=charge.payer,
+                    worker_ids=workers[charge.payer_id],
+                    method=METHODS[mandate.method],
+                    gateway=AutopayOpening(mandate, expires_at),
+                )
+                for charge, mandate in group
+            ]
+            for (charge, _), result in zip(group, services.invoices_create_month(bills=bills, month=month), strict=True):
+                made[charge.pk] = result.code if isinstance(result, DomainError) else result
+                if isinstance(result, Invoice):
+                    charge.invoice = result
+                    new.append(charge)
+        update_rows(new, ["invoice"])
+    return made
+
+
+def _attempts_record(charges: list[AutopayCharge]) -> None:
+    """The next attempt of each charge, committed before the gateway is called: a crash after the
+    call leaves them in doubt, asked about before any new one (the lease in autopay_dispatch)."""
+    now = timezone.now()
+    for charge in charges:
+        charge.attempts += 1
+        charge.in_doubt, charge.updated_at = True, now
+        charge.invoice.payment_details = {**charge.invoice.payment_details, "attempt": charge.attempts}
+    with transaction.atomic():
+        update_rows([charge.invoice for charge in charges], ["payment_details"])
+        update_rows(charges, ["attempts", "in_doubt", "updated_at"])
 
 
 def _invoice_make(charge: AutopayCharge, mandate: AutopayMandate) -> Invoice | None:
-    """The month's one invoice, made once: under the charge's row lock, linked in the same transaction."""
-    with transaction.atomic():
-        locked = AutopayCharge.objects.select_for_update(no_key=True).get(pk=charge.pk)
-        if locked.invoice_id:
-            return Invoice.objects.get(pk=locked.invoice_id)
-        items = _items(payer=charge.payer, month=charge.month)
-        if not items:
-            return None
-        expires_at = timezone.make_aware(
-            datetime.datetime.combine(due_date(charge.month), datetime.time(23, 59, 59)), timezone.get_default_timezone()
-        )
-        invoice = services.invoice_create(
-            sponsor=charge.payer,
-            items=items,
-            payment_method=METHODS[mandate.method],
-            gateway=AutopayOpening(mandate, expires_at),
-        )
-        locked.invoice = invoice
-        locked.save(update_fields=["invoice", "updated_at"])
-    return invoice
+    made = _invoices_make([(charge, mandate)])[charge.pk]
+    return made if not isinstance(made, str) else None
 
 
 def _month_day(month: datetime.date, day: int) -> datetime.date:
@@ -383,92 +428,135 @@ def _month_day(month: datetime.date, day: int) -> datetime.date:
 
 
 def autopay_charge_attempt(*, charge_id: int, day: datetime.date) -> str:
-    """Run one due charge: confirm a charge in doubt, else charge the linked account. Returns what
-    happened (for the task's log). Idempotent: a charge not due (or taken by another run) is left."""
-    charge = _claim(charge_id, day)
-    if charge is None:
-        return "not due"
-    mandate = AutopayMandate.objects.filter(payer_id=charge.payer_id).first()
-    if mandate is None or mandate.status not in AUTOPAY_LINKED:
-        _close(charge, AutopayChargeStatus.SKIPPED, "unlinked")
-        return "skipped: unlinked"
-    gateway = get_gateway(mandate.gateway)
+    """Run one due charge (autopay_charge_batch of one). Returns what happened."""
+    return autopay_charge_batch(charge_ids=[charge_id], day=day).get(charge_id, "not due")
 
-    if charge.in_doubt and charge.invoice is not None:
-        # The last charge's outcome is unknown: ask the gateway before charging again.
-        try:
-            status = gateway.get_status(order_id=services.gateway_order_id(charge.invoice))
-        except GatewayError:
-            _release(charge, next_attempt_on=day)
-            return "in doubt: the gateway cannot be asked"
-        outcome = _settle(charge, mandate, status, day)
-        if outcome:
-            return outcome
-        # The gateway never got it: charge again now.
 
-    try:
-        invoice = charge.invoice or _invoice_make(charge, mandate)
-    except (DomainError, IntegrityError) as exc:  # a worker got billed meanwhile, or the total is out of bounds
-        code = getattr(exc, "code", "")
-        if code == "amount_out_of_range":
+def autopay_charge_batch(*, charge_ids: list[int], day: datetime.date) -> dict[int, str]:
+    """Run due charges (the task's batch): confirm a charge in doubt, else charge the linked account.
+    Idempotent: a charge not due (or taken by another run) is left alone. Returns what happened to
+    each charge taken (for the task's log).
+
+    The common case, a month's first charge, costs a fixed number of statements for the whole batch:
+    one claim, the invoices made together, the attempts recorded together, the gateway's batch of
+    charges, and the credit of what it confirmed in one transaction (services.invoices_credit)."""
+    outcomes: dict[int, str] = {}
+    charges = _claim(charge_ids, day)
+    mandates = {mandate.payer_id: mandate for mandate in AutopayMandate.objects.filter(payer_id__in={c.payer_id for c in charges})}
+    to_charge: list[tuple[AutopayCharge, AutopayMandate]] = []
+    for charge in charges:
+        mandate = mandates.get(charge.payer_id)
+        if mandate is None or mandate.status not in AUTOPAY_LINKED:
+            _close(charge, AutopayChargeStatus.SKIPPED, "unlinked")
+            outcomes[charge.pk] = "skipped: unlinked"
+            continue
+        if charge.in_doubt and charge.invoice is not None:
+            # The last charge's outcome is unknown: ask the gateway before charging again.
+            try:
+                status = get_gateway(mandate.gateway).get_status(order_id=services.gateway_order_id(charge.invoice))
+            except GatewayError:
+                _release(charge, next_attempt_on=day)
+                outcomes[charge.pk] = "in doubt: the gateway cannot be asked"
+                continue
+            if status is not None:
+                outcomes.update(_settle([(charge, mandate, status)], day))
+                continue
+            AutopayCharge.objects.filter(pk=charge.pk).update(in_doubt=False)  # it never got there: charge again
+        to_charge.append((charge, mandate))
+
+    made = _invoices_make([(charge, mandate) for charge, mandate in to_charge if charge.invoice is None])
+    ready: list[tuple[AutopayCharge, AutopayMandate]] = []
+    for charge, mandate in to_charge:
+        result = made.get(charge.pk, charge.invoice)
+        if result == "amount_out_of_range":
             _fail(charge, mandate, "amount_out_of_range")
-            return "failed: amount out of range"
-        _release(charge, next_attempt_on=day)
-        return f"retry: {code or 'conflict'}"
-    if invoice is None:
-        _close(charge, AutopayChargeStatus.SKIPPED, "nothing_due")
-        return "skipped: nothing due"
-    charge.invoice = invoice
-    if invoice.status == InvoiceStatus.PAID:
-        _charged(charge, mandate)
-        return "charged"
-    if invoice.status != InvoiceStatus.PENDING:  # cancelled by the payer, or expired
-        _fail(charge, mandate, "invoice_closed")
-        return "failed: invoice closed"
+            outcomes[charge.pk] = "failed: amount out of range"
+        elif isinstance(result, str):
+            _release(charge, next_attempt_on=day)
+            outcomes[charge.pk] = f"retry: {result}"
+        elif result is None:
+            _close(charge, AutopayChargeStatus.SKIPPED, "nothing_due")
+            outcomes[charge.pk] = "skipped: nothing due"
+        elif result.status == InvoiceStatus.PAID:
+            charge.invoice = result
+            _charged([(charge, mandate)])
+            outcomes[charge.pk] = "charged"
+        elif result.status != InvoiceStatus.PENDING:  # cancelled by the payer, or expired
+            charge.invoice = result
+            _fail(charge, mandate, "invoice_closed")
+            outcomes[charge.pk] = "failed: invoice closed"
+        else:
+            charge.invoice = result
+            ready.append((charge, mandate))
+    if not ready:
+        return outcomes
 
-    attempt = charge.attempts + 1
-    details = {**invoice.payment_details, "attempt": attempt}
-    # Committed before the gateway is called: a crash after the call leaves a charge in doubt, asked
-    # about before any new one (the lease in autopay_dispatch).
-    Invoice.objects.filter(pk=invoice.pk).update(payment_details=details)
-    AutopayCharge.objects.filter(pk=charge.pk).update(attempts=attempt, in_doubt=True, updated_at=timezone.now())
-    invoice.payment_details = details
-    charge.attempts = attempt
-    try:
-        status = gateway.charge_linked(
-            order_id=services.gateway_order_id(invoice),
-            gross_amount=invoice.total,
-            method=mandate.method,
-            account_id=mandate.account_id,
-            payment_token=mandate.payment_token,
+    _attempts_record([charge for charge, _ in ready])
+
+    answered = []
+    by_gateway: dict[str, list[tuple[AutopayCharge, AutopayMandate]]] = defaultdict(list)
+    for charge, mandate in ready:
+        by_gateway[mandate.gateway].append((charge, mandate))
+    for gateway_name, group in by_gateway.items():
+        answers = get_gateway(gateway_name).charge_linked_many(
+            [
+                LinkedCharge(
+                    order_id=services.gateway_order_id(charge.invoice),
+                    gross_amount=charge.invoice.total,
+                    method=mandate.method,
+                    account_id=mandate.account_id,
+                    payment_token=mandate.payment_token,
+                )
+                for charge, mandate in group
+            ]
         )
-    except GatewayError as exc:
-        logger.warning("autopay charge %s timed out or failed in flight: %s", charge.pk, exc)
-        _release(charge, next_attempt_on=day)  # stays in doubt
-        return "in doubt: the charge's outcome is unknown"
-    return _settle(charge, mandate, status, day)
+        for (charge, mandate), answer in zip(group, answers, strict=True):
+            if isinstance(answer, GatewayError):
+                logger.warning("autopay charge %s timed out or failed in flight: %s", charge.pk, answer)
+                _release(charge, next_attempt_on=day)  # stays in doubt
+                outcomes[charge.pk] = "in doubt: the charge's outcome is unknown"
+            else:
+                answered.append((charge, mandate, answer))
+    outcomes.update(_settle(answered, day))
+    return outcomes
 
 
-def _settle(charge: AutopayCharge, mandate: AutopayMandate, status: GatewayStatus | None, day) -> str:
-    """Act on the gateway's word about the current attempt. Returns what happened, or "" when the
-    gateway does not know the attempt (it never arrived: charge again)."""
-    if status is None:
-        AutopayCharge.objects.filter(pk=charge.pk).update(in_doubt=False)
-        return ""
-    invoice = charge.invoice
-    if status.settled:
-        invoice = services.invoice_sync(invoice=invoice)  # credits what the lookup confirms, once
-        if invoice.status == InvoiceStatus.PAID:
-            _charged(charge, mandate)
-            return "charged"
-        _release(charge, next_attempt_on=day)  # confirmed but not credited yet (review): ask again
-        return "in doubt: settled at the gateway, not credited yet"
-    if status.transaction_status in ("pending", "authorize", "capture"):
-        # Not settled yet: pending, or a card's capture the fraud check holds (`challenge`) until
-        # Midtrans' merchant approves or denies it. Charging again could take the money twice.
-        _release(charge, next_attempt_on=day, in_doubt=True)
-        return "in doubt: pending at the gateway"
-    # deny, cancel, expire: declined.
+def _settle(answered: list[tuple[AutopayCharge, AutopayMandate, GatewayStatus]], day) -> dict[int, str]:
+    """Act on the gateway's word about each charge's current attempt (its answer, or its lookup):
+    what is settled is credited, all together; what is pending stays in doubt; the rest declined."""
+    outcomes: dict[int, str] = {}
+    settled = []
+    for charge, mandate, status in answered:
+        if status.settled:
+            settled.append((charge, mandate, status))
+        elif status.transaction_status in ("pending", "authorize", "capture"):
+            # Not settled yet: pending, or a card's capture the fraud check holds (`challenge`) until
+            # Midtrans' merchant approves or denies it. Charging again could take the money twice.
+            _release(charge, next_attempt_on=day, in_doubt=True)
+            outcomes[charge.pk] = "in doubt: pending at the gateway"
+        else:
+            outcomes[charge.pk] = _declined(charge, mandate, day)
+    if not settled:
+        return outcomes
+    # The gateway's own word, in its answer to our charge or lookup: credited once (services), and
+    # the charges marked in the same transaction.
+    with transaction.atomic():
+        invoices = services.invoices_credit(confirmed=[(charge.invoice, status) for charge, _, status in settled])
+        charged = []
+        for (charge, mandate, _), invoice in zip(settled, invoices, strict=True):
+            charge.invoice = invoice
+            if invoice.status == InvoiceStatus.PAID:
+                charged.append((charge, mandate))
+                outcomes[charge.pk] = "charged"
+            else:
+                _release(charge, next_attempt_on=day)  # confirmed but not credited (review): ask again
+                outcomes[charge.pk] = "in doubt: settled at the gateway, not credited yet"
+        _charged(charged)
+    return outcomes
+
+
+def _declined(charge: AutopayCharge, mandate: AutopayMandate, day) -> str:
+    """deny, cancel, expire: a decline. Tried again on the 12th and the 14th, then failed."""
     reason = "card_declined" if mandate.method == AutopayMethod.CARD else "declined"
     failures = charge.failures + 1
     AutopayCharge.objects.filter(pk=charge.pk).update(failures=failures, in_doubt=False)
@@ -481,21 +569,34 @@ def _settle(charge: AutopayCharge, mandate: AutopayMandate, status: GatewayStatu
     return f"declined: retry on {retry_on}"
 
 
-def _charged(charge: AutopayCharge, mandate: AutopayMandate) -> None:
-    updated = AutopayCharge.objects.filter(pk=charge.pk).exclude(status=AutopayChargeStatus.CHARGED).update(
-        status=AutopayChargeStatus.CHARGED, in_doubt=False, failure_reason="", charged_at=timezone.now(), updated_at=timezone.now()
-    )
-    AutopayMandate.objects.filter(pk=mandate.pk, status=AutopayStatus.FAILED).update(status=AutopayStatus.ACTIVE)
-    if updated:
-        payer = charge.payer
-        notifications.user_notify(
-            user=payer,
-            kind="autopay_charged",
-            sms=False,
-            number=charge.invoice.number,
-            amount=notifications.rupiah(charge.invoice.total),
-            account=mandate.account_masked or mandate.get_method_display(),
+def _charged(charged: list[tuple[AutopayCharge, AutopayMandate]]) -> None:
+    """The months are paid: the charges `charged`, a `failed` mandate active again, and each payer
+    told once (a charge another run marked already is not told twice)."""
+    if not charged:
+        return
+    now = timezone.now()
+    ids = [charge.pk for charge, _ in charged]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE contributions_autopaycharge SET status = %s, in_doubt = %s, failure_reason = '', charged_at = %s, "
+            f"updated_at = %s WHERE id IN ({placeholders(len(ids))}) AND status <> %s RETURNING id",
+            [AutopayChargeStatus.CHARGED, False, now, now, *ids, AutopayChargeStatus.CHARGED],
         )
+        newly = {row[0] for row in cursor.fetchall()}
+    AutopayMandate.objects.filter(pk__in=[mandate.pk for _, mandate in charged], status=AutopayStatus.FAILED).update(
+        status=AutopayStatus.ACTIVE
+    )
+    with notifications.collected():
+        for charge, mandate in charged:
+            if charge.pk in newly:
+                notifications.user_notify(
+                    user=charge.payer,
+                    kind="autopay_charged",
+                    sms=False,
+                    number=charge.invoice.number,
+                    amount=notifications.rupiah(charge.invoice.total),
+                    account=mandate.account_masked or mandate.get_method_display(),
+                )
 
 
 REASONS = {

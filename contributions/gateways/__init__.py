@@ -106,6 +106,33 @@ class LinkStatus:
     raw: dict | None = None
 
 
+@dataclass(frozen=True)
+class LinkedCharge:
+    """A charge of a linked account (autopay): what charge_linked_many takes."""
+
+    order_id: str
+    gross_amount: int
+    method: str
+    account_id: str
+    payment_token: str
+
+
+def charge_each(gateway, charges: list[LinkedCharge]) -> list["GatewayStatus | GatewayError"]:
+    """charge_linked_many of a gateway that charges one account per call (an HTTP request each)."""
+    answers: list = []
+    for charge in charges:
+        try:
+            answers.append(
+                gateway.charge_linked(
+                    order_id=charge.order_id, gross_amount=charge.gross_amount, method=charge.method,
+                    account_id=charge.account_id, payment_token=charge.payment_token,
+                )
+            )
+        except GatewayError as exc:
+            answers.append(exc)
+    return answers
+
+
 class PaymentGateway(Protocol):
     name: str
     # The methods this gateway offers, each with the gateway's narrower bounds or None.
@@ -154,6 +181,9 @@ class PaymentGateway(Protocol):
     ) -> GatewayStatus:
         """Charge the linked account now. The answer is the gateway's own word on this order (as a
         status lookup's); GatewayError when the outcome is unknown (a timeout): ask before retrying."""
+
+    def charge_linked_many(self, charges: list[LinkedCharge]) -> list["GatewayStatus | GatewayError"]:
+        """charge_linked for each, in order: its answer, or the GatewayError it raised."""
 
 
 def signature_for(*, order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:

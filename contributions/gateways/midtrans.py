@@ -56,11 +56,13 @@ from django.utils import timezone
 
 from contributions.gateways import (
     CardRefused,
+    charge_each,
     Charge,
     GatewayError,
     GatewayRefused,
     LINK_ORDER_PREFIX,
     GatewayStatus,
+    LinkedCharge,
     LinkStart,
     LinkStatus,
     NotificationInfo,
@@ -326,6 +328,10 @@ class MidtransGateway:
             raw=data,
             settled_at=_midtrans_time(data.get("settlement_time")),
         )
+
+
+    def charge_linked_many(self, charges: list[LinkedCharge]) -> list:
+        return charge_each(self, charges)  # Core API charges one order per request
 
 
 def masked_card(value) -> str:

@@ -233,6 +233,64 @@ def test_a_payer_who_links_after_the_charge_day_is_charged_by_the_14th(auth_clie
     assert AutopayCharge.objects.get().status == "charged"
 
 
+def linked_payers(count: int, *, workers: int = 2) -> list:
+    payers = [UserFactory() for _ in range(count)]
+    for payer in payers:
+        for _ in range(workers):
+            enrollment(sponsor=payer)
+        link(client_for(payer))
+    return payers
+
+
+def test_a_batch_of_charges_costs_the_same_statements_whatever_its_size(day):
+    """The charge task's batch is set-based: making the invoices, charging and crediting 6 payers
+    takes as many statements as 2 (QUALITY.md: batching, not per-row overhead)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (1, 2, 6):  # the first warms the caches (the rate book)
+        payers = linked_payers(size)
+        day(CHARGE_DAY)
+        autopay.autopay_plan(day=CHARGE_DAY)
+        ids = list(AutopayCharge.objects.filter(payer__in=payers).values_list("pk", flat=True))
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = autopay.autopay_charge_batch(charge_ids=ids, day=CHARGE_DAY)
+        assert list(outcomes.values()) == ["charged"] * size
+        counts.append(len(queries))
+        day(D(2026, 12, 3))
+    assert counts[1] == counts[2], counts
+    assert Invoice.objects.filter(status="paid").count() == Payment.objects.filter(credited=True).count() == 9
+    assert CoverageMonth.objects.count() == 18
+    assert InboxItem.objects.filter(kind="autopay_charged").count() == InboxItem.objects.filter(kind="payment_received").count() == 9
+    receipts = list(Payment.objects.values_list("receipt_number", flat=True))
+    assert len(set(receipts)) == 9 and all(r.startswith("RCP-2026") for r in receipts)
+
+
+def test_a_month_covered_meanwhile_sends_that_invoice_to_review_and_credits_the_batch(day):
+    """The coverage constraint refuses the batch's rows: each invoice is credited alone, and the one
+    whose month was covered by another payment meanwhile goes to review, covering nothing twice."""
+    payers = linked_payers(3, workers=1)
+    day(CHARGE_DAY)
+    autopay.autopay_plan(day=CHARGE_DAY)
+    charges = list(AutopayCharge.objects.order_by("pk"))
+    made = autopay._invoices_make([(c, AutopayMandate.objects.get(payer=c.payer)) for c in charges])
+    covered = made[charges[1].pk]
+    line = covered.lines.get()
+    member_id = Member.objects.get(sponsorships=line.enrollment_id).pk
+    other = services.invoice_create(sponsor=payers[0], items=[{"worker": enrollment(sponsor=payers[0]).pk, "months": 1}])
+    Payment.objects.create(invoice=other, gateway="simulator", transaction_id="elsewhere", gross_amount=1, confirmed_at=timezone.now(), credited=True)
+    CoverageMonth.objects.create(member_id=member_id, month=line.month, invoice=other, payment=Payment.objects.get(), total=line.total)
+
+    outcomes = autopay.autopay_charge_batch(charge_ids=[c.pk for c in charges], day=CHARGE_DAY)
+
+    assert [outcomes[c.pk] for c in charges] == ["charged", "in doubt: settled at the gateway, not credited yet", "charged"]
+    covered.refresh_from_db()
+    assert (covered.status, covered.review_reason) == ("needs_review", "months_already_covered")
+    assert CoverageMonth.objects.filter(member_id=member_id).count() == 1
+    assert Invoice.objects.filter(pk__in=[made[charges[0].pk].pk, made[charges[2].pk].pk], status="paid").count() == 2
+
+
 # --- declines, retries, autopay_failed ---------------------------------------------------------------
 
 
@@ -474,8 +532,10 @@ def test_gopay_tokenization_links_and_charges_at_midtrans(auth_client, user, wor
         "recurring": True,
     }
     assert invoice.status == "paid" and invoice.gateway == "midtrans"
-    assert midtrans.calls("GET", f"/v2/{invoice.number}/status")  # credited on the lookup's word
-    assert Payment.objects.get().transaction_id == midtrans.orders[invoice.number]["transaction_id"]
+    # Credited on Midtrans' own answer to our charge (the response of our call, not a notification).
+    payment = Payment.objects.get()
+    assert payment.transaction_id == midtrans.orders[invoice.number]["transaction_id"]
+    assert payment.confirmation["transaction_status"] == "settlement"
 
 
 def test_an_unknown_linked_account_notification_is_404(api_client, midtrans):
