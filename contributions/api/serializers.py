@@ -275,7 +275,7 @@ class AutopayLinkSerializer(serializers.Serializer):
         choices=AutopayMethod.choices,
         help_text="gopay (GoPay tokenization) or card (a saved card)",
     )
-    card_token = serializers.CharField(
+    card_token = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=255,
