@@ -722,6 +722,8 @@ def _credit_write(credits: list, members: dict, now) -> list[tuple[Invoice, Paym
     """Write the credits (payments with their receipt numbers, coverage rows, the members'
     paid_through) all at once, under a savepoint; if a month is covered already (the constraint),
     each credit alone. Returns the credits that could not be written (their payments unsaved)."""
+    if not credits:
+        return []
     try:
         with transaction.atomic():
             payments = [payment for _, payment, _, _ in credits]
