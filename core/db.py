@@ -154,7 +154,8 @@ def update_rows(objs: list[Model], fields: list[str]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    if connection.vendor != "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]  # looked up once, as in insert_rows
+    if db.vendor != "postgresql":
         model.objects.bulk_update(objs, fields)
         return
     opts = model._meta
@@ -162,13 +163,13 @@ def update_rows(objs: list[Model], fields: list[str]) -> None:
     for field in opts.concrete_fields:  # `auto_now` fields are stamped too, as save() would
         if getattr(field, "auto_now", False) and field not in targets:
             targets.append(field)
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     columns = ["pk", *(f"c{n}" for n in range(len(targets)))]
     row = f"({placeholders(len(columns))})"
     sets = ", ".join(
-        f"{quote(field.column)} = v.c{n}::{field.db_type(connection)}" for n, field in enumerate(targets)
+        f"{quote(field.column)} = v.c{n}::{field.db_type(db)}" for n, field in enumerate(targets)
     )
-    pk_type = opts.pk.target_field.db_type(connection) if opts.pk.is_relation else opts.pk.db_type(connection)
+    pk_type = (opts.pk.target_field if opts.pk.is_relation else opts.pk).db_type(db)
     sql = (
         f"UPDATE {quote(opts.db_table)} SET {sets} FROM (VALUES {', '.join([row] * len(objs))}) "
         f"AS v ({', '.join(columns)}) WHERE {quote(opts.db_table)}.{quote(opts.pk.column)} = v.pk::{pk_type}"
@@ -176,6 +177,6 @@ def update_rows(objs: list[Model], fields: list[str]) -> None:
     params = []
     for obj in objs:
         params.append(obj.pk)
-        params += [field.get_db_prep_save(field.pre_save(obj, add=False), connection=connection) for field in targets]
-    with connection.cursor() as cursor:
+        params += [field.get_db_prep_save(field.pre_save(obj, add=False), connection=db) for field in targets]
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
