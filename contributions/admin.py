@@ -12,6 +12,7 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from unfold.admin import ModelAdmin, TabularInline
 
 from contributions import services
 from contributions.choices import Gateway
@@ -36,7 +37,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(ContributionRate)
-class ContributionRateAdmin(admin.ModelAdmin):
+class ContributionRateAdmin(ModelAdmin):
     """Rates are edited here; `clean()` refuses periods that overlap for the same kind and sector."""
 
     list_display = ["regulation", "kind", "sector", "valid_from", "valid_to", "jkk_percent", "jkm_amount", "jht_percent"]
@@ -46,14 +47,14 @@ class ContributionRateAdmin(admin.ModelAdmin):
         return False
 
 
-class InvoiceMonthInline(ReadOnlyMixin, admin.TabularInline):
+class InvoiceMonthInline(ReadOnlyMixin, TabularInline):
     model = InvoiceMonth
     fields = ["enrollment", "month", "jkk", "jkm", "jht", "total", "adjustment"]
     readonly_fields = fields
     extra = 0
 
 
-class PaymentInline(ReadOnlyMixin, admin.TabularInline):
+class PaymentInline(ReadOnlyMixin, TabularInline):
     model = Payment
     fields = ["receipt_number", "transaction_id", "gross_amount", "credited", "confirmed_at"]
     readonly_fields = fields
@@ -75,7 +76,7 @@ class RefundForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(ExactSearchAdmin, admin.ModelAdmin):
+class InvoiceAdmin(ExactSearchAdmin, ModelAdmin):
     list_display = ["number", "sponsor", "status", "total", "review_reason", "refunded_at", "created_at", "paid_at"]
     list_filter = ["status", "review_reason", "gateway", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["number"]  # shows the search box; search_q decides what a term matches
@@ -151,7 +152,7 @@ class _Echo:
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
     list_display = ["receipt_number", "invoice", "gateway", "gross_amount", "credited", "confirmed_at"]
     list_filter = ["credited", "gateway", ("confirmed_at", admin.DateFieldListFilter)]
     search_fields = ["receipt_number"]  # shows the search box; search_q decides what a term matches
@@ -208,7 +209,7 @@ class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
 
 
 @admin.register(CoverageMonth)
-class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
+class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
     list_display = ["member", "month", "total", "invoice", "created_at"]
     list_filter = [("month", admin.DateFieldListFilter)]
     search_fields = ["invoice__number"]  # shows the search box; search_q decides what a term matches
@@ -227,7 +228,7 @@ class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
 
 
 @admin.register(GatewayNotification)
-class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
+class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
     list_display = ["received_at", "gateway", "order_id", "transaction_status", "processed_at", "outcome"]
     list_filter = ["gateway", "transaction_status", "outcome"]
     search_fields = ["order_id"]  # shows the search box; search_q decides what a term matches
@@ -239,7 +240,7 @@ class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin
         return Q(order_id=term.upper()) | Q(order_id__in=paid)
 
 
-class CoverageMonthInline(ReadOnlyMixin, admin.TabularInline):
+class CoverageMonthInline(ReadOnlyMixin, TabularInline):
     """The member's paid months (the ledger), whoever paid them, on the member's page."""
 
     model = CoverageMonth

@@ -1,6 +1,7 @@
 from django.apps import apps
 from django.contrib import admin
 from django.db.models import Q
+from unfold.admin import ModelAdmin
 
 from core.models import AuditLog
 from core.paginator import ExactSearchAdmin
@@ -8,7 +9,7 @@ from core.phones import normalize_phone_or_none
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ExactSearchAdmin, admin.ModelAdmin):
+class AuditLogAdmin(ExactSearchAdmin, ModelAdmin):
     """Read-only: audit rows are written by services, never edited or deleted."""
 
     list_display = ["at", "actor", "action", "object_type", "object_id", "detail"]

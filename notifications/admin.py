@@ -1,10 +1,11 @@
 from django.contrib import admin
+from unfold.admin import ModelAdmin
 
 from core.paginator import LargeTableAdmin
 from notifications.models import InboxItem, Message
 
 
-class ReadOnlyAdmin(LargeTableAdmin, admin.ModelAdmin):
+class ReadOnlyAdmin(LargeTableAdmin, ModelAdmin):
     def has_add_permission(self, request):
         return False
 

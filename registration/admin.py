@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin, TabularInline
 
 from core.crypto import blind_index
 from core.exceptions import DomainError
@@ -49,7 +50,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(LargeTableAdmin, admin.ModelAdmin):
+class EnrollmentAdmin(LargeTableAdmin, ModelAdmin):
     list_display = [
         "id",
         "full_name",
@@ -228,7 +229,7 @@ class EnrollmentAdmin(LargeTableAdmin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/registration/enrollment/reveal_nik.html", context)
 
 
-class SponsorshipInline(admin.TabularInline):
+class SponsorshipInline(TabularInline):
     """Every sponsorship of the member: who paid when, open or not."""
 
     model = Enrollment
@@ -259,7 +260,7 @@ class SponsorshipInline(admin.TabularInline):
 
 
 @admin.register(Member)
-class MemberAdmin(ExactSearchAdmin, admin.ModelAdmin):
+class MemberAdmin(ExactSearchAdmin, ModelAdmin):
     """A person: their KPJ, coverage, and all their sponsorships (the ledger is added by contributions)."""
 
     list_display = ["id", "kpj_number", "nik_masked", "registered_at", "paid_through", "coverage_started",
@@ -309,7 +310,7 @@ class MemberAdmin(ExactSearchAdmin, admin.ModelAdmin):
 
 
 @admin.register(Occupation)
-class OccupationAdmin(admin.ModelAdmin):
+class OccupationAdmin(ModelAdmin):
     list_display = ["code", "name_id", "name_en", "sector", "is_active", "sort_order"]
     list_filter = ["sector", "is_active"]
 
@@ -318,7 +319,7 @@ class OccupationAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncomeLevel)
-class IncomeLevelAdmin(admin.ModelAdmin):
+class IncomeLevelAdmin(ModelAdmin):
     list_display = ["amount", "is_active"]
 
     def has_delete_permission(self, request, obj=None):

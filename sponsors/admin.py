@@ -14,6 +14,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
+from unfold.admin import ModelAdmin
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from core.paginator import LargeTableAdmin
 from core.phones import normalize_phone_or_none
@@ -24,7 +26,10 @@ BACK_OFFICE = ("Back-office", {"fields": ["is_staff", "is_superuser", "groups", 
 
 
 @admin.register(User)
-class UserAdmin(LargeTableAdmin, BaseUserAdmin):
+class UserAdmin(LargeTableAdmin, BaseUserAdmin, ModelAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
     ordering = ["-id"]
     list_display = ["phone", "full_name", "phone_verified", "is_staff", "date_joined"]
     list_filter = ["is_staff", "is_active", "groups"]
@@ -111,7 +116,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin):
+class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     """Groups and the permissions they hold: superusers only, every change audit-logged."""
 
     def has_add_permission(self, request):
@@ -144,7 +149,7 @@ class GroupAdmin(BaseGroupAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(ModelAdmin):
     list_display = ["user", "platform", "created_at"]
     list_filter = ["platform"]
     readonly_fields = ["user", "token", "platform"]

@@ -24,6 +24,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # The back office's theme (vendored scripts, fonts and Chart.js: no CDN); before the admin it styles.
+    "unfold.apps.BasicAppConfig",  # not its default config, which would replace our site with its own
     "config.apps.BackOfficeAdminConfig",  # django.contrib.admin, with a throttled login (config.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -128,11 +130,24 @@ TIME_ZONE = "Asia/Jakarta"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # The admin's CSS and JS, served by the app itself (whitenoise): no separate web server needed.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# The back office's theme (django-unfold): each role's home page (core.dashboard), one language at a
+# time with a switcher (Django's set_language), and no "View site" link: there is no public site.
+UNFOLD = {
+    "SITE_TITLE": "BPU Sertakan",
+    "SITE_HEADER": "BPU Sertakan back-office",
+    "SITE_URL": None,
+    "SITE_SYMBOL": "volunteer_activism",
+    "SHOW_VIEW_ON_SITE": False,
+    "SHOW_LANGUAGES": True,
+    "DASHBOARD_CALLBACK": "core.dashboard.dashboard_callback",
+    "SIDEBAR": {"show_search": False, "show_all_applications": True},
 }
 
 # --- Redis, cache, Celery -------------------------------------------------------------------------
