@@ -20,9 +20,11 @@ from sponsors.forms import ADMIN_LOGIN_LIMIT, StaffLoginForm
 
 class BackOfficeSite(UnfoldAdminSite):
     login_form = StaffLoginForm
-    site_header = "BPU Sertakan back-office"
+    site_header = "BPU Sertakan"
     site_title = "BPU Sertakan"
     index_title = gettext_lazy("Home")
+    # Each role's own numbers and charts first (config.dashboard), then the models it may open.
+    index_template = "admin/home.html"
     login_template = "admin/staff_login.html"
 
     def login(self, request, extra_context=None):

@@ -12,12 +12,15 @@ from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from contributions import services
 from contributions.choices import Gateway
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from core.exceptions import DomainError
+from core.format import month_label, rupiah
 from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
 from registration.admin import MemberAdmin
@@ -49,16 +52,42 @@ class ContributionRateAdmin(ModelAdmin):
 
 class InvoiceMonthInline(ReadOnlyMixin, TabularInline):
     model = InvoiceMonth
-    fields = ["enrollment", "month", "jkk", "jkm", "jht", "total", "adjustment"]
+    fields = ["enrollment", "month_shown", "jkk_shown", "jkm_shown", "jht_shown", "total_shown", "adjustment"]
     readonly_fields = fields
     extra = 0
+    hide_title = True  # each row's columns say what it is
+
+    @admin.display(description=_("month"))
+    def month_shown(self, obj):
+        return month_label(obj.month)
+
+    @admin.display(description="JKK")
+    def jkk_shown(self, obj):
+        return rupiah(obj.jkk)
+
+    @admin.display(description="JKM")
+    def jkm_shown(self, obj):
+        return rupiah(obj.jkm)
+
+    @admin.display(description="JHT")
+    def jht_shown(self, obj):
+        return rupiah(obj.jht)
+
+    @admin.display(description=_("total"))
+    def total_shown(self, obj):
+        return rupiah(obj.total)
 
 
 class PaymentInline(ReadOnlyMixin, TabularInline):
     model = Payment
-    fields = ["receipt_number", "transaction_id", "gross_amount", "credited", "confirmed_at"]
+    fields = ["receipt_number", "transaction_id", "gross_amount_shown", "credited", "confirmed_at"]
     readonly_fields = fields
     extra = 0
+    hide_title = True
+
+    @admin.display(description=_("gross amount"))
+    def gross_amount_shown(self, obj):
+        return rupiah(obj.gross_amount)
 
 
 def _invoice_id(term: str) -> int | None:
@@ -72,15 +101,15 @@ def _transaction(term: str) -> Q:
 
 
 class RefundForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000)
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=2000)
 
 
 @admin.register(Invoice)
 class InvoiceAdmin(ExactSearchAdmin, ModelAdmin):
-    list_display = ["number", "sponsor", "status", "total", "review_reason", "refunded_at", "created_at", "paid_at"]
+    list_display = ["number", "sponsor", "status", "total_shown", "review_reason", "refunded_at", "created_at", "paid_at"]
     list_filter = ["status", "review_reason", "gateway", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["number"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact invoice number, VA number, or the sponsor's phone (any format)."
+    search_help_text = _("An exact invoice number, VA number, or the sponsor's phone (any format).")
     list_select_related = ["sponsor"]
     ordering = ["-id"]
     inlines = [InvoiceMonthInline, PaymentInline]
@@ -99,6 +128,10 @@ class InvoiceAdmin(ExactSearchAdmin, ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("total"), ordering="total")
+    def total_shown(self, obj):
+        return rupiah(obj.total)
+
     def search_q(self, term: str) -> Q:
         # The invoice table is the largest one (a row per payer per month at national scale).
         wanted = Q(number=term.upper())
@@ -110,7 +143,7 @@ class InvoiceAdmin(ExactSearchAdmin, ModelAdmin):
             wanted |= Q(sponsor_id=sponsor_id)
         return wanted
 
-    @admin.action(description="Mark as refunded (needs_review only)…", permissions=["change"])
+    @admin.action(description=_("Mark as refunded (needs review only)…"), permissions=["change"])
     def mark_refunded(self, request, queryset):
         form = RefundForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -122,11 +155,11 @@ class InvoiceAdmin(ExactSearchAdmin, ModelAdmin):
                 except DomainError as exc:
                     self.message_user(request, f"{invoice.number}: {exc.detail}", messages.WARNING)
             if done:
-                self.message_user(request, f"{done} invoice(s) marked refunded.", messages.SUCCESS)
+                self.message_user(request, gettext("%(count)s invoice(s) marked refunded.") % {"count": done}, messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Mark invoices as refunded",
+            "title": gettext("Mark invoices as refunded"),
             "queryset": queryset,
             "form": form,
             "opts": self.model._meta,
@@ -136,13 +169,13 @@ class InvoiceAdmin(ExactSearchAdmin, ModelAdmin):
 
 
 class ExportForm(forms.Form):
-    date_from = forms.DateField(label="From (WIB)", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (WIB, inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From (WIB)"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To (WIB, inclusive)"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_to"] < cleaned["date_from"]:
-            raise forms.ValidationError("The end date is before the start date.")
+            raise forms.ValidationError(_("The end date is before the start date."))
         return cleaned
 
 
@@ -153,12 +186,16 @@ class _Echo:
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
-    list_display = ["receipt_number", "invoice", "gateway", "gross_amount", "credited", "confirmed_at"]
+    list_display = ["receipt_number", "invoice", "gateway", "gross_amount_shown", "credited", "confirmed_at"]
     list_filter = ["credited", "gateway", ("confirmed_at", admin.DateFieldListFilter)]
     search_fields = ["receipt_number"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact receipt number, gateway transaction id or invoice number."
+    search_help_text = _("An exact receipt number, gateway transaction id or invoice number.")
     list_select_related = ["invoice"]
     ordering = ["-id"]
+
+    @admin.display(description=_("gross amount"), ordering="gross_amount")
+    def gross_amount_shown(self, obj):
+        return rupiah(obj.gross_amount)
 
     def search_q(self, term: str) -> Q:
         # A payment per paid invoice, nationally.
@@ -179,7 +216,7 @@ class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
             raise PermissionDenied
         form = ExportForm(request.GET or None)
         if not form.is_valid():
-            context = {**self.admin_site.each_context(request), "title": "Export payments", "form": form,
+            context = {**self.admin_site.each_context(request), "title": gettext("Export payments"), "form": form,
                        "opts": self.model._meta}
             return TemplateResponse(request, "admin/contributions/payment/export.html", context)
         tz = timezone.get_current_timezone()
@@ -210,11 +247,19 @@ class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
 
 @admin.register(CoverageMonth)
 class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
-    list_display = ["member", "month", "total", "invoice", "created_at"]
+    list_display = ["member", "month_shown", "total_shown", "invoice", "created_at"]
     list_filter = [("month", admin.DateFieldListFilter)]
     search_fields = ["invoice__number"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact KPJ number or invoice number."
+    search_help_text = _("An exact KPJ number or invoice number.")
     list_select_related = ["member", "invoice"]
+
+    @admin.display(description=_("month"), ordering="month")
+    def month_shown(self, obj):
+        return month_label(obj.month)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_shown(self, obj):
+        return rupiah(obj.total)
 
     def search_q(self, term: str) -> Q:
         # A row per member per paid month: the largest table of all.
@@ -232,7 +277,7 @@ class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
     list_display = ["received_at", "gateway", "order_id", "transaction_status", "processed_at", "outcome"]
     list_filter = ["gateway", "transaction_status", "outcome"]
     search_fields = ["order_id"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact invoice number (the gateway's order id), or the transaction id of a payment."
+    search_help_text = _("An exact invoice number (the gateway's order id), or the transaction id of a payment.")
 
     def search_q(self, term: str) -> Q:
         # The order id's index; a transaction id is found through its payment.
@@ -244,17 +289,26 @@ class CoverageMonthInline(ReadOnlyMixin, TabularInline):
     """The member's paid months (the ledger), whoever paid them, on the member's page."""
 
     model = CoverageMonth
-    fields = ["month", "total", "invoice", "paid_by", "created_at"]
+    fields = ["month_shown", "total_shown", "invoice", "paid_by", "created_at"]
     readonly_fields = fields
     extra = 0
     ordering = ["-month"]
-    verbose_name = "covered month"
-    verbose_name_plural = "coverage ledger"
+    verbose_name = _("covered month")
+    verbose_name_plural = _("coverage ledger")
+    hide_title = True
+
+    @admin.display(description=_("month"))
+    def month_shown(self, obj):
+        return month_label(obj.month)
+
+    @admin.display(description=_("total"))
+    def total_shown(self, obj):
+        return rupiah(obj.total)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("invoice__sponsor")
 
-    @admin.display(description="paid by")
+    @admin.display(description=_("paid by"))
     def paid_by(self, obj):
         return obj.invoice.sponsor
 

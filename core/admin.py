@@ -1,6 +1,7 @@
 from django.apps import apps
 from django.contrib import admin
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from core.models import AuditLog
@@ -15,7 +16,7 @@ class AuditLogAdmin(ExactSearchAdmin, ModelAdmin):
     list_display = ["at", "actor", "action", "object_type", "object_id", "detail"]
     list_filter = ["action", "object_type", ("at", admin.DateFieldListFilter)]
     search_fields = ["object_id"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact object id, or the phone of the staff member who acted (any format)."
+    search_help_text = _("An exact object id, or the phone of the staff member who acted (any format).")
     list_select_related = ["actor"]
 
     def search_q(self, term: str) -> Q:

@@ -14,6 +14,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
@@ -22,7 +23,7 @@ from core.phones import normalize_phone_or_none
 from sponsors import services
 from sponsors.models import Device, User
 
-BACK_OFFICE = ("Back-office", {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]})
+BACK_OFFICE = (_("Back office"), {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]})
 
 
 @admin.register(User)
@@ -35,18 +36,18 @@ class UserAdmin(LargeTableAdmin, BaseUserAdmin, ModelAdmin):
     list_filter = ["is_staff", "is_active", "groups"]
     # A phone is matched exactly, on its unique index; a name or an e-mail address inside (a full scan).
     search_fields = ["full_name", "email"]
-    search_help_text = "A phone (any format), or part of a name or an e-mail address."
+    search_help_text = _("A phone (any format), or part of a name or an e-mail address.")
     readonly_fields = ["date_joined", "last_login", "phone_verified_at", "whatsapp_opt_in_at"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
-        ("Profile", {"fields": ["full_name", "email", "language", "remind_by_sms", "remind_by_whatsapp", "remind_by_push", "whatsapp_opt_in_at"]}),
-        ("Status", {"fields": ["phone_verified_at", "is_active", "date_joined", "last_login"]}),
+        (_("Profile"), {"fields": ["full_name", "email", "language", "remind_by_sms", "remind_by_whatsapp", "remind_by_push", "whatsapp_opt_in_at"]}),
+        (_("Status"), {"fields": ["phone_verified_at", "is_active", "date_joined", "last_login"]}),
         BACK_OFFICE,
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "full_name", "password1", "password2"]})]
     filter_horizontal = ["groups", "user_permissions"]
 
-    @admin.display(boolean=True, description="phone verified")
+    @admin.display(boolean=True, description=_("phone verified"))
     def phone_verified(self, obj):
         return obj.phone_verified
 

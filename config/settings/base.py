@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The back office links only to pages the viewer may open (core.admin_links).
+    "core.admin_links.CurrentRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -137,18 +139,22 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-# The back office's theme (django-unfold): each role's home page (core.dashboard), one language at a
+# The back office's theme (django-unfold): each role's home page (config.dashboard), one language at a
 # time with a switcher (Django's set_language), and no "View site" link: there is no public site.
 UNFOLD = {
     "SITE_TITLE": "BPU Sertakan",
-    "SITE_HEADER": "BPU Sertakan back-office",
+    "SITE_HEADER": "BPU Sertakan",
+    "SITE_SUBHEADER": "Back office",
     "SITE_URL": None,
     "SITE_SYMBOL": "volunteer_activism",
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_LANGUAGES": True,
-    "DASHBOARD_CALLBACK": "core.dashboard.dashboard_callback",
+    "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
     "SIDEBAR": {"show_search": False, "show_all_applications": True},
 }
+# The home pages' figures over large tables (members over time, collections) are computed at most this
+# often; the review queue and the needs-review money are always live (they are small and indexed).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 
 # --- Redis, cache, Celery -------------------------------------------------------------------------
 
