@@ -11,7 +11,7 @@ import json
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from contributions import dashboard as money
 from contributions.choices import Gateway, ReminderChannel, ReminderKind
@@ -24,12 +24,12 @@ REVIEWER, FINANCE, ADMIN = "reviewer", "finance", "admin"
 
 # A chart's axis has room for a few words only.
 FLAG_SHORT = {
-    ReviewFlag.PHONE_SHARED: _l("Phone shared"),
-    ReviewFlag.SPONSOR_BURST: _l("Many in 24 h"),
-    ReviewFlag.REGISTRY_MISMATCH: _l("Registry mismatch"),
-    ReviewFlag.REGISTRY_UNAVAILABLE: _l("Registry unreachable"),
-    ReviewFlag.REVIEW_ALL: _l("Review mode"),
-    ReviewFlag.MEMBER_PHONE_CHANGED: _l("Phone changed"),
+    ReviewFlag.PHONE_SHARED: gettext_lazy("Phone shared"),
+    ReviewFlag.SPONSOR_BURST: gettext_lazy("Many in 24 h"),
+    ReviewFlag.REGISTRY_MISMATCH: gettext_lazy("Registry mismatch"),
+    ReviewFlag.REGISTRY_UNAVAILABLE: gettext_lazy("Registry unreachable"),
+    ReviewFlag.REVIEW_ALL: gettext_lazy("Review mode"),
+    ReviewFlag.MEMBER_PHONE_CHANGED: gettext_lazy("Phone changed"),
 }
 
 # Chart colours: unfold's primary, and two that read apart from it.

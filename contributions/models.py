@@ -65,7 +65,8 @@ class ContributionRate(BaseModel):
 
     def __str__(self) -> str:
         until = self.valid_to.isoformat() if self.valid_to else "…"
-        return f"{self.regulation} {self.get_kind_display()} {self.get_sector_display() or _('all sectors')} {self.valid_from}–{until}"
+        sector = self.get_sector_display() or _("all sectors")
+        return f"{self.regulation} {self.get_kind_display()} {sector} {self.valid_from}–{until}"
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)

@@ -99,7 +99,8 @@ class Member(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kpj_number or _('member #%(id)s') % {'id': self.pk}} ({self.nik_masked})"
+        name = self.kpj_number or _("member #%(id)s") % {"id": self.pk}
+        return f"{name} ({self.nik_masked})"
 
     @property
     def nik_masked(self) -> str:

@@ -62,6 +62,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         constraints = [models.UniqueConstraint(fields=["phone"], name="%(app_label)s_%(class)s_phone_uniq")]
 
     def __str__(self) -> str:
