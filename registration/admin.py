@@ -361,7 +361,7 @@ class SponsorshipInline(TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("sponsorship"))
+    @admin.display(description=_("enrollment"))
     def sponsorship(self, obj):
         return object_link(obj, f"#{obj.pk} {obj.full_name}")
 

@@ -148,6 +148,9 @@ UNFOLD = {
     "SITE_URL": None,
     "SITE_SYMBOL": "volunteer_activism",
     "SHOW_VIEW_ON_SITE": False,
+    # Django's per-object history only sees edits made through admin forms, not the services' decisions;
+    # the audit log does (enrollment pages link their audit trail).
+    "SHOW_HISTORY": False,
     "SHOW_LANGUAGES": True,
     "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
     "SIDEBAR": {"show_search": False, "show_all_applications": True},
