@@ -19,6 +19,7 @@ from unfold.admin import ModelAdmin, TabularInline
 from contributions import services
 from contributions.choices import Gateway
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
+from core.admin_base import SaveOnlyChangesMixin
 from core.exceptions import DomainError
 from core.format import month_label, rupiah
 from core.paginator import ExactSearchAdmin
@@ -40,7 +41,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(ContributionRate)
-class ContributionRateAdmin(ModelAdmin):
+class ContributionRateAdmin(SaveOnlyChangesMixin, ModelAdmin):
     """Rates are edited here; `clean()` refuses periods that overlap for the same kind and sector."""
 
     list_display = ["regulation", "kind", "sector", "valid_from", "valid_to", "jkk_percent", "jkm_amount", "jht_percent"]

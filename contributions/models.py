@@ -38,17 +38,36 @@ class ContributionRate(BaseModel):
     """
 
     kind = models.CharField(max_length=12, choices=RateKind.choices, verbose_name=_("kind"))
-    regulation = models.CharField(max_length=60, help_text=_("The regulation that sets these rates, e.g. PP 50/2025."), verbose_name=_("regulation"))
-    source = models.CharField(max_length=255, blank=True, help_text=_("Where the figures come from."), verbose_name=_("source"))
-    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True, help_text=_("Blank: every sector."), verbose_name=_("sector"))
-    valid_from = models.DateField(help_text=_("First day in force (the first of a month)."), verbose_name=_("valid from"))
-    valid_to = models.DateField(null=True, blank=True, help_text=_("Last day in force; blank: until further notice."), verbose_name=_("valid to"))
-    jkk_percent = models.DecimalField(
-        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))], verbose_name=_("JKK (%)")
+    regulation = models.CharField(
+        max_length=60,
+        help_text=_("The regulation that sets these rates, e.g. PP 50/2025."),
+        verbose_name=_("regulation"),
     )
-    jkm_amount = models.PositiveBigIntegerField(help_text=_("Flat monthly JKM, whole rupiah."), verbose_name=_("JKM (Rp)"))
+    source = models.CharField(
+        max_length=255, blank=True, help_text=_("Where the figures come from."), verbose_name=_("source")
+    )
+    sector = models.CharField(
+        max_length=20, choices=Sector.choices, blank=True, help_text=_("Blank: every sector."), verbose_name=_("sector")
+    )
+    valid_from = models.DateField(
+        help_text=_("First day in force (the first of a month)."), verbose_name=_("valid from")
+    )
+    valid_to = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("Last day in force; blank: until further notice."),
+        verbose_name=_("valid to"),
+    )
+    jkk_percent = models.DecimalField(
+        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        verbose_name=_("JKK (%)")
+    )
+    jkm_amount = models.PositiveBigIntegerField(
+        help_text=_("Flat monthly JKM, whole rupiah."), verbose_name=_("JKM (Rp)")
+    )
     jht_percent = models.DecimalField(
-        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))], verbose_name=_("JHT (%)")
+        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        verbose_name=_("JHT (%)")
     )
 
     class Meta:
@@ -101,37 +120,49 @@ class Invoice(BaseModel):
 
     # No single-column index on sponsor: contrib_invoice_sponsor_idx (sponsor, -id) serves it.
     sponsor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices", db_index=False, verbose_name=_("sponsor")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices", db_index=False,
+        verbose_name=_("sponsor")
     )
     number = models.CharField(max_length=32, null=True, blank=True, verbose_name=_("number"))
-    status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING, verbose_name=_("status"))
+    status = models.CharField(
+        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING, verbose_name=_("status")
+    )
     total = models.PositiveBigIntegerField(verbose_name=_("total"))
     gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
     # Issue 22: how the payer pays (contributions/gateways/methods.py) and what the gateway gave for it.
     # The database defaults let statements that name columns (bench/generate.py's COPY) leave them out.
-    payment_method = models.CharField(max_length=20, default="va_bca", db_default="va_bca", verbose_name=_("payment method"))
+    payment_method = models.CharField(
+        max_length=20, default="va_bca", db_default="va_bca", verbose_name=_("payment method")
+    )
     # The code the payer quotes: a VA number, a Mandiri bill key or a store's payment code (empty for
     # QRIS and e-wallets); finance searches by it.
     va_number = models.CharField(max_length=40, blank=True, verbose_name=_("VA number"))
     # The rest of the method kind's fields (biller_code, qr_string, deeplink_url): API.md's `payment`.
-    payment_details = models.JSONField(default=dict, db_default=models.Value({}, models.JSONField()), blank=True, verbose_name=_("payment details"))
+    payment_details = models.JSONField(
+        default=dict, db_default=models.Value({}, models.JSONField()), blank=True, verbose_name=_("payment details")
+    )
     gateway_reference = models.CharField(max_length=100, blank=True, verbose_name=_("gateway reference"))
     expires_at = models.DateTimeField(verbose_name=_("expires at"))
     paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
     expired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expired at"))
     cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
     needs_review_at = models.DateTimeField(null=True, blank=True, verbose_name=_("needs review at"))
-    review_reason = models.CharField(max_length=32, choices=ReviewReason.choices, blank=True, verbose_name=_("review reason"))
+    review_reason = models.CharField(
+        max_length=32, choices=ReviewReason.choices, blank=True, verbose_name=_("review reason")
+    )
     refunded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refunded at"))
     refund_note = models.TextField(blank=True, verbose_name=_("refund note"))
     # Indexed by contrib_invoice_refunded_idx, refunded invoices only (below).
     refunded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("refunded by")
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+        verbose_name=_("refunded by")
     )
     # The `Idempotency-Key` of the request that made it and that request's fingerprint (API.md;
     # contributions/idempotency.py): written with the invoice, in its INSERT, so the key exists
     # exactly when the invoice does. Null for invoices made without a key (seed data, the shell).
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False, verbose_name=_("app request key"))
+    idempotency_key = models.CharField(
+        max_length=255, null=True, blank=True, editable=False, verbose_name=_("app request key")
+    )
     request_hash = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("request fingerprint"))
 
     class Meta:
@@ -174,8 +205,12 @@ class InvoiceMonth(models.Model):
     """One billed contribution month of one worker on an invoice, priced when billed."""
 
     # Both served by composite indexes below: (invoice, enrollment, month) and (enrollment, month).
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", db_index=False, verbose_name=_("invoice"))
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("enrollment"))
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="lines", db_index=False, verbose_name=_("invoice")
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("enrollment")
+    )
     month = models.DateField(help_text=_("First day of the contribution month."), verbose_name=_("month"))
     jkk = models.PositiveBigIntegerField(verbose_name=_("jkk"))
     jkm = models.PositiveBigIntegerField(verbose_name=_("jkm"))
@@ -219,9 +254,13 @@ class Payment(BaseModel):
     transaction_id = models.CharField(max_length=100, verbose_name=_("transaction ID"))
     gross_amount = models.PositiveBigIntegerField(verbose_name=_("gross amount"))
     receipt_number = models.CharField(max_length=32, null=True, blank=True, verbose_name=_("receipt number"))
-    credited = models.BooleanField(help_text=_("Whether the payment covered months (else it awaits review)."), verbose_name=_("credited"))
+    credited = models.BooleanField(
+        help_text=_("Whether the payment covered months (else it awaits review)."), verbose_name=_("credited")
+    )
     confirmed_at = models.DateTimeField(verbose_name=_("confirmed at"))
-    confirmation = models.JSONField(default=dict, help_text=_("The gateway's status answer, as received."), verbose_name=_("confirmation"))
+    confirmation = models.JSONField(
+        default=dict, help_text=_("The gateway's status answer, as received."), verbose_name=_("confirmation")
+    )
 
     class Meta:
         verbose_name = _("payment")
@@ -247,10 +286,14 @@ class CoverageMonth(models.Model):
     """
 
     # Served by the (member, month) unique constraint.
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="coverage_months", db_index=False, verbose_name=_("member"))
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="coverage_months", db_index=False, verbose_name=_("member")
+    )
     month = models.DateField(verbose_name=_("month"))
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+", verbose_name=_("invoice"))
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="coverage_months", verbose_name=_("payment"))
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="coverage_months", verbose_name=_("payment")
+    )
     total = models.PositiveBigIntegerField(verbose_name=_("total"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
@@ -326,13 +369,19 @@ class Reminder(models.Model):
     """
 
     # Served by the (enrollment, due_date, kind, channel) unique constraint.
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("enrollment"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, verbose_name=_("user"))
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("enrollment")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, verbose_name=_("user")
+    )
     kind = models.CharField(max_length=20, choices=ReminderKind.choices, verbose_name=_("kind"))
     channel = models.CharField(max_length=12, choices=ReminderChannel.choices, verbose_name=_("channel"))
     month = models.DateField(help_text=_("The contribution month the reminder is about."), verbose_name=_("month"))
     due_date = models.DateField(verbose_name=_("due date"))
-    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PLANNED, verbose_name=_("status"))
+    status = models.CharField(
+        max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PLANNED, verbose_name=_("status")
+    )
     # Quiet hours: SMS and WhatsApp wait until this time (WIB 08:00) when planned at night.
     not_before = models.DateTimeField(null=True, blank=True, verbose_name=_("not before"))
     # False for an operator's explicit run for a date (send_reminders --date): it sends at once.
@@ -375,8 +424,12 @@ class AutopayMandate(BaseModel):
     tokenization, or a saved card) for their workers' monthly contributions. One per payer; unlinking
     turns it `off` and forgets the account, the row stays with the history of its charges."""
 
-    payer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="autopay", verbose_name=_("payer"))
-    status = models.CharField(max_length=10, choices=AutopayStatus.choices, default=AutopayStatus.OFF, verbose_name=_("status"))
+    payer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="autopay", verbose_name=_("payer")
+    )
+    status = models.CharField(
+        max_length=10, choices=AutopayStatus.choices, default=AutopayStatus.OFF, verbose_name=_("status")
+    )
     method = models.CharField(max_length=10, choices=AutopayMethod.choices, blank=True, verbose_name=_("method"))
     gateway = models.CharField(max_length=16, choices=Gateway.choices, blank=True, verbose_name=_("gateway"))
     # The gateway's linked account (Midtrans' GoPay account_id) and what a charge presents with it
@@ -407,7 +460,9 @@ class AutopayOptOut(models.Model):
     a row of the sponsorship, so it ends with it (another payer of the member starts with autopay on).
     Every other approved sponsorship of a payer with autopay on is charged."""
 
-    enrollment = models.OneToOneField(Enrollment, on_delete=models.CASCADE, related_name="+", verbose_name=_("enrollment"))
+    enrollment = models.OneToOneField(
+        Enrollment, on_delete=models.CASCADE, related_name="+", verbose_name=_("enrollment")
+    )
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
@@ -426,13 +481,33 @@ class AutopayCharge(BaseModel):
     the next run asks the gateway about it before any new charge."""
 
     # Served by the (payer, month) unique constraint.
-    payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("payer"))
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("payer")
+    )
     month = models.DateField(help_text=_("The month of the charge day (its first day)."), verbose_name=_("month"))
-    status = models.CharField(max_length=10, choices=AutopayChargeStatus.choices, default=AutopayChargeStatus.PLANNED, verbose_name=_("status"))
-    invoice = models.OneToOneField(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="autopay_charge", verbose_name=_("invoice"))
-    attempts = models.PositiveSmallIntegerField(default=0, help_text=_("Charges sent to the gateway."), verbose_name=_("attempts"))
-    failures = models.PositiveSmallIntegerField(default=0, help_text=_("Charges the gateway declined."), verbose_name=_("failures"))
-    in_doubt = models.BooleanField(default=False, help_text=_("The last charge's outcome is not known yet."), verbose_name=_("in doubt"))
+    status = models.CharField(
+        max_length=10,
+        choices=AutopayChargeStatus.choices,
+        default=AutopayChargeStatus.PLANNED,
+        verbose_name=_("status"),
+    )
+    invoice = models.OneToOneField(
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="autopay_charge",
+        verbose_name=_("invoice"),
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Charges sent to the gateway."), verbose_name=_("attempts")
+    )
+    failures = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Charges the gateway declined."), verbose_name=_("failures")
+    )
+    in_doubt = models.BooleanField(
+        default=False, help_text=_("The last charge's outcome is not known yet."), verbose_name=_("in doubt")
+    )
     next_attempt_on = models.DateField(null=True, blank=True, verbose_name=_("next attempt on"))
     failure_reason = models.CharField(max_length=40, blank=True, verbose_name=_("failure reason"))
     charged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("charged at"))

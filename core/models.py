@@ -22,7 +22,9 @@ class AuditLog(models.Model):
     the admin.
     """
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
+    )
     action = models.CharField(max_length=40, choices=AuditAction.choices, verbose_name=_("action"))
     object_type = models.CharField(max_length=60, verbose_name=_("object type"))
     object_id = models.CharField(max_length=40, verbose_name=_("object ID"))

@@ -20,12 +20,15 @@ class Message(BaseModel):
     # E.164 phone for SMS and WhatsApp, device token for push.
     to = models.CharField(max_length=4096, verbose_name=_("recipient"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("user")
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("user")
     )
     title = models.CharField(max_length=200, blank=True, verbose_name=_("title"))
     body = models.TextField(verbose_name=_("body"))
     template = models.CharField(max_length=64, blank=True, verbose_name=_("template"))
-    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING, verbose_name=_("status"))
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING, verbose_name=_("status")
+    )
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     # Not sent before this time (quiet hours for SMS and WhatsApp); null means now.
     not_before = models.DateTimeField(null=True, blank=True, verbose_name=_("not before"))
@@ -58,7 +61,9 @@ class InboxItem(models.Model):
     """A message in the app's inbox (`GET /notifications`)."""
 
     # Served by notifications_inbox_user_idx (user, -id).
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox", db_index=False, verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox", db_index=False, verbose_name=_("user")
+    )
     kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
     title = models.CharField(max_length=200, verbose_name=_("title"))
     body = models.TextField(verbose_name=_("body"))

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
+from core.admin_base import SaveOnlyChangesMixin
 from core.admin_links import changelist_url, object_link
 from core.crypto import blind_index
 from core.exceptions import DomainError
@@ -442,7 +443,7 @@ class MemberAdmin(ExactSearchAdmin, ModelAdmin):
 
 
 @admin.register(Occupation)
-class OccupationAdmin(ModelAdmin):
+class OccupationAdmin(SaveOnlyChangesMixin, ModelAdmin):
     list_display = ["code", "name_id", "name_en", "sector", "is_active", "sort_order"]
     list_filter = ["sector", "is_active"]
 
@@ -451,7 +452,7 @@ class OccupationAdmin(ModelAdmin):
 
 
 @admin.register(IncomeLevel)
-class IncomeLevelAdmin(ModelAdmin):
+class IncomeLevelAdmin(SaveOnlyChangesMixin, ModelAdmin):
     list_display = ["amount_shown", "is_active"]
 
     def has_delete_permission(self, request, obj=None):

@@ -120,28 +120,37 @@ class Enrollment(BaseModel):
 
     # No single-column index on sponsor: registration_enr_sponsor_idx (sponsor, -id) serves it.
     sponsor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments", db_index=False, verbose_name=_("sponsor")
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments", db_index=False,
+        verbose_name=_("sponsor")
     )
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="sponsorships", verbose_name=_("member"))
     relationship = models.CharField(max_length=20, choices=Relationship.choices, verbose_name=_("relationship"))
     status = models.CharField(
-        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.AWAITING_CONSENT, verbose_name=_("status")
+        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.AWAITING_CONSENT,
+        verbose_name=_("status")
     )
 
     full_name = models.CharField(max_length=150, verbose_name=_("full name"))
     phone = models.CharField(max_length=16, verbose_name=_("phone"))
     address = models.CharField(max_length=255, blank=True, verbose_name=_("address"))
-    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("occupation"))
-    income_level = models.ForeignKey(IncomeLevel, on_delete=models.PROTECT, related_name="+", verbose_name=_("income level"))
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("occupation")
+    )
+    income_level = models.ForeignKey(
+        IncomeLevel, on_delete=models.PROTECT, related_name="+", verbose_name=_("income level")
+    )
     jht = models.BooleanField(_("JHT (old-age savings) included"), default=True)
 
-    consent_method = models.CharField(max_length=20, choices=ConsentMethod.choices, blank=True, verbose_name=_("consent method"))
+    consent_method = models.CharField(
+        max_length=20, choices=ConsentMethod.choices, blank=True, verbose_name=_("consent method")
+    )
     consented_at = models.DateTimeField(null=True, blank=True, verbose_name=_("consented at"))
     consent_notice_version = models.CharField(max_length=20, blank=True, verbose_name=_("consent notice version"))
 
     review_flags = models.JSONField(default=list, blank=True, verbose_name=_("review flags"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("reviewed by")
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("reviewed by")
     )
     approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
     rejected_at = models.DateTimeField(null=True, blank=True, verbose_name=_("rejected at"))

@@ -38,7 +38,7 @@ def registry_record_for(enrollment: Enrollment) -> dict | None:
     """The civil registry's record of the NIK, where the backend keeps one (the local registry)."""
     if settings.CIVIL_REGISTRY_BACKEND != "local":
         return None
-    return registry._local_records().get(decrypt_text(enrollment.member.nik_encrypted))
+    return registry.local_record(decrypt_text(enrollment.member.nik_encrypted))
 
 
 def evidence_for(enrollment: Enrollment) -> list[FlagEvidence]:

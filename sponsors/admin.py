@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from core.admin_base import SaveOnlyChangesMixin
 from core.paginator import LargeTableAdmin
 from core.phones import normalize_phone_or_none
 from sponsors import services
@@ -27,7 +28,7 @@ BACK_OFFICE = (_("Back office"), {"fields": ["is_staff", "is_superuser", "groups
 
 
 @admin.register(User)
-class UserAdmin(LargeTableAdmin, BaseUserAdmin, ModelAdmin):
+class UserAdmin(SaveOnlyChangesMixin, LargeTableAdmin, BaseUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -103,6 +104,8 @@ class UserAdmin(LargeTableAdmin, BaseUserAdmin, ModelAdmin):
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
+        if getattr(obj, "_nothing_changed", False):
+            return None  # nothing to audit (SaveOnlyChangesMixin saved nothing)
         services.account_change_record(actor=request.user, account=obj, before=obj._audit_before)
         return super().log_change(request, obj, message)
 
@@ -117,7 +120,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(SaveOnlyChangesMixin, BaseGroupAdmin, ModelAdmin):
     """Groups and the permissions they hold: superusers only, every change audit-logged."""
 
     def has_add_permission(self, request):
@@ -140,6 +143,8 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
+        if getattr(obj, "_nothing_changed", False):
+            return None
         services.group_change_record(actor=request.user, group=obj, before=obj._audit_before)
         return super().log_change(request, obj, message)
 
@@ -150,7 +155,7 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(ModelAdmin):
+class DeviceAdmin(SaveOnlyChangesMixin, ModelAdmin):
     list_display = ["user", "platform", "created_at"]
     list_filter = ["platform"]
     readonly_fields = ["user", "token", "platform"]

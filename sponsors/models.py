@@ -36,7 +36,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=150, verbose_name=_("full name"))
     email = models.EmailField(blank=True, verbose_name=_("email"))
     phone_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("phone verified at"))
-    language = models.CharField(max_length=2, choices=Language.choices, default=Language.INDONESIAN, verbose_name=_("language"))
+    language = models.CharField(
+        max_length=2, choices=Language.choices, default=Language.INDONESIAN, verbose_name=_("language")
+    )
     # How payment reminders reach this payer (API: `reminder_channels`). Booleans, not a list, so the
     # daily reminder pass selects recipients with plain indexed SQL on any database.
     remind_by_sms = models.BooleanField(default=True, verbose_name=_("remind by SMS"))
@@ -53,7 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # still insert accounts while both run during a deploy.
     login_failures = models.IntegerField(default=0, db_default=0, verbose_name=_("login failures"))
     login_failures_since = models.DateTimeField(null=True, blank=True, verbose_name=_("login failures since"))
-    login_code_always = models.BooleanField(default=False, db_default=False, verbose_name=_("always ask for a login code"))
+    login_code_always = models.BooleanField(
+        default=False, db_default=False, verbose_name=_("always ask for a login code")
+    )
 
     objects = UserManager()
 
