@@ -13,7 +13,6 @@ from django.utils.dates import MONTHS_3
 from django.utils.formats import get_format
 from django.utils.timesince import timesince
 from django.utils.timezone import now
-from django.utils.translation import gettext as _
 
 
 def rupiah(amount: int | None) -> str:
@@ -41,7 +40,3 @@ def choice_labels(codes: Iterable[str], choices: type[models.Choices]) -> str:
     """Codes of a TextChoices (a JSON list on a row) as their labels, comma separated; unknown codes kept."""
     labels = dict(choices.choices)
     return ", ".join(str(labels.get(code, code)) for code in codes) or "—"
-
-
-def yes_no(value: bool) -> str:
-    return _("yes") if value else _("no")

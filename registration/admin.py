@@ -159,14 +159,22 @@ class EnrollmentAdmin(LargeTableAdmin, ModelAdmin):
 
     @admin.display(description=_("flags"))
     def flags(self, obj):
-        labels = dict(ReviewFlag.choices)
         if not obj.review_flags:
             return "—"
         return format_html_join(
             " ", '<span class="inline-block bg-orange-100 text-orange-700 rounded-default px-2 py-0.5 mb-1 '
                  'text-xs whitespace-normal dark:bg-orange-500/20 dark:text-orange-400">{}</span>',
-            ((labels.get(code, code),) for code in obj.review_flags),
+            ((self._flag_text(obj, code),) for code in obj.review_flags),
         )
+
+    @staticmethod
+    def _flag_text(obj, code: str) -> str:
+        label = str(dict(ReviewFlag.choices).get(code, code))
+        if code == ReviewFlag.MEMBER_PHONE_CHANGED:
+            # The member's phone on record beside the one now given, last 4 digits only.
+            return label + ": " + gettext("on record %(before)s, new %(after)s") % {
+                "before": mask_last4(obj.member.phone), "after": mask_last4(obj.phone)}
+        return label
 
     @admin.display(description=_("sector"))
     def sector(self, obj):

@@ -100,6 +100,7 @@ class Walk:
         self.base = live_server.url
         self.context = browser.new_context(viewport=VIEWPORT, locale="id-ID")
         self.page = self.context.new_page()
+        self.page.set_default_timeout(90_000)  # the machines are small and shared
         self.name = name
         self.screenshots = screenshots
         self.shots: list[Path] = []
@@ -118,13 +119,13 @@ class Walk:
 
     def goto(self, path: str):
         response = self.page.goto(self.base + path)
-        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_load_state("load")
         assert response.status == 200, (path, response.status)
         return self.check()
 
     def check(self, *, language: str = "id") -> str:
         """Checks the page shown now and photographs it; returns its visible text."""
-        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_load_state("load")
         text = self.page.inner_text("body")
         where = self.page.url
         assert not self.refused, f"403 on {self.refused}"

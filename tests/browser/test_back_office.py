@@ -97,6 +97,6 @@ def test_an_admins_home_draws_its_charts_and_speaks_english_on_request(walk, que
     browser.page.evaluate(
         "document.querySelector('form[action=\"/i18n/setlang/\"] input[name=language][value=en]').form.submit()"
     )
-    browser.page.wait_for_load_state("networkidle")
+    browser.page.wait_for_load_state("load")
     english = browser.check(language="en")
     assert "Members and coverage" in english and "Peserta dan perlindungan" not in english
