@@ -16,7 +16,8 @@ RUN pip install -r requirements.txt
 COPY . .
 
 # Static files are collected at build time. Production settings refuse to load without their secrets,
-# so this one command gets harmless placeholders; they are not kept in the image's environment, and
+# so this one command gets harmless placeholders (every one production asks for: tests/test_compose.py
+# runs this very command); they are not kept in the image's environment, and
 # collectstatic touches neither the database nor Redis.
 RUN SECRET_KEY=build-time-only-secret-key-not-used-at-run-time-0123456789abcdef \
     JWT_SIGNING_KEY=build-time-only-jwt-key-not-used-at-run-time-0123456789abcdef \
@@ -26,6 +27,13 @@ RUN SECRET_KEY=build-time-only-secret-key-not-used-at-run-time-0123456789abcdef 
     PUBLIC_BASE_URL=https://build.invalid \
     DATABASE_URL=postgres://build@localhost:5432/build \
     REDIS_URL=redis://localhost:6379/0 \
+    MIDTRANS_SERVER_KEY=build-time-only \
+    SMS_GATEWAY_URL=https://build.invalid/sms \
+    WHATSAPP_API_URL=https://build.invalid/whatsapp \
+    WHATSAPP_TOKEN=build-time-only \
+    FCM_CREDENTIALS_FILE=/dev/null \
+    CIVIL_REGISTRY_URL=https://build.invalid/registry \
+    CIVIL_REGISTRY_TOKEN=build-time-only \
     python manage.py collectstatic --noinput --verbosity 0
 
 # Run as an unprivileged user. var/ holds the beat schedule and the `file` notification backend's output.

@@ -8,17 +8,23 @@
 
 from math import ceil
 
-from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from unfold.sites import UnfoldAdminSite
 
 from core.messages import message
 from core.ratelimit import client_address
 from sponsors.forms import ADMIN_LOGIN_LIMIT, StaffLoginForm
 
 
-class BackOfficeSite(admin.AdminSite):
+class BackOfficeSite(UnfoldAdminSite):
     login_form = StaffLoginForm
+    site_header = "BPU Sertakan"
+    site_title = "BPU Sertakan"
+    index_title = gettext_lazy("Home")
+    # Each role's own numbers and charts first (config.dashboard), then the models it may open.
+    index_template = "admin/home.html"
     login_template = "admin/staff_login.html"
 
     def login(self, request, extra_context=None):

@@ -22,11 +22,9 @@ urlpatterns = [
     # drf-spectacular's ReDoc page, without its Google Fonts links (core/templates/core/redoc.html).
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),
     path("admin/", admin.site.urls),
+    # The back office's language switcher posts here (Django's set_language: a cookie, then a redirect).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
-
-admin.site.site_header = "BPU Sertakan back-office"
-admin.site.site_title = "BPU Sertakan"
-admin.site.index_title = "Enrollments, payments and reports"
 
 handler404 = "core.api.views.not_found"
 handler500 = "core.api.views.server_error"

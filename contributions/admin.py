@@ -13,7 +13,9 @@ from django.http import HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
 
 from contributions import exports
 from contributions.choices import Gateway
@@ -27,6 +29,9 @@ from contributions.models import (
     Payment,
     Reminder,
 )
+from core.admin_base import SaveOnlyChangesMixin
+from core.exceptions import DomainError
+from core.format import month_label, rupiah
 from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
 from registration.admin import MemberAdmin, mask_last4
@@ -46,7 +51,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(ContributionRate)
-class ContributionRateAdmin(admin.ModelAdmin):
+class ContributionRateAdmin(SaveOnlyChangesMixin, ModelAdmin):
     """Rates are edited here; `clean()` refuses periods that overlap for the same kind and sector."""
 
     list_display = ["regulation", "kind", "sector", "valid_from", "valid_to", "jkk_percent", "jkm_amount", "jht_percent"]
@@ -56,18 +61,44 @@ class ContributionRateAdmin(admin.ModelAdmin):
         return False
 
 
-class InvoiceMonthInline(ReadOnlyMixin, admin.TabularInline):
+class InvoiceMonthInline(ReadOnlyMixin, TabularInline):
     model = InvoiceMonth
-    fields = ["enrollment", "month", "jkk", "jkm", "jht", "total", "adjustment"]
+    fields = ["enrollment", "month_shown", "jkk_shown", "jkm_shown", "jht_shown", "total_shown", "adjustment"]
     readonly_fields = fields
     extra = 0
+    hide_title = True  # each row's columns say what it is
+
+    @admin.display(description=_("month"))
+    def month_shown(self, obj):
+        return month_label(obj.month)
+
+    @admin.display(description="JKK")
+    def jkk_shown(self, obj):
+        return rupiah(obj.jkk)
+
+    @admin.display(description="JKM")
+    def jkm_shown(self, obj):
+        return rupiah(obj.jkm)
+
+    @admin.display(description="JHT")
+    def jht_shown(self, obj):
+        return rupiah(obj.jht)
+
+    @admin.display(description=_("total"))
+    def total_shown(self, obj):
+        return rupiah(obj.total)
 
 
-class PaymentInline(ReadOnlyMixin, admin.TabularInline):
+class PaymentInline(ReadOnlyMixin, TabularInline):
     model = Payment
-    fields = ["receipt_number", "transaction_id", "gross_amount", "credited", "confirmed_at"]
+    fields = ["receipt_number", "transaction_id", "gross_amount_shown", "credited", "confirmed_at"]
     readonly_fields = fields
     extra = 0
+    hide_title = True
+
+    @admin.display(description=_("gross amount"))
+    def gross_amount_shown(self, obj):
+        return rupiah(obj.gross_amount)
 
 
 def _invoice_id(term: str) -> int | None:
@@ -81,13 +112,13 @@ def _transaction(term: str) -> Q:
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, admin.ModelAdmin):
-    list_display = ["number", "sponsor", "status", "case_state", "total", "received", "review_reason",
+class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, ModelAdmin):
+    list_display = ["number", "sponsor", "status", "case_state", "total_shown", "received", "review_reason",
                     "needs_review_at", "created_at", "paid_at"]
     list_filter = [CaseStateFilter, CaseAgeFilter, "status", "review_reason", "gateway",
                    ("created_at", admin.DateFieldListFilter)]
     search_fields = ["number"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact invoice number, VA number, or the sponsor's phone (any format)."
+    search_help_text = _("An exact invoice number, VA number, or the sponsor's phone (any format).")
     list_select_related = ["sponsor"]
     ordering = ["-id"]
     inlines = [InvoiceMonthInline, PaymentInline]
@@ -120,6 +151,10 @@ class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, admin.ModelAdmin):
         # Nothing on the page is edited: cases close through their own buttons (case_actions).
         context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         return super().render_change_form(request, context, *args, **kwargs)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_shown(self, obj):
+        return rupiah(obj.total)
 
     def search_q(self, term: str) -> Q:
         # The invoice table is the largest one (a row per payer per month at national scale).
@@ -159,13 +194,17 @@ class ExportForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
-    list_display = ["receipt_number", "invoice", "gateway", "gross_amount", "credited", "confirmed_at"]
+class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
+    list_display = ["receipt_number", "invoice", "gateway", "gross_amount_shown", "credited", "confirmed_at"]
     list_filter = ["credited", "gateway", ("confirmed_at", admin.DateFieldListFilter)]
     search_fields = ["receipt_number"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact receipt number, gateway transaction id or invoice number."
+    search_help_text = _("An exact receipt number, gateway transaction id or invoice number.")
     list_select_related = ["invoice"]
     ordering = ["-id"]
+
+    @admin.display(description=_("gross amount"), ordering="gross_amount")
+    def gross_amount_shown(self, obj):
+        return rupiah(obj.gross_amount)
 
     def search_q(self, term: str) -> Q:
         # A payment per paid invoice, nationally.
@@ -187,7 +226,7 @@ class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
             raise PermissionDenied
         form = ExportForm(request.GET or None)
         if not form.is_valid():
-            context = {**self.admin_site.each_context(request), "title": _("Export payments"), "form": form,
+            context = {**self.admin_site.each_context(request), "title": gettext("Export payments"), "form": form,
                        "opts": self.model._meta}
             return TemplateResponse(request, "admin/contributions/payment/export.html", context)
         try:
@@ -206,12 +245,20 @@ class PaymentAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
 
 
 @admin.register(CoverageMonth)
-class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
-    list_display = ["member", "month", "total", "invoice", "created_at"]
+class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
+    list_display = ["member", "month_shown", "total_shown", "invoice", "created_at"]
     list_filter = [("month", admin.DateFieldListFilter)]
     search_fields = ["invoice__number"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact KPJ number or invoice number."
+    search_help_text = _("An exact KPJ number or invoice number.")
     list_select_related = ["member", "invoice"]
+
+    @admin.display(description=_("month"), ordering="month")
+    def month_shown(self, obj):
+        return month_label(obj.month)
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_shown(self, obj):
+        return rupiah(obj.total)
 
     def search_q(self, term: str) -> Q:
         # A row per member per paid month: the largest table of all.
@@ -225,11 +272,11 @@ class CoverageMonthAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
 
 
 @admin.register(GatewayNotification)
-class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
+class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
     list_display = ["received_at", "gateway", "order_id", "transaction_status", "processed_at", "outcome"]
     list_filter = ["gateway", "transaction_status", "outcome"]
     search_fields = ["order_id"]  # shows the search box; search_q decides what a term matches
-    search_help_text = "An exact invoice number (the gateway's order id), or the transaction id of a payment."
+    search_help_text = _("An exact invoice number (the gateway's order id), or the transaction id of a payment.")
 
     def search_q(self, term: str) -> Q:
         # The order id's index; a transaction id is found through its payment.
@@ -237,21 +284,30 @@ class GatewayNotificationAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin
         return Q(order_id=term.upper()) | Q(order_id__in=paid)
 
 
-class CoverageMonthInline(ReadOnlyMixin, admin.TabularInline):
+class CoverageMonthInline(ReadOnlyMixin, TabularInline):
     """The member's paid months (the ledger), whoever paid them, on the member's page."""
 
     model = CoverageMonth
-    fields = ["month", "total", "invoice", "paid_by", "created_at"]
+    fields = ["month_shown", "total_shown", "invoice", "paid_by", "created_at"]
     readonly_fields = fields
     extra = 0
     ordering = ["-month"]
-    verbose_name = "covered month"
-    verbose_name_plural = "coverage ledger"
+    verbose_name = _("covered month")
+    verbose_name_plural = _("coverage ledger")
+    hide_title = True
+
+    @admin.display(description=_("month"))
+    def month_shown(self, obj):
+        return month_label(obj.month)
+
+    @admin.display(description=_("total"))
+    def total_shown(self, obj):
+        return rupiah(obj.total)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("invoice__sponsor")
 
-    @admin.display(description="paid by")
+    @admin.display(description=_("paid by"))
     def paid_by(self, obj):
         return obj.invoice.sponsor
 
@@ -265,7 +321,7 @@ admin.site.register(Member, MemberWithLedgerAdmin)
 
 
 @admin.register(Reminder)
-class ReminderAdmin(ReadOnlyMixin, ExactSearchAdmin, admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyMixin, ExactSearchAdmin, ModelAdmin):
     """The reminder rows the daily pass plans and the senders work through: support answers "I was never
     reminded" with them. A row per enrollment, due date, kind and channel: over a million a day."""
 

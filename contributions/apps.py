@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 
 class ContributionsConfig(AppConfig):
     name = "contributions"
-    verbose_name = "Contributions and payments"
+    verbose_name = _("Contributions and payments")
 
     def ready(self) -> None:
         from contributions.gateways.methods import ONE_OFF_CODES

@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class RateKind(models.TextChoices):
-    NORMAL = "normal", "Normal rates"
-    ADJUSTMENT = "adjustment", "Temporary adjustment"
+    NORMAL = "normal", _("Normal rates")
+    ADJUSTMENT = "adjustment", _("Temporary adjustment")
 
 
 ALLOWED_MONTH_COUNTS = (1, 3, 6, 12)
@@ -13,11 +13,11 @@ MAX_PREPAY_MONTHS_AHEAD = 12
 
 
 class InvoiceStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PAID = "paid", "Paid"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled"
-    NEEDS_REVIEW = "needs_review", "Needs review"
+    PENDING = "pending", _("Pending")
+    PAID = "paid", _("Paid")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
 
 
 # Money that arrives is never ignored: a closed (expired, cancelled) invoice that the gateway confirms
@@ -37,10 +37,10 @@ INVOICE_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 class ReviewReason(models.TextChoices):
-    AMOUNT_MISMATCH = "amount_mismatch", "Amount differs from the invoice total"
-    MONTHS_ALREADY_COVERED = "months_already_covered", "Months already covered by another payment"
-    COVERAGE_LAPSED = "coverage_lapsed", "Months of a coverage period that lapsed before the money came"
-    INVOICE_CLOSED = "invoice_closed", "Money came after the invoice expired or was cancelled"
+    AMOUNT_MISMATCH = "amount_mismatch", _("Amount differs from the invoice total")
+    MONTHS_ALREADY_COVERED = "months_already_covered", _("Months already covered by another payment")
+    COVERAGE_LAPSED = "coverage_lapsed", _("Months of a coverage period that lapsed before the money came")
+    INVOICE_CLOSED = "invoice_closed", _("Money came after the invoice expired or was cancelled")
 
 
 class ReviewOutcome(models.TextChoices):
@@ -51,19 +51,19 @@ class ReviewOutcome(models.TextChoices):
 
 
 class Gateway(models.TextChoices):
-    SIMULATOR = "simulator", "Simulator"
-    MIDTRANS = "midtrans", "Midtrans"
-    XENDIT = "xendit", "Xendit"
+    SIMULATOR = "simulator", _("Simulator")
+    MIDTRANS = "midtrans", _("Midtrans")
+    XENDIT = "xendit", _("Xendit")
 
 
 class AutopayStatus(models.TextChoices):
     """API.md "Automatic monthly payment": `failed` is a linked account whose last month's charge
     failed for good (the next month is tried again)."""
 
-    OFF = "off", "Off"
-    LINKING = "linking", "Linking"
-    ACTIVE = "active", "Active"
-    FAILED = "failed", "Failed"
+    OFF = "off", _("Off")
+    LINKING = "linking", _("Linking")
+    ACTIVE = "active", _("Active")
+    FAILED = "failed", _("Failed")
 
 
 # The mandate statuses under which the charge day charges.
@@ -71,17 +71,17 @@ AUTOPAY_LINKED = (AutopayStatus.ACTIVE, AutopayStatus.FAILED)
 
 
 class AutopayMethod(models.TextChoices):
-    GOPAY = "gopay", "GoPay (tokenization)"
-    CARD = "card", "Saved card"
+    GOPAY = "gopay", _("GoPay (tokenization)")
+    CARD = "card", _("Saved card")
 
 
 class AutopayChargeStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    CHARGING = "charging", "Charging"
-    RETRY = "retry", "Waiting to try again"
-    CHARGED = "charged", "Charged"
-    FAILED = "failed", "Failed (the payer was told)"
-    SKIPPED = "skipped", "Skipped (nothing to charge, or unlinked)"
+    PLANNED = "planned", _("Planned")
+    CHARGING = "charging", _("Charging")
+    RETRY = "retry", _("Waiting to try again")
+    CHARGED = "charged", _("Charged")
+    FAILED = "failed", _("Failed (the payer was told)")
+    SKIPPED = "skipped", _("Skipped (nothing to charge, or unlinked)")
 
 
 # Midtrans transaction_status values (https://docs.midtrans.com, HTTP notification).
@@ -90,29 +90,29 @@ CLOSING_STATUSES = frozenset({"expire", "cancel", "deny"})
 
 
 class ReminderKind(models.TextChoices):
-    DUE_IN_7_DAYS = "due_d7", "Due in 7 days"
-    DUE_IN_3_DAYS = "due_d3", "Due in 3 days"
-    DUE_IN_1_DAY = "due_d1", "Due tomorrow"
-    OVERDUE = "overdue", "Overdue (now in arrears)"
-    ARREARS_MONTHLY = "arrears_monthly", "Monthly arrears reminder"
-    FINAL_WARNING = "final_warning", "Final warning before lapse"
-    COVERAGE_LAPSED = "coverage_lapsed", "Coverage lapsed"
-    PREPAID_ENDING = "prepaid_ending", "Prepaid period ends this month"
-    COVERAGE_ENDING = "coverage_ending", "Coverage ends (sponsorship ended): how to continue"
+    DUE_IN_7_DAYS = "due_d7", _("Due in 7 days")
+    DUE_IN_3_DAYS = "due_d3", _("Due in 3 days")
+    DUE_IN_1_DAY = "due_d1", _("Due tomorrow")
+    OVERDUE = "overdue", _("Overdue (now in arrears)")
+    ARREARS_MONTHLY = "arrears_monthly", _("Monthly arrears reminder")
+    FINAL_WARNING = "final_warning", _("Final warning before lapse")
+    COVERAGE_LAPSED = "coverage_lapsed", _("Coverage lapsed")
+    PREPAID_ENDING = "prepaid_ending", _("Prepaid period ends this month")
+    COVERAGE_ENDING = "coverage_ending", _("Coverage ends (sponsorship ended): how to continue")
 
 
 class ReminderChannel(models.TextChoices):
-    SMS = "sms", "SMS to the payer"
-    WHATSAPP = "whatsapp", "WhatsApp to the payer"
-    PUSH = "push", "Push to the payer's devices"
-    INBOX = "inbox", "The payer's in-app inbox"
-    WORKER_SMS = "worker_sms", "SMS to the worker"
+    SMS = "sms", _("SMS to the payer")
+    WHATSAPP = "whatsapp", _("WhatsApp to the payer")
+    PUSH = "push", _("Push to the payer's devices")
+    INBOX = "inbox", _("The payer's in-app inbox")
+    WORKER_SMS = "worker_sms", _("SMS to the worker")
 
 
 class ReminderStatus(models.TextChoices):
-    PLANNED = "planned", "Planned"
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Skipped (no longer true)"
-    FAILED = "failed", "Failed"
+    PLANNED = "planned", _("Planned")
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped (no longer true)")
+    FAILED = "failed", _("Failed")

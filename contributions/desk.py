@@ -27,8 +27,8 @@ from contributions.choices import Gateway, InvoiceStatus, ReviewOutcome, ReviewR
 from contributions.gateways.methods import method_get
 from contributions.models import Invoice
 from core.exceptions import DomainError
+from core.format import rupiah
 from registration.services import today_wib
-from notifications.templates import rupiah
 
 OPEN = "open"
 

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from contributions.choices import (
     AutopayChargeStatus,
@@ -20,6 +21,7 @@ from contributions.choices import (
     ReviewOutcome,
     ReviewReason,
 )
+from core.format import month_label
 from core.models import BaseModel
 from registration.choices import Sector
 from registration.models import Enrollment, Member
@@ -36,21 +38,42 @@ class ContributionRate(BaseModel):
     sector wins over a row for every sector. Rows of the same kind and sector never overlap.
     """
 
-    kind = models.CharField(max_length=12, choices=RateKind.choices)
-    regulation = models.CharField(max_length=60, help_text="The regulation that sets these rates, e.g. PP 50/2025.")
-    source = models.CharField(max_length=255, blank=True, help_text="Where the figures come from.")
-    sector = models.CharField(max_length=20, choices=Sector.choices, blank=True, help_text="Blank: every sector.")
-    valid_from = models.DateField(help_text="First day in force (the first of a month).")
-    valid_to = models.DateField(null=True, blank=True, help_text="Last day in force; blank: until further notice.")
-    jkk_percent = models.DecimalField(
-        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+    kind = models.CharField(max_length=12, choices=RateKind.choices, verbose_name=_("kind"))
+    regulation = models.CharField(
+        max_length=60,
+        help_text=_("The regulation that sets these rates, e.g. PP 50/2025."),
+        verbose_name=_("regulation"),
     )
-    jkm_amount = models.PositiveBigIntegerField(help_text="Flat monthly JKM, whole rupiah.")
+    source = models.CharField(
+        max_length=255, blank=True, help_text=_("Where the figures come from."), verbose_name=_("source")
+    )
+    sector = models.CharField(
+        max_length=20, choices=Sector.choices, blank=True, help_text=_("Blank: every sector."), verbose_name=_("sector")
+    )
+    valid_from = models.DateField(
+        help_text=_("First day in force (the first of a month)."), verbose_name=_("valid from")
+    )
+    valid_to = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("Last day in force; blank: until further notice."),
+        verbose_name=_("valid to"),
+    )
+    jkk_percent = models.DecimalField(
+        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        verbose_name=_("JKK (%)")
+    )
+    jkm_amount = models.PositiveBigIntegerField(
+        help_text=_("Flat monthly JKM, whole rupiah."), verbose_name=_("JKM (Rp)")
+    )
     jht_percent = models.DecimalField(
-        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+        max_digits=6, decimal_places=3, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        verbose_name=_("JHT (%)")
     )
 
     class Meta:
+        verbose_name = _("contribution rate")
+        verbose_name_plural = _("contribution rates")
         ordering = ["valid_from", "kind", "sector"]
         constraints = [
             models.CheckConstraint(
@@ -62,7 +85,8 @@ class ContributionRate(BaseModel):
 
     def __str__(self) -> str:
         until = self.valid_to.isoformat() if self.valid_to else "…"
-        return f"{self.regulation} {self.get_kind_display()} {self.sector or 'all sectors'} {self.valid_from}–{until}"
+        sector = self.get_sector_display() or _("all sectors")
+        return f"{self.regulation} {self.get_kind_display()} {sector} {self.valid_from}–{until}"
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
@@ -97,57 +121,80 @@ class Invoice(BaseModel):
 
     # No single-column index on sponsor: contrib_invoice_sponsor_idx (sponsor, -id) serves it.
     sponsor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices", db_index=False
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices", db_index=False,
+        verbose_name=_("sponsor")
     )
-    number = models.CharField(max_length=32, null=True, blank=True)
-    status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING)
-    total = models.PositiveBigIntegerField()
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    number = models.CharField(max_length=32, null=True, blank=True, verbose_name=_("number"))
+    status = models.CharField(
+        max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.PENDING, verbose_name=_("status")
+    )
+    total = models.PositiveBigIntegerField(verbose_name=_("total"))
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
     # Issue 22: how the payer pays (contributions/gateways/methods.py) and what the gateway gave for it.
     # The database defaults let statements that name columns (bench/generate.py's COPY) leave them out.
-    payment_method = models.CharField(max_length=20, default="va_bca", db_default="va_bca")
+    payment_method = models.CharField(
+        max_length=20, default="va_bca", db_default="va_bca", verbose_name=_("payment method")
+    )
     # The code the payer quotes: a VA number, a Mandiri bill key or a store's payment code (empty for
     # QRIS and e-wallets); finance searches by it.
-    va_number = models.CharField(max_length=40, blank=True)
+    va_number = models.CharField(max_length=40, blank=True, verbose_name=_("VA number"))
     # The rest of the method kind's fields (biller_code, qr_string, deeplink_url): API.md's `payment`.
-    payment_details = models.JSONField(default=dict, db_default=models.Value({}, models.JSONField()), blank=True)
-    gateway_reference = models.CharField(max_length=100, blank=True)
-    expires_at = models.DateTimeField()
-    paid_at = models.DateTimeField(null=True, blank=True)
-    expired_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    needs_review_at = models.DateTimeField(null=True, blank=True)
-    review_reason = models.CharField(max_length=32, choices=ReviewReason.choices, blank=True)
+    payment_details = models.JSONField(
+        default=dict, db_default=models.Value({}, models.JSONField()), blank=True, verbose_name=_("payment details")
+    )
+    gateway_reference = models.CharField(max_length=100, blank=True, verbose_name=_("gateway reference"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
+    expired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expired at"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("cancelled at"))
+    needs_review_at = models.DateTimeField(null=True, blank=True, verbose_name=_("needs review at"))
+    review_reason = models.CharField(
+        max_length=32, choices=ReviewReason.choices, blank=True, verbose_name=_("review reason")
+    )
     # Finance's case of a `needs_review` invoice (issue 24): open while blank, closed by a refund or by
     # crediting the money after a check (services.invoice_refund, invoice_credit_after_review).
     review_outcome = models.CharField(
-        max_length=16, choices=ReviewOutcome.choices, blank=True, default="", db_default=""
+        max_length=16, choices=ReviewOutcome.choices, blank=True, default="", db_default="",
+        verbose_name=_("review outcome"),
     )
     # The money the gateway confirmed for the invoice that covered nothing, when it went to review:
     # the most a refund may return (the check constraint below).
-    received_amount = models.PositiveBigIntegerField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True, help_text="When finance recorded the refund.")
-    refund_amount = models.PositiveBigIntegerField(null=True, blank=True, help_text="Whole rupiah returned.")
-    refund_reference = models.CharField(
-        max_length=100, blank=True, default="", db_default="", help_text="The bank transfer's reference."
+    received_amount = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("received amount"))
+    refunded_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("refunded at"), help_text=_("When finance recorded the refund.")
     )
-    refund_transferred_on = models.DateField(null=True, blank=True, help_text="The date of the bank transfer.")
-    refund_note = models.TextField(blank=True)
+    refund_amount = models.PositiveBigIntegerField(
+        null=True, blank=True, verbose_name=_("refund amount"), help_text=_("Whole rupiah returned.")
+    )
+    refund_reference = models.CharField(
+        max_length=100, blank=True, default="", db_default="", verbose_name=_("refund reference"),
+        help_text=_("The bank transfer's reference."),
+    )
+    refund_transferred_on = models.DateField(
+        null=True, blank=True, verbose_name=_("refund transferred on"), help_text=_("The date of the bank transfer.")
+    )
+    refund_note = models.TextField(blank=True, verbose_name=_("refund note"))
     # Indexed by contrib_invoice_refunded_idx, refunded invoices only (below).
     refunded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+        verbose_name=_("refunded by")
     )
     # Who credited the money after a check; when is `paid_at`. Indexed by contrib_invoice_credited_idx.
     credited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False,
+        verbose_name=_("credited by"),
     )
     # The `Idempotency-Key` of the request that made it and that request's fingerprint (API.md;
     # contributions/idempotency.py): written with the invoice, in its INSERT, so the key exists
     # exactly when the invoice does. Null for invoices made without a key (seed data, the shell).
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
-    request_hash = models.CharField(max_length=64, blank=True, editable=False)
+    idempotency_key = models.CharField(
+        max_length=255, null=True, blank=True, editable=False, verbose_name=_("app request key")
+    )
+    request_hash = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("request fingerprint"))
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         constraints = [
             models.CheckConstraint(condition=Q(total__gt=0), name="%(app_label)s_%(class)s_total_positive"),
             models.UniqueConstraint(fields=["number"], name="%(app_label)s_%(class)s_number_uniq"),
@@ -204,28 +251,34 @@ class Invoice(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return self.number or f"invoice #{self.pk}"
+        return self.number or _("invoice #%(id)s") % {"id": self.pk}
 
 
 class InvoiceMonth(models.Model):
     """One billed contribution month of one worker on an invoice, priced when billed."""
 
     # Both served by composite indexes below: (invoice, enrollment, month) and (enrollment, month).
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", db_index=False)
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="+", db_index=False)
-    month = models.DateField(help_text="First day of the contribution month.")
-    jkk = models.PositiveBigIntegerField()
-    jkm = models.PositiveBigIntegerField()
-    jht = models.PositiveBigIntegerField()
-    total = models.PositiveBigIntegerField()
-    adjustment = models.CharField(max_length=60, blank=True)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="lines", db_index=False, verbose_name=_("invoice")
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("enrollment")
+    )
+    month = models.DateField(help_text=_("First day of the contribution month."), verbose_name=_("month"))
+    jkk = models.PositiveBigIntegerField(verbose_name=_("jkk"))
+    jkm = models.PositiveBigIntegerField(verbose_name=_("jkm"))
+    jht = models.PositiveBigIntegerField(verbose_name=_("jht"))
+    total = models.PositiveBigIntegerField(verbose_name=_("total"))
+    adjustment = models.CharField(max_length=60, blank=True, verbose_name=_("adjustment"))
     # TRUE on one line of each worker of a pending invoice (their first month), NULL on every other
     # line and once the invoice stops being pending (services._transition). The unique index on it
     # makes "a worker is on one pending invoice at most" the database's rule, which lets invoice
     # creation write without holding row locks from its check to its write (services.invoice_create).
-    pending = models.BooleanField(null=True, default=None, editable=False)
+    pending = models.BooleanField(null=True, default=None, editable=False, verbose_name=_("pending"))
 
     class Meta:
+        verbose_name = _("invoice month")
+        verbose_name_plural = _("invoice months")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -243,22 +296,28 @@ class InvoiceMonth(models.Model):
         indexes = [models.Index(fields=["enrollment", "month"], name="contrib_invmonth_enr_idx")]
 
     def __str__(self) -> str:
-        return f"{self.enrollment_id} {self.month:%Y-%m}"
+        return _("%(month)s, enrollment #%(id)s") % {"month": month_label(self.month), "id": self.enrollment_id}
 
 
 class Payment(BaseModel):
     """Money a gateway confirmed for an invoice: the receipt. One per gateway transaction."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
-    transaction_id = models.CharField(max_length=100)
-    gross_amount = models.PositiveBigIntegerField()
-    receipt_number = models.CharField(max_length=32, null=True, blank=True)
-    credited = models.BooleanField(help_text="Whether the payment covered months (else it awaits review).")
-    confirmed_at = models.DateTimeField()
-    confirmation = models.JSONField(default=dict, help_text="The gateway's status answer, as received.")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice"))
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
+    transaction_id = models.CharField(max_length=100, verbose_name=_("transaction ID"))
+    gross_amount = models.PositiveBigIntegerField(verbose_name=_("gross amount"))
+    receipt_number = models.CharField(max_length=32, null=True, blank=True, verbose_name=_("receipt number"))
+    credited = models.BooleanField(
+        help_text=_("Whether the payment covered months (else it awaits review)."), verbose_name=_("credited")
+    )
+    confirmed_at = models.DateTimeField(verbose_name=_("confirmed at"))
+    confirmation = models.JSONField(
+        default=dict, help_text=_("The gateway's status answer, as received."), verbose_name=_("confirmation")
+    )
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.UniqueConstraint(
                 fields=["gateway", "transaction_id"], name="%(app_label)s_%(class)s_once_per_transaction"
@@ -272,7 +331,7 @@ class Payment(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return self.receipt_number or f"payment #{self.pk}"
+        return self.receipt_number or _("payment #%(id)s") % {"id": self.pk}
 
 
 class CoverageMonth(models.Model):
@@ -284,14 +343,20 @@ class CoverageMonth(models.Model):
     """
 
     # Served by the (member, month) unique constraint.
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="coverage_months", db_index=False)
-    month = models.DateField()
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+")
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="coverage_months")
-    total = models.PositiveBigIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="coverage_months", db_index=False, verbose_name=_("member")
+    )
+    month = models.DateField(verbose_name=_("month"))
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="+", verbose_name=_("invoice"))
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="coverage_months", verbose_name=_("payment")
+    )
+    total = models.PositiveBigIntegerField(verbose_name=_("total"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("coverage month")
+        verbose_name_plural = _("coverage months")
         ordering = ["member", "month"]
         constraints = [
             models.UniqueConstraint(fields=["member", "month"], name="%(app_label)s_%(class)s_once"),
@@ -299,22 +364,24 @@ class CoverageMonth(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member_id} {self.month:%Y-%m}"
+        return _("%(month)s, member #%(id)s") % {"month": month_label(self.month), "id": self.member_id}
 
 
 class GatewayNotification(models.Model):
     """Every notification a gateway sent, stored raw before it is acted on (audit and replay)."""
 
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
-    order_id = models.CharField(max_length=64)
-    transaction_status = models.CharField(max_length=32, blank=True)
-    transaction_id = models.CharField(max_length=100, blank=True)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=64, blank=True)
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
+    order_id = models.CharField(max_length=64, verbose_name=_("order ID"))
+    transaction_status = models.CharField(max_length=32, blank=True, verbose_name=_("transaction status"))
+    transaction_id = models.CharField(max_length=100, blank=True, verbose_name=_("transaction ID"))
+    payload = models.JSONField(verbose_name=_("payload"))
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
+    outcome = models.CharField(max_length=64, blank=True, verbose_name=_("outcome"))
 
     class Meta:
+        verbose_name = _("gateway notification")
+        verbose_name_plural = _("gateway notifications")
         indexes = [
             models.Index(fields=["order_id"], name="contrib_notif_order_idx"),
             models.Index(fields=["received_at"], condition=Q(processed_at__isnull=True), name="contrib_notif_todo_idx"),
@@ -327,16 +394,18 @@ class GatewayNotification(models.Model):
 class SimulatorTransaction(models.Model):
     """The payment simulator's own ledger: what a real gateway would know about a payment."""
 
-    order_id = models.CharField(max_length=64)
-    transaction_id = models.CharField(max_length=64)
-    va_number = models.CharField(max_length=40, blank=True)  # or bill key, or store payment code
-    method = models.CharField(max_length=20, default="va_bca", db_default="va_bca")
-    gross_amount = models.PositiveBigIntegerField()
-    transaction_status = models.CharField(max_length=16, default="pending")
-    updated_at = models.DateTimeField(auto_now=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    order_id = models.CharField(max_length=64, verbose_name=_("order ID"))
+    transaction_id = models.CharField(max_length=64, verbose_name=_("transaction ID"))
+    va_number = models.CharField(max_length=40, blank=True, verbose_name=_("VA number"))  # or bill key, or store payment code
+    method = models.CharField(max_length=20, default="va_bca", db_default="va_bca", verbose_name=_("method"))
+    gross_amount = models.PositiveBigIntegerField(verbose_name=_("gross amount"))
+    transaction_status = models.CharField(max_length=16, default="pending", verbose_name=_("transaction status"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("simulator transaction")
+        verbose_name_plural = _("simulator transactions")
         constraints = [
             models.UniqueConstraint(fields=["order_id"], name="%(app_label)s_%(class)s_order_uniq"),
             models.UniqueConstraint(fields=["transaction_id"], name="%(app_label)s_%(class)s_transaction_uniq"),
@@ -357,27 +426,35 @@ class Reminder(models.Model):
     """
 
     # Served by the (enrollment, due_date, kind, channel) unique constraint.
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="+", db_index=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True)
-    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    channel = models.CharField(max_length=12, choices=ReminderChannel.choices)
-    month = models.DateField(help_text="The contribution month the reminder is about.")
-    due_date = models.DateField()
-    status = models.CharField(max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PLANNED)
+    enrollment = models.ForeignKey(
+        Enrollment, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("enrollment")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", null=True, verbose_name=_("user")
+    )
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices, verbose_name=_("kind"))
+    channel = models.CharField(max_length=12, choices=ReminderChannel.choices, verbose_name=_("channel"))
+    month = models.DateField(help_text=_("The contribution month the reminder is about."), verbose_name=_("month"))
+    due_date = models.DateField(verbose_name=_("due date"))
+    status = models.CharField(
+        max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.PLANNED, verbose_name=_("status")
+    )
     # Quiet hours: SMS and WhatsApp wait until this time (WIB 08:00) when planned at night.
-    not_before = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True, verbose_name=_("not before"))
     # False for an operator's explicit run for a date (send_reminders --date): it sends at once.
-    respect_quiet_hours = models.BooleanField(default=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    respect_quiet_hours = models.BooleanField(default=True, verbose_name=_("respect quiet hours"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     # The Celery task that claimed the row: a redelivery of that same task may resume it.
-    claimed_by = models.CharField(max_length=64, blank=True)
-    provider_message_id = models.CharField(max_length=128, blank=True)
-    last_error = models.CharField(max_length=255, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    claimed_by = models.CharField(max_length=64, blank=True, verbose_name=_("claimed by"))
+    provider_message_id = models.CharField(max_length=128, blank=True, verbose_name=_("provider message ID"))
+    last_error = models.CharField(max_length=255, blank=True, verbose_name=_("last error"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
+    updated_at = models.DateTimeField(verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
         constraints = [
             models.UniqueConstraint(
                 fields=["enrollment", "due_date", "kind", "channel"], name="%(app_label)s_%(class)s_once"
@@ -392,7 +469,7 @@ class Reminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.channel} {self.month:%Y-%m} for enrollment {self.enrollment_id}"
+        return f"{self.get_kind_display()} · {self.get_channel_display()} · {month_label(self.month)}"
 
 
 # --- Automatic monthly payment (issue 22, API.md "Automatic monthly payment (autopay)") -------------
@@ -404,22 +481,28 @@ class AutopayMandate(BaseModel):
     tokenization, or a saved card) for their workers' monthly contributions. One per payer; unlinking
     turns it `off` and forgets the account, the row stays with the history of its charges."""
 
-    payer = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="autopay")
-    status = models.CharField(max_length=10, choices=AutopayStatus.choices, default=AutopayStatus.OFF)
-    method = models.CharField(max_length=10, choices=AutopayMethod.choices, blank=True)
-    gateway = models.CharField(max_length=16, choices=Gateway.choices, blank=True)
+    payer = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="autopay", verbose_name=_("payer")
+    )
+    status = models.CharField(
+        max_length=10, choices=AutopayStatus.choices, default=AutopayStatus.OFF, verbose_name=_("status")
+    )
+    method = models.CharField(max_length=10, choices=AutopayMethod.choices, blank=True, verbose_name=_("method"))
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, blank=True, verbose_name=_("gateway"))
     # The gateway's linked account (Midtrans' GoPay account_id) and what a charge presents with it
     # (GoPay's payment_option_token). Cleared when unlinked.
-    account_id = models.CharField(max_length=100, blank=True)
-    payment_token = models.TextField(blank=True)
-    account_masked = models.CharField(max_length=40, blank=True)
-    activation_url = models.CharField(max_length=500, blank=True)
+    account_id = models.CharField(max_length=100, blank=True, verbose_name=_("account ID"))
+    payment_token = models.TextField(blank=True, verbose_name=_("payment token"))
+    account_masked = models.CharField(max_length=40, blank=True, verbose_name=_("account masked"))
+    activation_url = models.CharField(max_length=500, blank=True, verbose_name=_("activation url"))
     # The simulator only: the linked account declines every charge (POST /payments/simulator/link).
-    fail_charges = models.BooleanField(default=False)
-    linked_at = models.DateTimeField(null=True, blank=True)
-    unlinked_at = models.DateTimeField(null=True, blank=True)
+    fail_charges = models.BooleanField(default=False, verbose_name=_("fail charges (simulator)"))
+    linked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("linked at"))
+    unlinked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("unlinked at"))
 
     class Meta:
+        verbose_name = _("autopay mandate")
+        verbose_name_plural = _("autopay mandates")
         indexes = [
             # A linking notification names the account, not the payer.
             models.Index(fields=["account_id"], condition=~Q(account_id=""), name="contrib_autopay_account_idx"),
@@ -434,8 +517,14 @@ class AutopayOptOut(models.Model):
     a row of the sponsorship, so it ends with it (another payer of the member starts with autopay on).
     Every other approved sponsorship of a payer with autopay on is charged."""
 
-    enrollment = models.OneToOneField(Enrollment, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    enrollment = models.OneToOneField(
+        Enrollment, on_delete=models.CASCADE, related_name="+", verbose_name=_("enrollment")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("autopay opt out")
+        verbose_name_plural = _("autopay opt outs")
 
     def __str__(self) -> str:
         return f"no autopay for {self.enrollment_id}"
@@ -449,19 +538,41 @@ class AutopayCharge(BaseModel):
     the next run asks the gateway about it before any new charge."""
 
     # Served by the (payer, month) unique constraint.
-    payer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False)
-    month = models.DateField(help_text="The month of the charge day (its first day).")
-    status = models.CharField(max_length=10, choices=AutopayChargeStatus.choices, default=AutopayChargeStatus.PLANNED)
-    invoice = models.OneToOneField(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="autopay_charge")
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Charges sent to the gateway.")
-    failures = models.PositiveSmallIntegerField(default=0, help_text="Charges the gateway declined.")
-    in_doubt = models.BooleanField(default=False, help_text="The last charge's outcome is not known yet.")
-    next_attempt_on = models.DateField(null=True, blank=True)
-    failure_reason = models.CharField(max_length=40, blank=True)
-    charged_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
+    payer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("payer")
+    )
+    month = models.DateField(help_text=_("The month of the charge day (its first day)."), verbose_name=_("month"))
+    status = models.CharField(
+        max_length=10,
+        choices=AutopayChargeStatus.choices,
+        default=AutopayChargeStatus.PLANNED,
+        verbose_name=_("status"),
+    )
+    invoice = models.OneToOneField(
+        Invoice,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="autopay_charge",
+        verbose_name=_("invoice"),
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Charges sent to the gateway."), verbose_name=_("attempts")
+    )
+    failures = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Charges the gateway declined."), verbose_name=_("failures")
+    )
+    in_doubt = models.BooleanField(
+        default=False, help_text=_("The last charge's outcome is not known yet."), verbose_name=_("in doubt")
+    )
+    next_attempt_on = models.DateField(null=True, blank=True, verbose_name=_("next attempt on"))
+    failure_reason = models.CharField(max_length=40, blank=True, verbose_name=_("failure reason"))
+    charged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("charged at"))
+    failed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("failed at"))
 
     class Meta:
+        verbose_name = _("autopay charge")
+        verbose_name_plural = _("autopay charges")
         constraints = [
             models.UniqueConstraint(fields=["payer", "month"], name="%(app_label)s_%(class)s_once"),
             models.CheckConstraint(condition=Q(failures__lte=models.F("attempts")), name="%(app_label)s_%(class)s_failures_attempted"),
@@ -474,4 +585,4 @@ class AutopayCharge(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"autopay {self.payer_id} {self.month:%Y-%m} {self.status}"
+        return f"{month_label(self.month)} · {self.get_status_display()}"

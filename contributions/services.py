@@ -38,7 +38,7 @@ from contributions.gateways.methods import Method
 from contributions.models import CoverageMonth, GatewayNotification, Invoice, InvoiceMonth, Payment
 from contributions.pricing import MonthPrice, RateBook
 from core.audit import audit_log_record
-from core.db import insert_rows, placeholders
+from core.db import insert_rows, placeholders, update_rows
 from core.exceptions import Conflict, DomainError
 from notifications import services as notifications
 from registration import services as registration
@@ -90,16 +90,28 @@ def billable_months(
 
 
 def _transition(invoice: Invoice, target: str, **fields) -> Invoice:
-    if target not in INVOICE_TRANSITIONS[invoice.status]:
-        raise Conflict("invoice_not_pending", status=invoice.status)
-    if invoice.status == InvoiceStatus.PENDING:
-        # Its workers are free to be billed again (InvoiceMonth.pending).
-        InvoiceMonth.objects.filter(invoice_id=invoice.pk, pending=True).update(pending=None)
-    invoice.status = target
-    for name, value in fields.items():
-        setattr(invoice, name, value)
-    invoice.save(update_fields=["status", "updated_at", *fields])
-    return invoice
+    return _transition_many([invoice], target, **fields)[0]
+
+
+def _transition_many(invoices: list[Invoice], target: str, **fields) -> list[Invoice]:
+    """Move locked invoices to `target` (the map in choices.py), stamping `fields`: two statements
+    whatever their number."""
+    for invoice in invoices:
+        if target not in INVOICE_TRANSITIONS[invoice.status]:
+            raise Conflict("invoice_not_pending", status=invoice.status)
+    if not invoices:
+        return invoices
+    pending = [invoice.pk for invoice in invoices if invoice.status == InvoiceStatus.PENDING]
+    if pending:
+        # Their workers are free to be billed again (InvoiceMonth.pending).
+        InvoiceMonth.objects.filter(invoice_id__in=pending, pending=True).update(pending=None)
+    now = timezone.now()
+    Invoice.objects.filter(pk__in=[invoice.pk for invoice in invoices]).update(status=target, updated_at=now, **fields)
+    for invoice in invoices:
+        invoice.status, invoice.updated_at = target, now
+        for name, value in fields.items():
+            setattr(invoice, name, value)
+    return invoices
 
 
 # Invoice creation is the API's busiest write, so its statements are written by hand (see core/db.py
@@ -287,28 +299,60 @@ def _invoice_write(
     if pending:
         raise Conflict("pending_invoice_exists", attr="items")
 
-    now = timezone.now()
     book = RateBook.current()
     lines: list[InvoiceMonth] = []
     for worker_id in counts:  # the order the client listed them
-        worker = by_id[worker_id]
-        months = billable_months(
-            paid_through=worker.paid_through, count=counts[worker_id], today=today, attr=f"items.{index[worker_id]}.months"
+        lines += _invoice_lines(
+            by_id[worker_id], counts[worker_id], today=today, book=book, attr=f"items.{index[worker_id]}.months"
         )
-        for n, month in enumerate(months):
-            price = book.price(month=month, sector=worker.sector, income_level=worker.income_level_id, jht=worker.jht)
-            lines.append(
-                InvoiceMonth(
-                    enrollment_id=worker_id,
-                    month=month,
-                    jkk=price.jkk,
-                    jkm=price.jkm,
-                    jht=price.jht,
-                    total=price.total,
-                    adjustment=price.adjustment or "",
-                    pending=True if n == 0 else None,
-                )
+    invoice, charge = _invoice_open(
+        invoice_id=invoice_id, sponsor=sponsor, lines=lines, gateway=gateway, method=method,
+        idempotency_key=idempotency_key, request_hash=request_hash,
+    )
+    guard = None if lock else _unchanged(sponsor_id=sponsor.pk, workers=workers)
+    try:
+        # Inside a caller's transaction, a failed statement must not spoil it: a savepoint.
+        with transaction.atomic() if guard and connection.in_atomic_block else nullcontext():
+            written = insert_rows(list(charge.ledger), [invoice], lines, guard=guard)  # one statement on PostgreSQL
+    except IntegrityError as exc:
+        if _violates(exc, ONE_PENDING):  # billed by an invoice committed since the read
+            raise Conflict("pending_invoice_exists", attr="items") from None
+        raise
+    if not written:
+        return None
+    # The caller renders the invoice with its lines without reading them back: fill the relation's
+    # cache the way prefetch_related does (a queryset whose results are already known).
+    known = invoice.lines.all()
+    known._result_cache, known._prefetch_done = lines, True
+    invoice._prefetched_objects_cache = {"lines": known}
+    return invoice
+
+
+def _invoice_lines(worker: ReadWorker, count: int, *, today, book: RateBook, attr: str) -> list[InvoiceMonth]:
+    """The months a new invoice bills for a worker (billable_months), each priced by the rates in
+    force for it; the first one marks the worker as billed by a pending invoice (InvoiceMonth.pending)."""
+    lines = []
+    for n, month in enumerate(billable_months(paid_through=worker.paid_through, count=count, today=today, attr=attr)):
+        price = book.price(month=month, sector=worker.sector, income_level=worker.income_level_id, jht=worker.jht)
+        lines.append(
+            InvoiceMonth(
+                enrollment_id=worker.id,
+                month=month,
+                jkk=price.jkk,
+                jkm=price.jkm,
+                jht=price.jht,
+                total=price.total,
+                adjustment=price.adjustment or "",
+                pending=True if n == 0 else None,
             )
+        )
+    return lines
+
+
+def _invoice_open(*, invoice_id: int, sponsor, lines, gateway, method: Method, idempotency_key=None, request_hash=""):
+    """The invoice of `lines` (its id taken already), with its payment opened at the gateway: (the
+    unsaved invoice, the gateway's Charge). `amount_out_of_range` (issue 22) or 503 `gateway_unavailable`."""
+    now = timezone.now()
     invoice = Invoice(
         pk=invoice_id,
         sponsor=sponsor,
@@ -334,23 +378,77 @@ def _invoice_write(
     invoice.gateway_reference = charge.reference
     for line in lines:
         line.invoice = invoice
-    guard = None if lock else _unchanged(sponsor_id=sponsor.pk, workers=workers)
-    try:
-        # Inside a caller's transaction, a failed statement must not spoil it: a savepoint.
-        with transaction.atomic() if guard and connection.in_atomic_block else nullcontext():
-            written = insert_rows(list(charge.ledger), [invoice], lines, guard=guard)  # one statement on PostgreSQL
-    except IntegrityError as exc:
-        if _violates(exc, ONE_PENDING):  # billed by an invoice committed since the read
-            raise Conflict("pending_invoice_exists", attr="items") from None
-        raise
-    if not written:
-        return None
-    # The caller renders the invoice with its lines without reading them back: fill the relation's
-    # cache the way prefetch_related does (a queryset whose results are already known).
-    known = invoice.lines.all()
-    known._result_cache, known._prefetch_done = lines, True
-    invoice._prefetched_objects_cache = {"lines": known}
-    return invoice
+    return invoice, charge
+
+
+class Bill(NamedTuple):
+    """One invoice of invoices_create_month: a sponsor's workers, one month each, and how it is paid."""
+
+    sponsor: object
+    worker_ids: list[int]
+    method: Method
+    gateway: object  # the opener (services.invoice_create's `gateway`)
+
+
+def invoices_create_month(*, bills: list[Bill], month: datetime.date) -> list["Invoice | DomainError | None"]:
+    """invoice_create for many sponsors at once, one month for each worker (autopay's month, issue 22):
+    one locked read, one id per invoice, one INSERT of the invoices and their lines. PostgreSQL;
+    inside the caller's transaction.
+
+    The workers' rows (sponsorships and members) are locked in id order, as invoice_create locks
+    them, so what the read says holds until the commit. A worker no longer approved, paid through
+    `month` by now or on a pending invoice is left out of its bill; the rest are billed as
+    invoice_create bills them (_invoice_lines, _invoice_open). For each bill: its invoice, None when
+    nothing is left to bill, or the DomainError invoice_create would raise (`amount_out_of_range`)."""
+    wanted = sorted({worker_id for bill in bills for worker_id in bill.worker_ids})
+    if not wanted:
+        return [None] * len(bills)
+    pending = "EXISTS (SELECT 1 FROM contributions_invoicemonth b WHERE b.pending AND b.enrollment_id = e.id)"
+    lock = " " + _row_lock() if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.id, e.status, e.full_name, m.paid_through, e.income_level_id, e.jht, o.sector, NULL, "
+            f"e.sponsor_id FROM {WORKERS_FROM} WHERE e.id IN ({placeholders(len(wanted))}) AND e.status = %s "
+            f"AND NOT {pending} AND (m.paid_through IS NULL OR m.paid_through < %s) ORDER BY e.id{lock}",
+            [*wanted, EnrollmentStatus.APPROVED, month],
+        )
+        workers = {row[0]: (row[8], ReadWorker(*row[:8])) for row in cursor.fetchall()}
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('contributions_invoice', 'id')) FROM generate_series(1, %s)",
+                [len(bills)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+        else:  # SQLite: the transaction holds the database's write lock (_workers_read)
+            cursor.execute(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'contributions_invoice'), 0), "
+                "COALESCE((SELECT MAX(id) FROM contributions_invoice), 0)) + 1"
+            )
+            first = cursor.fetchone()[0]
+            ids = list(range(first, first + len(bills)))
+    today = registration.today_wib()
+    book = RateBook.current()
+    results: list = []
+    ledger, invoices, lines = [], [], []
+    for bill, invoice_id in zip(bills, ids, strict=True):
+        billed = [workers[w][1] for w in bill.worker_ids if w in workers and workers[w][0] == bill.sponsor.pk]
+        if not billed:
+            results.append(None)
+            continue
+        bill_lines = [line for worker in billed for line in _invoice_lines(worker, 1, today=today, book=book, attr="items")]
+        try:
+            invoice, charge = _invoice_open(
+                invoice_id=invoice_id, sponsor=bill.sponsor, lines=bill_lines, gateway=bill.gateway, method=bill.method
+            )
+        except DomainError as exc:
+            results.append(exc)
+            continue
+        results.append(invoice)
+        ledger += charge.ledger
+        invoices.append(invoice)
+        lines += bill_lines
+    insert_rows(ledger, invoices, lines)
+    return results
 
 
 def payment_method_accepts(method: Method, amount: int) -> None:
@@ -417,7 +515,7 @@ def invoices_cancel_for_worker(*, enrollment_id: int) -> list[Invoice]:
 # --- Finance's needs-review cases (issue 24) --------------------------------------------------------
 # A `needs_review` invoice holds money that covered nothing. Finance closes the case: the money goes
 # back to the payer (a refund, recorded after the bank transfer), or, where the domain allows it, it is
-# credited after a check through the one crediting path (_cover). Each is audit-logged with its actor.
+# credited after a check through the one crediting path (_cover_many). Each is audit-logged with its actor.
 
 # Who closes cases: finance (superusers have every permission).
 CLOSE_CASES = "contributions.change_invoice"
@@ -496,11 +594,12 @@ def invoice_credit_after_review(*, invoice: Invoice, actor, note: str = "") -> I
         if InvoiceMonth.objects.filter(enrollment_id__in=workers, pending=True).exists():
             raise refused("credit_pending_invoice")
         now = timezone.now()
-        reason = _cover(invoice, payments[0], now=now, credited_by=actor, review_outcome=ReviewOutcome.CREDITED)
-        if reason == ReviewReason.COVERAGE_LAPSED:
-            raise refused("credit_coverage_lapsed")
-        if reason is not None:
-            raise refused("credit_months_covered")
+        failed = _cover_many(
+            [(invoice, payments[0])], now=now, credited_by=actor, review_outcome=ReviewOutcome.CREDITED
+        )
+        if failed:
+            reason = failed[0][2]
+            raise refused("credit_coverage_lapsed" if reason == ReviewReason.COVERAGE_LAPSED else "credit_months_covered")
         note = (note or "").strip()
         audit_log_record(actor=actor, action="invoice_credit_after_review", obj=invoice, detail=note)
     return invoice
@@ -603,81 +702,155 @@ def _continues_lapsed_period(member, first: datetime.date, today: datetime.date)
     return lapsed and first <= add_months(member.paid_through, MAX_ARREARS_MONTHS)
 
 
-def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
-    """Credit a confirmed settlement: each billed month lands on its worker's member. The invoice row
-    is locked by the caller."""
-    if Payment.objects.filter(gateway=invoice.gateway, transaction_id=status.transaction_id).exists():
-        return invoice  # this transaction was already handled
-    if invoice.status in (InvoiceStatus.PAID, InvoiceStatus.NEEDS_REVIEW):
-        logger.warning("second settlement %s for closed invoice %s", status.transaction_id, invoice.number)
-        return invoice
-    now = timezone.now()
-    amount = _amount(status.gross_amount)
-    payment = Payment(
-        invoice=invoice,
-        gateway=invoice.gateway,
-        transaction_id=status.transaction_id or invoice.gateway_reference or invoice.number,
-        gross_amount=amount or 1,
-        confirmed_at=now,
-        confirmation=status.raw or {},
-        credited=False,
-    )
+def invoices_credit(*, confirmed: list[tuple[Invoice, GatewayStatus]]) -> list[Invoice]:
+    """Credit what the gateway confirmed in its own answer to us (autopay's charge of a linked
+    account: the answer of our call, not a notification), for many invoices in one transaction. The
+    invoices are locked in id order; then the one path of crediting (_credit_many)."""
+    if not confirmed:
+        return []
+    with transaction.atomic():
+        locked = {
+            invoice.pk: invoice
+            for invoice in Invoice.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("sponsor")  # the receipts' addressee
+            .filter(pk__in=[invoice.pk for invoice, _ in confirmed])
+            .order_by("pk")
+        }
+        return _credit_many([(locked[invoice.pk], status) for invoice, status in confirmed])
 
-    def review(reason: str) -> Invoice:
+
+def _credit(invoice: Invoice, status: GatewayStatus) -> Invoice:
+    return _credit_many([(invoice, status)])[0]
+
+
+def _credit_many(confirmed: list[tuple[Invoice, GatewayStatus]]) -> list[Invoice]:
+    """Credit confirmed settlements: each billed month lands on its worker's member. The invoice rows
+    are locked by the caller. The rules are each invoice's; the writes are shared by all of them (a
+    fixed number of statements for a batch), except the rare review."""
+    now = timezone.now()
+    handled = set(
+        Payment.objects.filter(transaction_id__in={status.transaction_id for _, status in confirmed}).values_list(
+            "gateway", "transaction_id"
+        )
+    )
+    reviews: list[tuple[Invoice, Payment, str]] = []
+    candidates: list[tuple[Invoice, Payment]] = []
+    for invoice, status in confirmed:
+        if (invoice.gateway, status.transaction_id) in handled:
+            continue  # this transaction was already handled
+        if invoice.status in (InvoiceStatus.PAID, InvoiceStatus.NEEDS_REVIEW):
+            logger.warning("second settlement %s for closed invoice %s", status.transaction_id, invoice.number)
+            continue
+        amount = _amount(status.gross_amount)
+        payment = Payment(
+            invoice=invoice,
+            gateway=invoice.gateway,
+            transaction_id=status.transaction_id or invoice.gateway_reference or invoice.number,
+            gross_amount=amount or 1,
+            confirmed_at=now,
+            confirmation=status.raw or {},
+            credited=False,
+        )
+        if amount != invoice.total:
+            reviews.append((invoice, payment, ReviewReason.AMOUNT_MISMATCH))
+        elif _closed_before_the_money(invoice, status):
+            reviews.append((invoice, payment, ReviewReason.INVOICE_CLOSED))
+        else:
+            candidates.append((invoice, payment))
+    for invoice, payment, reason in _cover_many(candidates, now=now):
+        reviews.append((invoice, payment, reason))
+    for invoice, payment, reason in reviews:
         payment.save()
-        return _transition(
+        _transition(
             invoice, InvoiceStatus.NEEDS_REVIEW, needs_review_at=now, review_reason=reason,
             received_amount=payment.gross_amount,
         )
-
-    if amount != invoice.total:
-        return review(ReviewReason.AMOUNT_MISMATCH)
-    if _closed_before_the_money(invoice, status):
-        return review(ReviewReason.INVOICE_CLOSED)
-    reason = _cover(invoice, payment, now=now)
-    if reason is not None:
-        payment.pk = None  # the rolled-back insert's id
-        return review(reason)
-    return invoice
+    return [invoice for invoice, _ in confirmed]
 
 
-def _cover(invoice: Invoice, payment: Payment, *, now, **paid_fields) -> str | None:
-    """The one crediting path: cover each billed month on its worker's member with `payment` (new, or
-    one kept for review), number the receipt, make the invoice paid (with `paid_fields`) and send the
-    receipts. The invoice row is locked by the caller. Returns the review reason instead, writing
-    nothing, when the months are of a coverage period that lapsed meanwhile or already covered."""
-    lines = list(invoice.lines.select_related("enrollment").order_by("enrollment_id", "month"))
-    by_enrollment: dict[int, list[datetime.date]] = defaultdict(list)
-    for line in lines:
-        by_enrollment[line.enrollment_id].append(line.month)
-    members = registration.members_lock_for_sponsorships(enrollment_ids=list(by_enrollment))
+def _cover_many(candidates: list[tuple[Invoice, Payment]], *, now, **paid_fields) -> list[tuple[Invoice, Payment, str]]:
+    """The one crediting path, for settlements (_credit_many) and finance's credit after review alike:
+    cover each billed month on its worker's member with its payment (new, or one kept for review),
+    number the receipts, make the invoices paid (stamping `paid_fields`) and send the receipts. The
+    invoice rows are locked by the caller. Returns, with their review reason, the invoices it could not
+    credit (nothing of theirs written): months of a coverage period that lapsed meanwhile, or months
+    another payment covered first."""
+    if not candidates:
+        return []
+    lines: dict[int, list[InvoiceMonth]] = defaultdict(list)
+    for line in (
+        InvoiceMonth.objects.filter(invoice_id__in=[invoice.pk for invoice, _ in candidates])
+        .select_related("enrollment")
+        .only("invoice_id", "enrollment_id", "month", "total", "enrollment__full_name", "enrollment__phone")
+        .order_by("enrollment_id", "month")
+    ):
+        lines[line.invoice_id].append(line)
+    members = registration.members_lock_for_sponsorships(
+        enrollment_ids=sorted({line.enrollment_id for invoice_lines in lines.values() for line in invoice_lines})
+    )
     today = registration.today_wib()
-    if any(_continues_lapsed_period(members[e], min(months), today) for e, months in by_enrollment.items()):
-        return ReviewReason.COVERAGE_LAPSED
+    failed: list[tuple[Invoice, Payment, str]] = []
+    credits = []
+    for invoice, payment in candidates:
+        by_enrollment: dict[int, list[datetime.date]] = defaultdict(list)
+        for line in lines[invoice.pk]:
+            by_enrollment[line.enrollment_id].append(line.month)
+        if any(_continues_lapsed_period(members[e], min(months), today) for e, months in by_enrollment.items()):
+            failed.append((invoice, payment, ReviewReason.COVERAGE_LAPSED))
+        else:
+            credits.append((invoice, payment, lines[invoice.pk], by_enrollment))
+    for invoice, payment in _credit_write(credits, members, now):
+        # Another payment covered one of these months first: the money is for review (refund).
+        failed.append((invoice, payment, ReviewReason.MONTHS_ALREADY_COVERED))
+    written = [credit for credit in credits if credit[1].credited]
+    if written:
+        _transition_many([invoice for invoice, *_ in written], InvoiceStatus.PAID, paid_at=now, **paid_fields)
+        with notifications.collected():
+            for invoice, payment, invoice_lines, _ in written:
+                _send_receipts(invoice, invoice_lines, members, receipt_number=payment.receipt_number)
+    return failed
+
+
+def _credit_write(credits: list, members: dict, now) -> list[tuple[Invoice, Payment]]:
+    """Write the credits (payments with their receipt numbers, coverage rows, the members'
+    paid_through) all at once, under a savepoint; if a month is covered already (the constraint),
+    each credit alone. A payment already stored (money kept for review) is updated, a new one
+    inserted. Returns the credits that could not be written (their payments as they were)."""
+    if not credits:
+        return []
+    payments = [payment for _, payment, _, _ in credits]
+    inserted = [payment.pk is None for payment in payments]
     try:
         with transaction.atomic():
-            payment.credited = True
-            payment.save()
+            for payment in payments:
+                payment.credited = True
+            Payment.objects.bulk_create([payment for payment in payments if payment.pk is None])
+            for payment in payments:
+                payment.receipt_number = f"RCP-{timezone.localtime(now):%Y%m}-{payment.pk:06d}"
+            update_rows(payments, ["credited", "receipt_number"])
             CoverageMonth.objects.bulk_create(
                 [
                     CoverageMonth(
                         member_id=members[line.enrollment_id].pk, month=line.month, invoice=invoice,
                         payment=payment, total=line.total,
                     )
-                    for line in lines
+                    for invoice, payment, invoice_lines, _ in credits
+                    for line in invoice_lines
                 ]
             )
-            for enrollment_id, months in by_enrollment.items():
-                registration.member_coverage_extend(member=members[enrollment_id], months=months)
+            registration.members_coverage_extend(
+                extensions=[(members[e], months) for *_, by_enrollment in credits for e, months in by_enrollment.items()]
+            )
+        return []
     except IntegrityError:
-        # Another payment covered one of these months first: the money is for review (refund).
-        payment.credited = False
-        return ReviewReason.MONTHS_ALREADY_COVERED
-    payment.receipt_number = f"RCP-{timezone.localtime(now):%Y%m}-{payment.pk:06d}"
-    payment.save(update_fields=["receipt_number"])
-    _transition(invoice, InvoiceStatus.PAID, paid_at=now, **paid_fields)
-    _send_receipts(invoice, lines, members, receipt_number=payment.receipt_number)
-    return None
+        for payment, new in zip(payments, inserted):
+            payment.credited, payment.receipt_number = False, None
+            if new:  # the rolled-back insert's id
+                payment.pk = None
+                payment._state.adding = True
+        if len(credits) == 1:
+            return [(credits[0][0], credits[0][1])]
+    return [failed for credit in credits for failed in _credit_write([credit], members, now)]
 
 
 def _month_name(month: datetime.date, language: str) -> str:

@@ -93,8 +93,7 @@ def autopay_charge_batch(self, charge_ids: list[int], day: str) -> dict:
     from contributions import autopay
 
     outcomes: dict[str, int] = {}
-    for charge_id in charge_ids:
-        outcome = autopay.autopay_charge_attempt(charge_id=charge_id, day=datetime.date.fromisoformat(day))
+    for outcome in autopay.autopay_charge_batch(charge_ids=charge_ids, day=datetime.date.fromisoformat(day)).values():
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 

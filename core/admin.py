@@ -3,9 +3,10 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
 from core.admin_links import change_url
-from core.audit import ACTIONS
+from core.choices import AuditAction, action_label
 from core.models import AuditLog
 from core.paginator import ExactSearchAdmin
 from core.phones import normalize_phone_or_none
@@ -20,20 +21,20 @@ def _audited_object(label: str):
 
 
 class ActionFilter(admin.SimpleListFilter):
-    """The audited actions, from their list (core.audit.ACTIONS): no DISTINCT over the whole log."""
+    """The audited actions, from their list (core.choices.AuditAction): no DISTINCT over the whole log."""
 
     title = _("action")
     parameter_name = "action"
 
     def lookups(self, request, model_admin):
-        return list(ACTIONS.items())
+        return AuditAction.choices
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
 class ObjectTypeFilter(admin.SimpleListFilter):
-    """The kinds of object audited: the models whose actions are in core.audit.ACTIONS."""
+    """The kinds of object audited: the models whose actions are in core.choices.AuditAction."""
 
     title = _("object type")
     parameter_name = "object_type"
@@ -47,7 +48,7 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ExactSearchAdmin, admin.ModelAdmin):
+class AuditLogAdmin(ExactSearchAdmin, ModelAdmin):
     """Read-only: audit rows are written by services, never edited or deleted."""
 
     list_display = ["at", "actor", "action_shown", "object_type", "object_id", "detail"]
@@ -94,8 +95,8 @@ class AuditLogAdmin(ExactSearchAdmin, admin.ModelAdmin):
 
         def audited_object(obj):
             model = _audited_object(obj.object_type)
-            url = change_url(request, model, obj.object_id) if model is not None else None
-            return format_html('<a href="{}">{}</a>', url, obj.object_id) if url else obj.object_id
+            url = change_url(model, obj.object_id, user=request.user) if model is not None else None
+            return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, obj.object_id) if url else obj.object_id
 
         audited_object.short_description = _("object id")
         request._audited_object = audited_object
@@ -103,7 +104,7 @@ class AuditLogAdmin(ExactSearchAdmin, admin.ModelAdmin):
 
     @admin.display(description=_("action"), ordering="action")
     def action_shown(self, obj):
-        return ACTIONS.get(obj.action, obj.action)
+        return action_label(obj.action)
 
     def get_list_display(self, request):
         return [self._object_link(request) if name == "object_id" else name for name in self.list_display]

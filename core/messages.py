@@ -227,6 +227,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Jumlah tagihan di luar batas {method}: {min_amount} sampai {max_amount}. Pilih metode lain.",
         "en": "The amount is outside {method}'s limits: {min_amount} to {max_amount}. Choose another method.",
     },
+    "card_token_required": {
+        "id": "Masukkan kartu terlebih dahulu: kirim card_token dari SDK Midtrans.",
+        "en": "Enter the card first: send the card_token from Midtrans' SDK.",
+    },
+    "card_refused": {
+        "id": "Kartu ini tidak bisa ditautkan (ditolak atau kedaluwarsa). Masukkan ulang kartu atau pakai kartu lain.",
+        "en": "This card cannot be linked (refused or expired). Enter the card again or use another card.",
+    },
     "autopay_not_linking": {
         "id": "Tidak ada pembayaran otomatis yang sedang ditautkan (status '{status}').",
         "en": "No automatic payment is being linked (status '{status}').",

@@ -1,12 +1,15 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.choices import AuditAction, action_label
 
 
 class BaseModel(models.Model):
     """Timestamps every domain row carries."""
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         abstract = True
@@ -19,14 +22,18 @@ class AuditLog(models.Model):
     the admin.
     """
 
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    action = models.CharField(max_length=40)
-    object_type = models.CharField(max_length=60)
-    object_id = models.CharField(max_length=40)
-    detail = models.TextField(blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("actor")
+    )
+    action = models.CharField(max_length=40, choices=AuditAction.choices, verbose_name=_("action"))
+    object_type = models.CharField(max_length=60, verbose_name=_("object type"))
+    object_id = models.CharField(max_length=40, verbose_name=_("object ID"))
+    detail = models.TextField(blank=True, verbose_name=_("detail"))
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("time"))
 
     class Meta:
+        verbose_name = _("audit log")
+        verbose_name_plural = _("audit logs")
         ordering = ["-at"]
         indexes = [
             models.Index(fields=["object_type", "object_id"], name="core_audit_object_idx"),
@@ -34,4 +41,4 @@ class AuditLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.object_type}#{self.object_id}"
+        return f"{action_label(self.action)} · {self.object_type} #{self.object_id}"

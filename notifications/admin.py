@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
 from core.paginator import ExactSearchAdmin, LargeTableAdmin
 from core.phones import normalize_phone_or_none
@@ -13,7 +14,7 @@ from sponsors.models import User
 PHONE_CHANNELS = [Channel.SMS, Channel.WHATSAPP]
 
 
-class ReadOnlyAdmin(LargeTableAdmin, admin.ModelAdmin):
+class ReadOnlyAdmin(LargeTableAdmin, ModelAdmin):
     def has_add_permission(self, request):
         return False
 

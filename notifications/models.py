@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
 from notifications.choices import Channel, Kind, MessageStatus
@@ -14,25 +15,30 @@ class Message(BaseModel):
     never fails a request nor loses a message.
     """
 
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, verbose_name=_("channel"))
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
     # E.164 phone for SMS and WhatsApp, device token for push.
-    to = models.CharField(max_length=4096)
+    to = models.CharField(max_length=4096, verbose_name=_("recipient"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("user")
     )
-    title = models.CharField(max_length=200, blank=True)
-    body = models.TextField()
-    template = models.CharField(max_length=64, blank=True)
-    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(max_length=200, blank=True, verbose_name=_("title"))
+    body = models.TextField(verbose_name=_("body"))
+    template = models.CharField(max_length=64, blank=True, verbose_name=_("template"))
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
     # Not sent before this time (quiet hours for SMS and WhatsApp); null means now.
-    not_before = models.DateTimeField(null=True, blank=True)
-    provider_message_id = models.CharField(max_length=128, blank=True)
-    last_error = models.CharField(max_length=255, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True, verbose_name=_("not before"))
+    provider_message_id = models.CharField(max_length=128, blank=True, verbose_name=_("provider message ID"))
+    last_error = models.CharField(max_length=255, blank=True, verbose_name=_("last error"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         indexes = [
             models.Index(
                 fields=["created_at"],
@@ -53,21 +59,25 @@ class Message(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel} {self.kind} #{self.pk} ({self.status})"
+        return f"{self.get_kind_display()} · {self.get_channel_display()} #{self.pk} ({self.get_status_display()})"
 
 
 class InboxItem(models.Model):
     """A message in the app's inbox (`GET /notifications`)."""
 
     # Served by notifications_inbox_user_idx (user, -id).
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox", db_index=False)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    title = models.CharField(max_length=200)
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox", db_index=False, verbose_name=_("user")
+    )
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    body = models.TextField(verbose_name=_("body"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    read_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
+        verbose_name = _("inbox item")
+        verbose_name_plural = _("inbox items")
         indexes = [models.Index(fields=["user", "-id"], name="notifications_inbox_user_idx")]
 
     def __str__(self) -> str:

@@ -7,6 +7,8 @@ Redis is back, so neither the request nor the message is lost.
 
 import logging
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from functools import partial
 
@@ -44,14 +46,61 @@ def _enqueue(message_id: int, queue: str) -> None:
     publish(send_message, args=[message_id], queue=queue)
 
 
+# Inside `collected()`: the rows written so far, (row, queue) for messages.
+_collecting: ContextVar[list | None] = ContextVar("notifications_collecting", default=None)
+
+
+@contextmanager
+def collected():
+    """Inside this block, inbox items and outgoing messages are written when it ends, one INSERT for
+    each kind, and the messages are sent after the commit as ever: for work that tells many people
+    at once (a batch of payments credited). Rows are not saved (no id) until the block ends."""
+    rows: list = []
+    token = _collecting.set(rows)
+    try:
+        yield
+    finally:
+        _collecting.reset(token)
+    InboxItem.objects.bulk_create([row for row in rows if isinstance(row, InboxItem)])
+    messages = [row for row in rows if isinstance(row, tuple)]
+    Message.objects.bulk_create([message for message, _ in messages])
+    for queue in {queue for _, queue in messages}:
+        ids = [message.pk for message, on in messages if on == queue]
+        # One task for the lot: a publish costs more than a null send (docs/benchmarks.md).
+        transaction.on_commit(partial(_enqueue_batch, ids, queue))
+
+
+def _enqueue_batch(message_ids: list[int], queue: str) -> None:
+    from notifications.tasks import send_message_batch
+
+    publish(send_message_batch, args=[message_ids], queue=queue)
+
+
+def messages_send(*, message_ids: list[int]) -> int:
+    """Send messages one after the other (message_send); one that fails for now stays `pending` for
+    the outbox relay, which hands it on again (its attempts are counted). Returns how many were sent."""
+    sent = 0
+    for message_id in message_ids:
+        try:
+            message = message_send(message_id=message_id)
+        except TransientSendError:
+            continue
+        sent += message is not None and message.status == MessageStatus.SENT
+    return sent
+
+
 def message_queue(
     *, channel: str, kind: str, to: str, body: str, title: str = "", user=None, urgent: bool = False
 ) -> Message:
     """Write an outgoing message and send it after the surrounding transaction commits."""
-    message = Message.objects.create(
-        channel=channel, kind=kind, to=to, title=title, body=body, template=kind, user=user
-    )
-    transaction.on_commit(partial(_enqueue, message.pk, URGENT_QUEUE if urgent else DEFAULT_QUEUE))
+    message = Message(channel=channel, kind=kind, to=to, title=title, body=body, template=kind, user=user)
+    queue = URGENT_QUEUE if urgent else DEFAULT_QUEUE
+    collecting = _collecting.get()
+    if collecting is not None:
+        collecting.append((message, queue))
+        return message
+    message.save(force_insert=True)
+    transaction.on_commit(partial(_enqueue, message.pk, queue))
     return message
 
 
@@ -63,7 +112,13 @@ def sms_send(*, to: str, kind: str, language: str, user=None, urgent: bool = Fal
 
 
 def inbox_add(*, user, kind: str, title: str, body: str) -> InboxItem:
-    return InboxItem.objects.create(user=user, kind=kind, title=title, body=body)
+    item = InboxItem(user=user, kind=kind, title=title, body=body)
+    collecting = _collecting.get()
+    if collecting is not None:
+        collecting.append(item)
+    else:
+        item.save(force_insert=True)
+    return item
 
 
 def user_notify(

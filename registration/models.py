@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
 from core.nik import mask_nik
@@ -18,18 +20,20 @@ from registration.choices import (
 class Occupation(models.Model):
     """A kind of informal work (jenis pekerjaan). Its sector decides which PP 50/2025 period applies."""
 
-    code = models.SlugField(max_length=40, primary_key=True)
-    name_id = models.CharField("name (Indonesian)", max_length=100)
-    name_en = models.CharField("name (English)", max_length=100)
-    sector = models.CharField(max_length=20, choices=Sector.choices)
-    is_active = models.BooleanField(default=True)
-    sort_order = models.PositiveSmallIntegerField(default=0)
+    code = models.SlugField(max_length=40, primary_key=True, verbose_name=_("code"))
+    name_id = models.CharField(_("name (Indonesian)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    sector = models.CharField(max_length=20, choices=Sector.choices, verbose_name=_("sector"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    sort_order = models.PositiveSmallIntegerField(default=0, verbose_name=_("sort order"))
 
     class Meta:
+        verbose_name = _("occupation")
+        verbose_name_plural = _("occupations")
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
-        return self.name_en
+        return self.name_id if get_language() == "id" else self.name_en
 
     def name_for(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_id
@@ -42,10 +46,12 @@ class IncomeLevel(models.Model):
     holds only Rp1,000,000, the lowest.
     """
 
-    amount = models.PositiveBigIntegerField(primary_key=True)
-    is_active = models.BooleanField(default=True)
+    amount = models.PositiveBigIntegerField(primary_key=True, verbose_name=_("amount"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
 
     class Meta:
+        verbose_name = _("income level")
+        verbose_name_plural = _("income levels")
         ordering = ["amount"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="%(app_label)s_%(class)s_amount_positive"),
@@ -65,33 +71,36 @@ class Member(BaseModel):
     `coverage_started`. Sponsorships (Enrollment) come and go; at most one is open at a time.
     """
 
-    nik_encrypted = models.TextField()
-    nik_hash = models.CharField("NIK blind index", max_length=64)
+    nik_encrypted = models.TextField(verbose_name=_("NIK (encrypted)"))
+    nik_hash = models.CharField(_("NIK blind index"), max_length=64)
     # The only digits kept in the clear: with the birth date and sex they leave over a million
     # candidates (QUALITY.md, Security 14).
-    nik_last4 = models.CharField(max_length=4)
-    birth_date = models.DateField()
-    gender = models.CharField(max_length=1, choices=[("M", "Male"), ("F", "Female")])
-    kpj_number = models.CharField("KPJ number", max_length=11, null=True, blank=True)
+    nik_last4 = models.CharField(max_length=4, verbose_name=_("NIK (last 4 digits)"))
+    birth_date = models.DateField(verbose_name=_("birth date"))
+    gender = models.CharField(max_length=1, choices=[("M", _("Male")), ("F", _("Female"))], verbose_name=_("gender"))
+    kpj_number = models.CharField(_("KPJ number"), max_length=11, null=True, blank=True)
     # The day (WIB) of the member's first approval; null until then.
-    registered_at = models.DateField(null=True, blank=True)
+    registered_at = models.DateField(null=True, blank=True, verbose_name=_("registered at"))
     # The phone on record: that of the most recent approved sponsorship (as changed while it is open).
-    phone = models.CharField(max_length=16, blank=True)
-    approved_sponsorships = models.PositiveIntegerField(default=0)
+    phone = models.CharField(max_length=16, blank=True, verbose_name=_("phone"))
+    approved_sponsorships = models.PositiveIntegerField(default=0, verbose_name=_("approved sponsorships"))
 
     # Summary of the coverage ledger, kept by the contributions app in the same transaction as the
     # ledger rows: the last paid month (first of month), and the first month of the current period.
-    paid_through = models.DateField(null=True, blank=True)
-    coverage_started = models.DateField(null=True, blank=True)
+    paid_through = models.DateField(null=True, blank=True, verbose_name=_("paid through"))
+    coverage_started = models.DateField(null=True, blank=True, verbose_name=_("coverage started"))
 
     class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
         constraints = [
             models.UniqueConstraint(fields=["nik_hash"], name="%(app_label)s_%(class)s_one_per_nik"),
             models.UniqueConstraint(fields=["kpj_number"], name="%(app_label)s_%(class)s_kpj_uniq"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kpj_number or 'member #' + str(self.pk)} ({self.nik_masked})"
+        name = self.kpj_number or _("member #%(id)s") % {"id": self.pk}
+        return f"{name} ({self.nik_masked})"
 
     @property
     def nik_masked(self) -> str:
@@ -111,43 +120,54 @@ class Enrollment(BaseModel):
 
     # No single-column index on sponsor: registration_enr_sponsor_idx (sponsor, -id) serves it.
     sponsor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments", db_index=False
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments", db_index=False,
+        verbose_name=_("sponsor")
     )
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="sponsorships")
-    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="sponsorships", verbose_name=_("member"))
+    relationship = models.CharField(max_length=20, choices=Relationship.choices, verbose_name=_("relationship"))
     status = models.CharField(
-        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.AWAITING_CONSENT
+        max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.AWAITING_CONSENT,
+        verbose_name=_("status")
     )
 
-    full_name = models.CharField(max_length=150)
-    phone = models.CharField(max_length=16)
-    address = models.CharField(max_length=255, blank=True)
-    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, related_name="+", db_index=False)
-    income_level = models.ForeignKey(IncomeLevel, on_delete=models.PROTECT, related_name="+")
-    jht = models.BooleanField("JHT (old-age savings) included", default=True)
+    full_name = models.CharField(max_length=150, verbose_name=_("full name"))
+    phone = models.CharField(max_length=16, verbose_name=_("phone"))
+    address = models.CharField(max_length=255, blank=True, verbose_name=_("address"))
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("occupation")
+    )
+    income_level = models.ForeignKey(
+        IncomeLevel, on_delete=models.PROTECT, related_name="+", verbose_name=_("income level")
+    )
+    jht = models.BooleanField(_("JHT (old-age savings) included"), default=True)
 
-    consent_method = models.CharField(max_length=20, choices=ConsentMethod.choices, blank=True)
-    consented_at = models.DateTimeField(null=True, blank=True)
-    consent_notice_version = models.CharField(max_length=20, blank=True)
+    consent_method = models.CharField(
+        max_length=20, choices=ConsentMethod.choices, blank=True, verbose_name=_("consent method")
+    )
+    consented_at = models.DateTimeField(null=True, blank=True, verbose_name=_("consented at"))
+    consent_notice_version = models.CharField(max_length=20, blank=True, verbose_name=_("consent notice version"))
 
-    review_flags = models.JSONField(default=list, blank=True)
+    review_flags = models.JSONField(default=list, blank=True, verbose_name=_("review flags"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("reviewed by")
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    rejected_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = models.TextField(blank=True)
-    expired_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("approved at"))
+    rejected_at = models.DateTimeField(null=True, blank=True, verbose_name=_("rejected at"))
+    rejection_reason = models.TextField(blank=True, verbose_name=_("rejection reason"))
+    expired_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expired at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True, verbose_name=_("end reason"))
     # The member's KPJ number, shown on this sponsorship from its approval.
-    kpj_number = models.CharField("KPJ number", max_length=11, null=True, blank=True)
+    kpj_number = models.CharField(_("KPJ number"), max_length=11, null=True, blank=True)
 
     # The member's coverage when this sponsorship ended (null while open): what it shows from then on.
-    ended_paid_through = models.DateField(null=True, blank=True)
-    ended_coverage_started = models.DateField(null=True, blank=True)
+    ended_paid_through = models.DateField(null=True, blank=True, verbose_name=_("paid through when it ended"))
+    ended_coverage_started = models.DateField(null=True, blank=True, verbose_name=_("coverage start when it ended"))
 
     class Meta:
+        verbose_name = _("enrollment")
+        verbose_name_plural = _("enrollments")
         permissions = [("reveal_nik", "Can reveal a worker's full NIK")]
         constraints = [
             models.UniqueConstraint(

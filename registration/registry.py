@@ -52,6 +52,11 @@ def _local_records() -> dict[str, dict]:
     return {row["nik"]: row for row in json.loads(path.read_text())}
 
 
+def local_record(nik: str) -> dict | None:
+    """The development registry's record of a NIK (seeds/civil_registry_local.json), if it has one."""
+    return _local_records().get(nik)
+
+
 class LocalCivilRegistry:
     def verify(self, *, nik: str, full_name: str, birth_date: datetime.date) -> RegistryResult:
         record = _local_records().get(nik)

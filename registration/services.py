@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from core.audit import audit_log_record
 from core.crypto import blind_index, decrypt_text, encrypt_text
+from core.db import update_rows
 from core.exceptions import Conflict, DomainError
 from core.nik import InvalidNik, invalid_nik_reason, parse_nik
 from notifications import services as notifications
@@ -555,6 +556,7 @@ def members_lock_for_sponsorships(*, enrollment_ids: list[int]) -> dict[int, Mem
     OF self: the members only, not the sponsorships the query joins."""
     locked = (
         Member.objects.select_for_update(no_key=True, of=("self",))
+        .only("paid_through", "coverage_started", "kpj_number")  # what crediting reads and writes
         .filter(sponsorships__pk__in=enrollment_ids)
         .annotate(sponsorship_id=F("sponsorships__pk"))
         .order_by("sponsorships__pk")
@@ -566,14 +568,29 @@ def member_coverage_extend(*, member: Member, months: list[datetime.date]) -> Me
     """Move `paid_through` forward to the last of `months` (never backwards). A gap after the old
     `paid_through` (a lapse, or the first payment) starts a new coverage period at the first month.
     Call inside the transaction that writes the ledger rows, with the member locked."""
-    first, last = min(months), max(months)
-    fields = []
-    if member.paid_through is None or first > add_months(member.paid_through, 1):
-        member.coverage_started = first
-        fields.append("coverage_started")
-    if member.paid_through is None or last > member.paid_through:
-        member.paid_through = last
-        fields.append("paid_through")
-    if fields:
-        member.save(update_fields=[*fields, "updated_at"])
+    members_coverage_extend(extensions=[(member, months)])
     return member
+
+
+def members_coverage_extend(*, extensions: list[tuple[Member, list[datetime.date]]]) -> None:
+    """member_coverage_extend for many members (each once), in one statement."""
+    changed = []
+    for member, months in extensions:
+        first, last = min(months), max(months)
+        paid_through, coverage_started = member.paid_through, member.coverage_started
+        if paid_through is None or first > add_months(paid_through, 1):
+            coverage_started = first
+        if paid_through is None or last > paid_through:
+            paid_through = last
+        if (paid_through, coverage_started) != (member.paid_through, member.coverage_started):
+            changed.append((member, paid_through, coverage_started))
+    if not changed:
+        return
+    now = timezone.now()
+    # Written from copies: the members keep their values until the statement has succeeded.
+    update_rows(
+        [Member(pk=member.pk, paid_through=through, coverage_started=started, updated_at=now) for member, through, started in changed],
+        ["paid_through", "coverage_started", "updated_at"],
+    )
+    for member, through, started in changed:
+        member.paid_through, member.coverage_started, member.updated_at = through, started, now

@@ -15,35 +15,41 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import router, transaction
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from core.admin_base import SaveOnlyChangesMixin
 from core.paginator import LargeTableAdmin
 from core.phones import normalize_phone_or_none
 from sponsors import services
 from sponsors.models import Device, User
 from sponsors.sponsor_pages import sponsor_sections
 
-BACK_OFFICE = ("Back-office", {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]})
+BACK_OFFICE = (_("Back office"), {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]})
 
 
 @admin.register(User)
-class UserAdmin(LargeTableAdmin, BaseUserAdmin):
+class UserAdmin(SaveOnlyChangesMixin, LargeTableAdmin, BaseUserAdmin, ModelAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
     ordering = ["-id"]
     list_display = ["phone", "full_name", "phone_verified", "is_staff", "date_joined"]
     list_filter = ["is_staff", "is_active", "groups"]
     # A phone is matched exactly, on its unique index; a name or an e-mail address inside (a full scan).
     search_fields = ["full_name", "email"]
-    search_help_text = "A phone (any format), or part of a name or an e-mail address."
+    search_help_text = _("A phone (any format), or part of a name or an e-mail address.")
     readonly_fields = ["date_joined", "last_login", "phone_verified_at", "whatsapp_opt_in_at"]
     fieldsets = [
         (None, {"fields": ["phone", "password"]}),
-        ("Profile", {"fields": ["full_name", "email", "language", "remind_by_sms", "remind_by_whatsapp", "remind_by_push", "whatsapp_opt_in_at"]}),
-        ("Status", {"fields": ["phone_verified_at", "is_active", "date_joined", "last_login"]}),
+        (_("Profile"), {"fields": ["full_name", "email", "language", "remind_by_sms", "remind_by_whatsapp", "remind_by_push", "whatsapp_opt_in_at"]}),
+        (_("Status"), {"fields": ["phone_verified_at", "is_active", "date_joined", "last_login"]}),
         BACK_OFFICE,
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["phone", "full_name", "password1", "password2"]})]
     filter_horizontal = ["groups", "user_permissions"]
 
-    @admin.display(boolean=True, description="phone verified")
+    @admin.display(boolean=True, description=_("phone verified"))
     def phone_verified(self, obj):
         return obj.phone_verified
 
@@ -105,6 +111,8 @@ class UserAdmin(LargeTableAdmin, BaseUserAdmin):
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
+        if getattr(obj, "_nothing_changed", False):
+            return None  # nothing to audit (SaveOnlyChangesMixin saved nothing)
         services.account_change_record(actor=request.user, account=obj, before=obj._audit_before)
         return super().log_change(request, obj, message)
 
@@ -119,7 +127,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin):
+class GroupAdmin(SaveOnlyChangesMixin, BaseGroupAdmin, ModelAdmin):
     """Groups and the permissions they hold: superusers only, every change audit-logged."""
 
     def has_add_permission(self, request):
@@ -142,6 +150,8 @@ class GroupAdmin(BaseGroupAdmin):
         return super().log_addition(request, obj, message)
 
     def log_change(self, request, obj, message):
+        if getattr(obj, "_nothing_changed", False):
+            return None
         services.group_change_record(actor=request.user, group=obj, before=obj._audit_before)
         return super().log_change(request, obj, message)
 
@@ -152,7 +162,7 @@ class GroupAdmin(BaseGroupAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(admin.ModelAdmin):
+class DeviceAdmin(SaveOnlyChangesMixin, ModelAdmin):
     list_display = ["user", "platform", "created_at"]
     list_filter = ["platform"]
     readonly_fields = ["user", "token", "platform"]

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SponsorsConfig(AppConfig):
     name = "sponsors"
-    verbose_name = "Accounts and sponsors"
+    verbose_name = _("Accounts and sponsors")

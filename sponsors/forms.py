@@ -2,10 +2,11 @@
 that repeated failures on the account make necessary (the same step-up as `POST /auth/token`)."""
 
 from django import forms
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.functional import lazy
 from django.views.decorators.debug import sensitive_variables
+from unfold.forms import AuthenticationForm
+from unfold.widgets import BASE_INPUT_CLASSES
 
 from core.exceptions import DomainError
 from core.messages import message
@@ -19,13 +20,17 @@ ADMIN_LOGIN_LIMIT = FailureLimit("admin_login", "THROTTLE_ADMIN_LOGIN")
 lazy_message = lazy(message, str)
 
 
-class StaffLoginForm(AdminAuthenticationForm):
+class StaffLoginForm(AuthenticationForm):
+    """The admin's login form (unfold's, so styled like the rest of the back office) with the code."""
+
     code = forms.CharField(
         label=lazy_message("login_code_label"),
         required=False,
         max_length=6,
         help_text=lazy_message("login_code_help"),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "class": " ".join(BASE_INPUT_CLASSES)}
+        ),
     )
 
     def __init__(self, *args, **kwargs):

@@ -3,6 +3,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
 from core.phones import normalize_phone
@@ -31,28 +32,32 @@ class User(AbstractBaseUser, PermissionsMixin):
     The login is the E.164 mobile number, verified by an SMS code before the first token is issued.
     """
 
-    phone = models.CharField(max_length=16)
-    full_name = models.CharField(max_length=150)
-    email = models.EmailField(blank=True)
-    phone_verified_at = models.DateTimeField(null=True, blank=True)
-    language = models.CharField(max_length=2, choices=Language.choices, default=Language.INDONESIAN)
+    phone = models.CharField(max_length=16, verbose_name=_("phone"))
+    full_name = models.CharField(max_length=150, verbose_name=_("full name"))
+    email = models.EmailField(blank=True, verbose_name=_("email"))
+    phone_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("phone verified at"))
+    language = models.CharField(
+        max_length=2, choices=Language.choices, default=Language.INDONESIAN, verbose_name=_("language")
+    )
     # How payment reminders reach this payer (API: `reminder_channels`). Booleans, not a list, so the
     # daily reminder pass selects recipients with plain indexed SQL on any database.
-    remind_by_sms = models.BooleanField(default=True)
-    remind_by_whatsapp = models.BooleanField(default=False)
-    remind_by_push = models.BooleanField(default=True)
+    remind_by_sms = models.BooleanField(default=True, verbose_name=_("remind by SMS"))
+    remind_by_whatsapp = models.BooleanField(default=False, verbose_name=_("remind by WhatsApp"))
+    remind_by_push = models.BooleanField(default=True, verbose_name=_("remind by push"))
     # WhatsApp templates may only go to people who opted in (Meta policy); the time is the record.
-    whatsapp_opt_in_at = models.DateTimeField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False)
-    date_joined = models.DateTimeField(default=timezone.now)
+    whatsapp_opt_in_at = models.DateTimeField(null=True, blank=True, verbose_name=_("WhatsApp opt-in at"))
+    is_active = models.BooleanField(default=True, verbose_name=_("active"))
+    is_staff = models.BooleanField(default=False, verbose_name=_("staff"))
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
     # Wrong passwords given for this account in the window that began at `login_failures_since`
     # (an hour), and whether every login needs an SMS code from now on (sponsors.services.user_login).
     # No CHECK (adding one scans every account); database defaults, so the code before this one can
     # still insert accounts while both run during a deploy.
-    login_failures = models.IntegerField(default=0, db_default=0)
-    login_failures_since = models.DateTimeField(null=True, blank=True)
-    login_code_always = models.BooleanField(default=False, db_default=False)
+    login_failures = models.IntegerField(default=0, db_default=0, verbose_name=_("login failures"))
+    login_failures_since = models.DateTimeField(null=True, blank=True, verbose_name=_("login failures since"))
+    login_code_always = models.BooleanField(
+        default=False, db_default=False, verbose_name=_("always ask for a login code")
+    )
 
     objects = UserManager()
 
@@ -60,7 +65,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = ["full_name"]
 
     class Meta:
-        verbose_name = "account"
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         constraints = [models.UniqueConstraint(fields=["phone"], name="%(app_label)s_%(class)s_phone_uniq")]
 
     def __str__(self) -> str:
@@ -103,11 +109,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Device(BaseModel):
     """A phone running the app, reachable by push through its FCM/APNs token."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices")
-    token = models.CharField(max_length=4096)
-    platform = models.CharField(max_length=10, choices=Platform.choices)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="devices", verbose_name=_("user"))
+    token = models.CharField(max_length=4096, verbose_name=_("token"))
+    platform = models.CharField(max_length=10, choices=Platform.choices, verbose_name=_("platform"))
 
     class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
         constraints = [
             models.UniqueConstraint(fields=["token"], name="%(app_label)s_%(class)s_unique_token"),
         ]
@@ -123,16 +131,18 @@ class OtpChallenge(BaseModel):
     wrong tries; issuing a new one supersedes the previous one for the same purpose and subject.
     """
 
-    purpose = models.CharField(max_length=32, choices=OtpPurpose.choices)
+    purpose = models.CharField(max_length=32, choices=OtpPurpose.choices, verbose_name=_("purpose"))
     # The account (phone verification) or enrollment (consent) the code is for.
-    subject_id = models.BigIntegerField()
-    code_hash = models.CharField(max_length=64)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    consumed_at = models.DateTimeField(null=True, blank=True)
-    superseded_at = models.DateTimeField(null=True, blank=True)
+    subject_id = models.BigIntegerField(verbose_name=_("subject ID"))
+    code_hash = models.CharField(max_length=64, verbose_name=_("code hash"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    consumed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("consumed at"))
+    superseded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("superseded at"))
 
     class Meta:
+        verbose_name = _("otp challenge")
+        verbose_name_plural = _("otp challenges")
         indexes = [
             models.Index(
                 fields=["purpose", "subject_id"],

@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_links import change_url, changelist_url, may_view
+from core.format import rupiah
 
 # Rows shown on the page; the "see all" link opens the filtered list.
 SHOWN = 10
@@ -14,14 +15,14 @@ SHOWN = 10
 def _table(headers, rows, more_url, more_text):
     head = format_html_join("", "<th>{}</th>", ((header,) for header in headers))
     body = format_html_join("", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows))
-    more = format_html(' <a href="{}">{}</a>', more_url, more_text) if more_url else ""
+    more = format_html(' <a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', more_url, more_text) if more_url else ""
     if not rows:
         return format_html("{}{}", _("None."), more)
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>{}", head, body, more)
 
 
 def _linked(url, text):
-    return format_html('<a href="{}">{}</a>', url, text) if url else text
+    return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, text) if url else text
 
 
 def sponsor_sections(request) -> tuple:
@@ -33,35 +34,33 @@ def sponsor_sections(request) -> tuple:
     from registration.models import Enrollment
 
     sections = []
-    if may_view(request, Enrollment):
+    if may_view(request.user, Enrollment):
 
         def workers(obj):
             rows = [
-                (_linked(change_url(request, Enrollment, enrollment.pk), enrollment.full_name),
+                (_linked(change_url(Enrollment, enrollment.pk, user=request.user), enrollment.full_name),
                  enrollment.member.kpj_number or "—", enrollment.get_relationship_display(),
                  enrollment.get_status_display(), enrollment.created_at.date().isoformat())
                 for enrollment in Enrollment.objects.filter(sponsor=obj).select_related("member").order_by("-id")[:SHOWN]
             ]
             return _table(
                 [_("worker"), _("KPJ number"), _("relationship"), _("status"), _("registered")], rows,
-                changelist_url(request, Enrollment, sponsor__id__exact=obj.pk), _("See all their workers"),
+                changelist_url(Enrollment, user=request.user, sponsor__id__exact=obj.pk), _("See all their workers"),
             )
 
         workers.short_description = _("workers")
         sections.append(workers)
-    if may_view(request, Invoice):
+    if may_view(request.user, Invoice):
 
         def invoices(obj):
-            from notifications.templates import rupiah
-
             rows = [
-                (_linked(change_url(request, Invoice, invoice.pk), invoice.number), invoice.get_status_display(),
+                (_linked(change_url(Invoice, invoice.pk, user=request.user), invoice.number), invoice.get_status_display(),
                  rupiah(invoice.total), invoice.created_at.date().isoformat())
                 for invoice in Invoice.objects.filter(sponsor=obj).order_by("-id")[:SHOWN]
             ]
             return _table(
                 [_("invoice"), _("status"), _("total"), _("made")], rows,
-                changelist_url(request, Invoice, sponsor__id__exact=obj.pk), _("See all their invoices"),
+                changelist_url(Invoice, user=request.user, sponsor__id__exact=obj.pk), _("See all their invoices"),
             )
 
         invoices.short_description = _("invoices")

@@ -24,6 +24,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # The back office's theme (vendored scripts, fonts and Chart.js: no CDN); before the admin it styles.
+    "unfold.apps.BasicAppConfig",  # not its default config, which would replace our site with its own
     "config.apps.BackOfficeAdminConfig",  # django.contrib.admin, with a throttled login (config.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The back office links only to pages the viewer may open (core.admin_links).
+    "core.admin_links.CurrentRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -128,12 +132,32 @@ TIME_ZONE = "Asia/Jakarta"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # The admin's CSS and JS, served by the app itself (whitenoise): no separate web server needed.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# The back office's theme (django-unfold): each role's home page (config.dashboard), one language at a
+# time with a switcher (Django's set_language), and no "View site" link: there is no public site.
+UNFOLD = {
+    "SITE_TITLE": "BPU Sertakan",
+    "SITE_HEADER": "BPU Sertakan",
+    "SITE_SUBHEADER": "Back office",
+    "SITE_URL": None,
+    "SITE_SYMBOL": "volunteer_activism",
+    "SHOW_VIEW_ON_SITE": False,
+    # Django's per-object history only sees edits made through admin forms, not the services' decisions;
+    # the audit log does (enrollment pages link their audit trail).
+    "SHOW_HISTORY": False,
+    "SHOW_LANGUAGES": True,
+    "DASHBOARD_CALLBACK": "config.dashboard.dashboard_callback",
+    "SIDEBAR": {"show_search": False, "show_all_applications": True},
+}
+# The home pages' figures over large tables (members over time, collections) are computed at most this
+# often; the review queue and the needs-review money are always live (they are small and indexed).
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 
 # --- Redis, cache, Celery -------------------------------------------------------------------------
 

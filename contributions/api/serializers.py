@@ -273,7 +273,14 @@ class AutopayLinkSerializer(serializers.Serializer):
     method = CodedChoiceField(
         domain_code="payment_method_invalid",
         choices=AutopayMethod.choices,
-        help_text="gopay (GoPay tokenization) or card (a saved card; the simulator's only for now)",
+        help_text="gopay (GoPay tokenization) or card (a saved card)",
+    )
+    card_token = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text="card at Midtrans: the `token_id` Midtrans' SDK made from the card in the app (Get Card Token); "
+        "the card number never reaches this API. The response's activation_url is the card's 3DS page.",
     )
 
 

@@ -31,7 +31,7 @@ from contributions.api.serializers import (
     XenditCallbackSerializer,
 )
 from contributions.choices import InvoiceStatus
-from contributions.gateways import GATEWAY_NAMES, gateway_configured, get_gateway, methods_offered
+from contributions.gateways import GATEWAY_NAMES, LINK_ORDER_PREFIX, gateway_configured, get_gateway, methods_offered
 from contributions.gateways.methods import Kind, method_get
 from contributions.idempotency import idempotent
 from contributions.models import Invoice
@@ -266,6 +266,10 @@ class GatewayNotificationView(PublicView):
             # Midtrans about a linked GoPay account (autopay): a hint too, the lookup decides.
             autopay.autopay_link_notified(gateway_name=gateway, account_id=payload["account_id"])
             return Response({"status": "ok"})
+        if isinstance(payload, dict) and str(payload.get("order_id", "")).startswith(LINK_ORDER_PREFIX):
+            # A card's verification charge (autopay): signed like a payment's; the lookup decides.
+            autopay.autopay_link_notified(gateway_name=gateway, account_id=payload["order_id"], payload=payload)
+            return Response({"status": "ok"})
         notification = services.notification_receive(gateway_name=gateway, payload=request.data, headers=request.headers)
         tasks.enqueue_notification(notification.pk)
         return Response({"status": "ok"})
@@ -307,7 +311,9 @@ class SimulatorPayView(APIView):
 AUTOPAY_TAG = ["autopay"]
 
 
-@domain_validation_errors({"method": ["payment_method_invalid"]}, methods=["put"])
+@domain_validation_errors(
+    {"method": ["payment_method_invalid"], "card_token": ["card_token_required", "card_refused"]}, methods=["put"]
+)
 class MeAutopayView(APIView):
     """The caller's automatic monthly payment (API.md "Automatic monthly payment (autopay)")."""
 
@@ -323,7 +329,9 @@ class MeAutopayView(APIView):
     def put(self, request):
         data = AutopayLinkSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        autopay.autopay_link(payer=request.user, method=data.validated_data["method"])
+        autopay.autopay_link(
+            payer=request.user, method=data.validated_data["method"], card_token=data.validated_data.get("card_token", "")
+        )
         return Response(AutopaySerializer(autopay.autopay_get(payer=request.user)).data)
 
     @extend_schema(tags=AUTOPAY_TAG, request=None, responses={204: None})

@@ -22,6 +22,11 @@ from contributions.gateways.methods import METHODS, Limits, Method
 from core.exceptions import DomainError
 
 
+# An order id that names an account being linked (a card's verification charge), not an invoice: its
+# notifications go to autopay (contributions/autopay.py), invoice numbers start with "INV-".
+LINK_ORDER_PREFIX = "LINK-"
+
+
 class GatewayError(Exception):
     """The gateway could not be reached or answered nonsense: retry later, change nothing."""
 
@@ -29,6 +34,11 @@ class GatewayError(Exception):
 class GatewayRefused(GatewayError):
     """The gateway answered and refused what was asked (e.g. Midtrans' 412 "cannot modify the status":
     the payment is no longer pending there, perhaps paid). Not a success: the caller asks its status."""
+
+
+class CardRefused(GatewayError):
+    """Linking a card, the gateway refused the card itself (a card token invalid or timed out, or the
+    bank declined it): asking again changes nothing, the payer enters another card."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,7 @@ class LinkStart:
 
     account_id: str
     activation_url: str
+    account_masked: str = ""  # a card: the masked number the gateway returns (never more)
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,35 @@ class LinkStatus:
 
     state: str
     payment_token: str = ""
+    account_masked: str = ""
     raw: dict | None = None
+
+
+@dataclass(frozen=True)
+class LinkedCharge:
+    """A charge of a linked account (autopay): what charge_linked_many takes."""
+
+    order_id: str
+    gross_amount: int
+    method: str
+    account_id: str
+    payment_token: str
+
+
+def charge_each(gateway, charges: list[LinkedCharge]) -> list["GatewayStatus | GatewayError"]:
+    """charge_linked_many of a gateway that charges one account per call (an HTTP request each)."""
+    answers: list = []
+    for charge in charges:
+        try:
+            answers.append(
+                gateway.charge_linked(
+                    order_id=charge.order_id, gross_amount=charge.gross_amount, method=charge.method,
+                    account_id=charge.account_id, payment_token=charge.payment_token,
+                )
+            )
+        except GatewayError as exc:
+            answers.append(exc)
+    return answers
 
 
 class PaymentGateway(Protocol):
@@ -121,10 +160,19 @@ class PaymentGateway(Protocol):
     # --- autopay: a linked account, charged without the payer present -----------------------------
 
     autopay_methods: frozenset  # of AutopayMethod values; empty: no autopay through this gateway
+    # True: a card is linked from a card token the app got from the gateway (the card number never
+    # reaches us); PUT /me/autopay needs `card_token`.
+    card_link_needs_token: bool
 
-    def link_start(self, *, method: str, phone: str) -> LinkStart: ...
+    def link_start(self, *, method: str, phone: str, card_token: str = "") -> LinkStart:
+        """Open a link; CardRefused when the gateway refuses the card itself."""
 
-    def link_status(self, *, account_id: str) -> LinkStatus: ...
+    def link_status(self, *, account_id: str, notified_token: str = "") -> LinkStatus:
+        """The gateway's word on a link. `notified_token`: what its (signed) notification said the
+        payment token is, for a gateway whose lookup does not repeat it (a saved card at Midtrans)."""
+
+    def link_enabled(self, *, account_id: str) -> None:
+        """The link is active here: close what linking left open at the gateway."""
 
     def link_remove(self, *, account_id: str) -> None: ...
 
@@ -133,6 +181,9 @@ class PaymentGateway(Protocol):
     ) -> GatewayStatus:
         """Charge the linked account now. The answer is the gateway's own word on this order (as a
         status lookup's); GatewayError when the outcome is unknown (a timeout): ask before retrying."""
+
+    def charge_linked_many(self, charges: list[LinkedCharge]) -> list["GatewayStatus | GatewayError"]:
+        """charge_linked for each, in order: its answer, or the GatewayError it raised."""
 
 
 def signature_for(*, order_id: str, status_code: str, gross_amount: str, server_key: str) -> str:

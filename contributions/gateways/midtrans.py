@@ -24,11 +24,29 @@ links the payer's GoPay account (docs.midtrans.com/reference/create-pay-account)
 (docs.midtrans.com/reference/get-pay-account), `POST /v2/pay/account/{account_id}/unbind` unlinks it
 (docs.midtrans.com/reference/partner-unbind-pay-account-gopay-tokenizations), and a `gopay` charge with
 `account_id`, `payment_option_token` and `recurring: true` charges it without the payer
-(docs.midtrans.com/reference-link/gopay-object). Saved cards need the card entered in the app through
-Midtrans' client-side tokenization first; not done here (`card` is the simulator's only).
+(docs.midtrans.com/reference-link/gopay-object).
+
+Autopay with a saved card, Core API "One Click" (docs.midtrans.com/reference/card-feature-one-click):
+the app turns the card into a `token_id` with Midtrans' own SDK (Get Card Token,
+docs.midtrans.com/reference/get-token: the card number goes from the phone to Midtrans, never to us)
+and sends it in PUT /me/autopay. We charge a verification amount with it, `credit_card.authentication:
+true` (3DS, docs.midtrans.com/reference/card-feature-3d-secure-3ds) and `save_token_id: true`: Midtrans
+answers 201 `pending` with the 3DS `redirect_url` (the link's activation URL) and the `masked_card`.
+After 3DS, its notification of that order carries `saved_token_id`; the status lookup
+(docs.midtrans.com/reference/get-transaction-status-card) confirms the capture and gives the
+`masked_card`, which the saved token must match (its first 6 or 8 and last 4 digits, get-token's "8
+Digit Bin" note). Then the verification charge is voided (`POST /v2/{order_id}/cancel`, possible until
+it settles: docs.midtrans.com/reference/cancel-transaction-card). Each month, `POST /v2/charge` with
+`payment_type: credit_card` and `credit_card.token_id` = the saved token, `initiated_by: merchant` (a
+merchant-initiated transaction, the One Click page's "MIT"), no 3DS: `capture` with `fraud_status:
+accept` is paid, `deny` (status_code 202) declined, 411 "Token id is missing, invalid, or timed out" a
+saved card no longer valid (charge-transactions-on-card). Only the masked card Midtrans returns is
+kept or shown (`48111111-1114`); the saved token is kept to charge it.
 """
 
 import base64
+import re
+import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,10 +55,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from contributions.gateways import (
+    CardRefused,
+    charge_each,
     Charge,
     GatewayError,
     GatewayRefused,
+    LINK_ORDER_PREFIX,
     GatewayStatus,
+    LinkedCharge,
     LinkStart,
     LinkStatus,
     NotificationInfo,
@@ -49,6 +71,12 @@ from contributions.gateways import (
 from contributions.gateways.methods import METHODS, ONE_OFF_CODES, Kind, Method
 
 TIMEOUT = (3.05, 10)  # connect, read (seconds)
+
+# Linking a card: the amount of its verification charge, voided once the card is saved (its order id
+# starts with LINK_ORDER_PREFIX). Midtrans' examples charge cards Rp10.000.
+CARD_LINK_AMOUNT = 10_000
+# Midtrans' masked card: the first 6 (before 8-digit BINs) or 8 digits and the last 4.
+MASKED_CARD = re.compile(r"(\d{6}|\d{8})-(\d{4})")
 
 def charge_body(*, order_id: str, gross_amount: int, expires_at: datetime, method: Method) -> dict:
     """The Core API charge request for `method` (the docs above)."""
@@ -185,11 +213,14 @@ class MidtransGateway:
     def notification_read(self, *, payload, headers) -> NotificationInfo:
         return midtrans_notification_read(payload, self._server_key)
 
-    # --- autopay: GoPay tokenization ---------------------------------------------------------------
+    # --- autopay: GoPay tokenization, and a saved card ----------------------------------------------
 
-    autopay_methods = frozenset({"gopay"})
+    autopay_methods = frozenset({"gopay", "card"})
+    card_link_needs_token = True
 
-    def link_start(self, *, method: str, phone: str) -> LinkStart:
+    def link_start(self, *, method: str, phone: str, card_token: str = "") -> LinkStart:
+        if method == "card":
+            return self._card_link_start(card_token)
         partner = {"phone_number": phone.removeprefix("+62"), "country_code": "62"}
         if settings.PAYMENT_RETURN_URL:
             partner["redirect_url"] = settings.PAYMENT_RETURN_URL
@@ -200,7 +231,27 @@ class MidtransGateway:
             raise GatewayError(f"midtrans refused the account link: {data.get('status_code')}")
         return LinkStart(account_id=data["account_id"], activation_url=url)
 
-    def link_status(self, *, account_id: str) -> LinkStatus:
+    def _card_link_start(self, card_token: str) -> LinkStart:
+        order_id = f"{LINK_ORDER_PREFIX}{secrets.token_hex(12)}"
+        data = self._call("POST", "/v2/charge", {
+            "payment_type": "credit_card",
+            "transaction_details": {"order_id": order_id, "gross_amount": CARD_LINK_AMOUNT},
+            "credit_card": {"token_id": card_token, "authentication": True, "save_token_id": True},
+        })
+        status_code = str(data.get("status_code", ""))
+        if status_code == "406" or not status_code.startswith(("2", "4")):
+            raise GatewayError(f"midtrans answered the card link with {status_code}")
+        if status_code.startswith("4") or data.get("transaction_status") == "deny":
+            # 411 a token invalid or timed out, 400 a card Midtrans refuses; 202 deny: the bank or FDS.
+            raise CardRefused(f"midtrans refused the card: {status_code}")
+        url = data.get("redirect_url")
+        if data.get("transaction_status") != "pending" or not isinstance(url, str) or not url:
+            raise GatewayError(f"midtrans answered the card link without a 3DS page: {status_code}")
+        return LinkStart(account_id=order_id, activation_url=url, account_masked=masked_card(data.get("masked_card")))
+
+    def link_status(self, *, account_id: str, notified_token: str = "") -> LinkStatus:
+        if account_id.startswith(LINK_ORDER_PREFIX):
+            return self._card_link_status(account_id, notified_token)
         data = self._call("GET", f"/v2/pay/account/{account_id}")
         state = str(data.get("account_status", "")).lower()
         if state not in ("pending", "enabled", "expired", "disabled"):
@@ -211,21 +262,63 @@ class MidtransGateway:
                 token = str(option.get("token") or "")
         return LinkStatus(state=state, payment_token=token, raw=data)
 
+    def _card_link_status(self, order_id: str, notified_token: str) -> LinkStatus:
+        """The verification charge, looked up: captured (3DS passed, the card accepted) with a saved
+        token for this very card is `enabled`; pending (3DS not done yet, or the fraud check's
+        `challenge`) is `pending`; denied, cancelled or expired: `disabled`."""
+        status = self.get_status(order_id=order_id)
+        if status is None:
+            return LinkStatus(state="pending")
+        masked = masked_card((status.raw or {}).get("masked_card"))
+        if status.transaction_status in ("deny", "cancel", "expire", "failure"):
+            return LinkStatus(state="disabled", account_masked=masked, raw=status.raw)
+        if not status.settled:
+            return LinkStatus(state="pending", account_masked=masked, raw=status.raw)
+        token = str((status.raw or {}).get("saved_token_id") or notified_token or "")
+        if not saved_token_matches(token, masked):
+            return LinkStatus(state="pending", account_masked=masked, raw=status.raw)  # wait for the notification
+        return LinkStatus(state="enabled", payment_token=token, account_masked=masked, raw=status.raw)
+
+    def link_enabled(self, *, account_id: str) -> None:
+        """A card is saved: void its verification charge."""
+        if account_id.startswith(LINK_ORDER_PREFIX):
+            self._close(account_id, "cancel", "200")
+
     def link_remove(self, *, account_id: str) -> None:
+        if account_id.startswith(LINK_ORDER_PREFIX):
+            # Core API keeps no list of saved cards to delete from: forgetting the token is unlinking. A
+            # verification charge still open (unlinked before it was voided) is voided.
+            try:
+                self._close(account_id, "cancel", "200")
+            except GatewayRefused:
+                pass  # voided already, or denied: nothing to undo
+            return
         self._call("POST", f"/v2/pay/account/{account_id}/unbind")
 
     def charge_linked(
         self, *, order_id: str, gross_amount: int, method: str, account_id: str, payment_token: str
     ) -> GatewayStatus:
-        body = {
-            "payment_type": "gopay",
-            "transaction_details": {"order_id": order_id, "gross_amount": gross_amount},
-            "gopay": {"account_id": account_id, "payment_option_token": payment_token, "recurring": True},
-        }
+        details = {"order_id": order_id, "gross_amount": gross_amount}
+        if method == "card":
+            body = {
+                "payment_type": "credit_card",
+                "transaction_details": details,
+                "credit_card": {"token_id": payment_token, "initiated_by": "merchant"},
+            }
+        else:
+            body = {
+                "payment_type": "gopay",
+                "transaction_details": details,
+                "gopay": {"account_id": account_id, "payment_option_token": payment_token, "recurring": True},
+            }
         data = self._call("POST", "/v2/charge", body)
-        refused = str(data.get("status_code", "")).startswith("4")  # e.g. a token no longer valid: declined
+        status_code = str(data.get("status_code", ""))
+        if status_code == "406":
+            # "Duplicate order id": a charge of this order exists at Midtrans, its outcome unknown to us.
+            raise GatewayError("midtrans already has a charge of this order")
+        refused = status_code.startswith("4")  # e.g. 411, a token no longer valid: declined
         if "transaction_status" not in data and not refused:
-            raise GatewayError(f"midtrans answered the charge without a status: {data.get('status_code')}")
+            raise GatewayError(f"midtrans answered the charge without a status: {status_code}")
         return GatewayStatus(
             order_id=order_id,
             transaction_status=str(data.get("transaction_status") or "deny"),
@@ -235,6 +328,23 @@ class MidtransGateway:
             raw=data,
             settled_at=_midtrans_time(data.get("settlement_time")),
         )
+
+
+    def charge_linked_many(self, charges: list[LinkedCharge]) -> list:
+        return charge_each(self, charges)  # Core API charges one order per request
+
+
+def masked_card(value) -> str:
+    """Midtrans' masked card (`48111111-1114`) if that is what `value` is, else "": nothing else a
+    gateway answers is ever kept or shown as a card."""
+    return value if isinstance(value, str) and MASKED_CARD.fullmatch(value) else ""
+
+
+def saved_token_matches(token: str, masked: str) -> bool:
+    """Whether a saved token is one of the card Midtrans confirmed: a `saved_token_id` starts with the
+    card's first digits and ends with its last 4, as its masked number shows them (get-token)."""
+    match = MASKED_CARD.fullmatch(masked)
+    return bool(match and len(token) > 16 and token.startswith(match[1]) and token.endswith(match[2]))
 
 
 def _midtrans_time(value) -> datetime | None:

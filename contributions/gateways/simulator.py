@@ -15,6 +15,8 @@ from django.db import transaction
 
 from contributions.gateways import (
     Charge,
+    GatewayError,
+    LinkedCharge,
     GatewayStatus,
     LinkStart,
     LinkStatus,
@@ -100,8 +102,10 @@ class SimulatorGateway:
 
     def get_status(self, *, order_id: str, reference: str = "") -> GatewayStatus | None:
         row = SimulatorTransaction.objects.filter(order_id=order_id).first()
-        if row is None:
-            return None
+        return None if row is None else self._status(row)
+
+    @staticmethod
+    def _status(row: SimulatorTransaction) -> GatewayStatus:
         return GatewayStatus(
             order_id=row.order_id,
             transaction_status=row.transaction_status,
@@ -128,14 +132,18 @@ class SimulatorGateway:
     # --- autopay ---------------------------------------------------------------------------------
 
     autopay_methods = frozenset({"gopay", "card"})
+    card_link_needs_token = False  # a simulated card: nothing to enter
 
-    def link_start(self, *, method: str, phone: str) -> LinkStart:
+    def link_start(self, *, method: str, phone: str, card_token: str = "") -> LinkStart:
         base = getattr(settings, "PUBLIC_BASE_URL", "").rstrip("/")
         return LinkStart(account_id=f"sim-{secrets.token_hex(12)}", activation_url=f"{base}/api/v1/payments/simulator/link")
 
-    def link_status(self, *, account_id: str) -> LinkStatus:
+    def link_status(self, *, account_id: str, notified_token: str = "") -> LinkStatus:
         # Only POST /payments/simulator/link enables a link (contributions.autopay.autopay_simulator_link).
         return LinkStatus(state="pending")
+
+    def link_enabled(self, *, account_id: str) -> None:
+        pass
 
     def link_remove(self, *, account_id: str) -> None:
         pass
@@ -143,17 +151,39 @@ class SimulatorGateway:
     def charge_linked(
         self, *, order_id: str, gross_amount: int, method: str, account_id: str, payment_token: str
     ) -> GatewayStatus:
+        [answer] = self.charge_linked_many([LinkedCharge(order_id, gross_amount, method, account_id, payment_token)])
+        if isinstance(answer, GatewayError):
+            raise answer
+        return answer
+
+    def charge_linked_many(self, charges: list[LinkedCharge]) -> list:
+        """The ledger rows of the charges, in one INSERT: declined for an account linked with
+        `fail_charges`; an order id the ledger has already is refused as Midtrans refuses it (406)."""
         from contributions.models import AutopayMandate
 
-        declines = AutopayMandate.objects.filter(account_id=account_id, fail_charges=True).exists()
-        row = SimulatorTransaction.objects.create(
-            order_id=order_id,
-            transaction_id=secrets.token_hex(16),
-            method=method,
-            gross_amount=gross_amount,
-            transaction_status="deny" if declines else "settlement",
+        orders = [charge.order_id for charge in charges]
+        declining = set(
+            AutopayMandate.objects.filter(account_id__in={c.account_id for c in charges}, fail_charges=True).values_list(
+                "account_id", flat=True
+            )
         )
-        return self.get_status(order_id=row.order_id)
+        taken = set(SimulatorTransaction.objects.filter(order_id__in=orders).values_list("order_id", flat=True))
+        rows = {
+            charge.order_id: SimulatorTransaction(
+                order_id=charge.order_id,
+                transaction_id=secrets.token_hex(16),
+                method=charge.method,
+                gross_amount=charge.gross_amount,
+                transaction_status="deny" if charge.account_id in declining else "settlement",
+            )
+            for charge in charges
+            if charge.order_id not in taken
+        }
+        SimulatorTransaction.objects.bulk_create(rows.values())
+        return [
+            self._status(rows[charge.order_id]) if charge.order_id in rows else GatewayError("duplicate order id")
+            for charge in charges
+        ]
 
     # --- the simulator's own side: what the payer's bank and the gateway do ----------------------
 

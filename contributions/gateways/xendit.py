@@ -124,6 +124,7 @@ class XenditGateway:
     repeats_timed_out_notifications = False
     # Autopay is not offered through Xendit here (its linked accounts are another API, not built).
     autopay_methods = frozenset()
+    card_link_needs_token = False
 
     def __init__(self, *, base_url: str | None = None, secret_key: str | None = None):
         self.base_url = (base_url or settings.XENDIT_BASE_URL).rstrip("/")

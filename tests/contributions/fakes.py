@@ -3,11 +3,13 @@ shapes the gateways document (the addresses are beside each part). The tests dri
 (`set_status`, `pay`) the way a payer and the gateway would."""
 
 import base64
+import hashlib
 import json
 import secrets
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 
 from tests.fakeserver import LocalHttpServer, QuietHandler, reply_json
 
@@ -83,18 +85,29 @@ class FakeMidtrans(FakeGateway):
     """POST /v2/charge for every payment type we use, GET /v2/{order_id}/status, POST …/cancel, …/expire.
     A charge whose shape Midtrans would refuse answers 400 with `validation_messages`, as Midtrans does."""
 
-    def __init__(self, server_key: str = "SB-test"):
+    def __init__(self, server_key: str = "SB-test", client_key: str = "SB-client-test"):
         super().__init__()
         self.server_key = server_key
+        self.client_key = client_key
         self.orders: dict[str, dict] = {}
         self.accounts: dict[str, dict] = {}  # GoPay tokenization: linked accounts
         self.decline_linked = False  # a linked wallet without balance: every charge denied
         self.hang_after_charge = False  # charge, then answer after `slow_seconds` (a timeout)
+        # Cards (see "Cards" below): one-time tokens from Get Card Token, saved tokens from One Click.
+        self.card_tokens: dict[str, dict] = {}
+        self.saved_tokens: dict[str, dict] = {}
+        self.three_ds: dict[str, dict] = {}  # card charges waiting for the payer's 3DS page
+        self.decline_cards = False  # the issuing bank declines every charge ("Do not honor")
+        self.challenge_cards = False  # the fraud check holds every charge (capture, `challenge`)
         fake = self
 
         class Handler(FakeHandlerBase):
             def _handle(self, method: str):
                 request = self._record(method)
+                if method == "GET" and self.path.startswith("/v2/token?"):
+                    # What the app's Midtrans SDK calls with the client key, not the server key.
+                    status, body = fake.card_token(parse_qs(urlsplit(self.path).query))
+                    return self._answer(status, body)
                 is_status = method == "GET" and self.path.endswith("/status")
                 if fake.outage(self, is_status):
                     return
@@ -117,11 +130,14 @@ class FakeMidtrans(FakeGateway):
                     if method == "GET" and parts[2] == "status":
                         return self._answer(200, order)
                     if method == "POST" and parts[2] in ("cancel", "expire"):
-                        # Only a pending payment can be closed; the answer is the transaction with
-                        # status_code 200 (cancel) or 407 (expire), else 412 "Merchant cannot modify the
-                        # status of the transaction" (docs.midtrans.com/reference/cancel-transaction,
+                        # Only a pending payment can be closed, and a card's capture not settled yet
+                        # cancelled (voided); the answer is the transaction with status_code 200
+                        # (cancel) or 407 (expire), else 412 "Merchant cannot modify the status of the
+                        # transaction" (docs.midtrans.com/reference/cancel-transaction,
+                        # docs.midtrans.com/reference/cancel-transaction-card,
                         # docs.midtrans.com/reference-link/expire-transaction).
-                        if order["transaction_status"] != "pending":
+                        voidable = parts[2] == "cancel" and order["transaction_status"] in ("capture", "authorize")
+                        if order["transaction_status"] != "pending" and not voidable:
                             return self._answer(412, {"status_code": "412", "status_message": "Merchant cannot modify the status of the transaction"})
                         fake.set_status(parts[1], "cancel" if parts[2] == "cancel" else "expire")
                         return self._answer(200, order)
@@ -192,6 +208,12 @@ class FakeMidtrans(FakeGateway):
             )
         elif payment_type == "cstore":
             answer.update(status_message="Success, cstore transaction is successful", payment_code=f"{n:016d}", store=body["cstore"]["store"])
+        elif payment_type == "credit_card":
+            status, answer = self._card_charge(body, answer)
+            if answer.get("transaction_status") != "pending":
+                if "transaction_id" in answer:
+                    self.orders[order_id] = dict(answer)
+                return status, answer
         self.orders[order_id] = dict(answer)
         return (200 if answer["status_code"] == "200" else 201), answer
 
@@ -254,6 +276,102 @@ class FakeMidtrans(FakeGateway):
         else:
             answer.update(status_code="200", status_message="Success, GoPay transaction is successful", transaction_status="settlement")
 
+    # --- Cards ---------------------------------------------------------------------------------------
+    # Get Card Token (the app, with the client key): docs.midtrans.com/reference/get-token. A 3DS charge:
+    # docs.midtrans.com/reference/card-feature-3d-secure-3ds (201 pending + redirect_url; the
+    # notification after 3DS). One Click: docs.midtrans.com/reference/card-feature-one-click
+    # (`save_token_id` → `saved_token_id` in the notification; later charges with the saved token, MIT
+    # `initiated_by: merchant`). A card charge's answers: docs.midtrans.com/reference/charge-transactions-on-card
+    # (capture/accept 200, deny 202 "Do not honor", 411 "Token id is missing, invalid, or timed out").
+    # The status lookup of a card (docs.midtrans.com/reference/get-transaction-status-card) shows the
+    # masked card, not the saved token.
+
+    def card_token(self, query: dict) -> tuple[int, dict]:
+        """GET /v2/token: a one-time token of the card (the card number stays here, as at Midtrans)."""
+        get = lambda name: (query.get(name) or [""])[0]  # noqa: E731
+        number = get("card_number").replace(" ", "")
+        if get("client_key") != self.client_key:
+            return 401, {"status_code": "401", "status_message": "Access denied, please check client or server key"}
+        if not number.isdigit() or not 13 <= len(number) <= 19 or not get("card_cvv").isdigit() or not get("card_exp_year").isdigit():
+            return 200, {"status_code": "400", "status_message": "One or more parameters in the payload is invalid.",
+                         "validation_messages": ["card_number does not match with luhn algorithm"], "id": str(uuid.uuid4())}
+        token_id = f"{number[:8]}-{number[-4:]}-{uuid.uuid4()}"
+        self.card_tokens[token_id] = {"number": number, "used": False}
+        return 200, {"status_code": "200", "status_message": "Credit card token is created as Token ID.", "token_id": token_id,
+                     "hash": f"{number[:8]}-{number[-4:]}-mami"}
+
+    @staticmethod
+    def masked(number: str) -> str:
+        return f"{number[:8]}-{number[-4:]}"
+
+    def _card_charge(self, body: dict, answer: dict) -> tuple[int, dict]:
+        card = body.get("credit_card") or {}
+        token_id = card.get("token_id")
+        one_time = self.card_tokens.get(token_id)
+        saved = self.saved_tokens.get(token_id)
+        if (one_time is None or one_time["used"]) and saved is None:
+            return 200, {"status_code": "411", "status_message": "Token id is missing, invalid, or timed out"}
+        answer.update(masked_card=self.masked((one_time or saved)["number"]), bank="bni", card_type="credit", on_us=True)
+        if one_time is not None:
+            one_time["used"] = True  # a token from Get Card Token is good for one charge
+            if card.get("authentication") is True:
+                answer.update(
+                    status_code="201",
+                    status_message="Success, Credit Card transaction is successful",
+                    redirect_url=f"{self.url}/v2/3ds/redirect/451249-2595-{answer['transaction_id']}",
+                    transaction_status="pending",
+                    three_ds_version="2",
+                )
+                answer.pop("fraud_status")
+                self.three_ds[answer["order_id"]] = {"number": one_time["number"], "save": card.get("save_token_id") is True}
+                return 201, answer
+            number = one_time["number"]
+        else:
+            number = saved["number"]
+        if self.decline_cards:
+            answer.update(status_code="202", status_message="Deny by Bank [BNI] with code [05] and message [Do not honor]",
+                          transaction_status="deny", channel_response_code="05", channel_response_message="Do not honor")
+        elif self.challenge_cards:
+            answer.update(status_code="201", status_message="Challenge by FDS", transaction_status="capture",
+                          fraud_status="challenge", channel_response_code="00", channel_response_message="Approved")
+        else:
+            answer.update(status_code="200", status_message="Success, Credit Card transaction is successful",
+                          transaction_status="capture", fraud_status="accept", approval_code=f"{secrets.randbelow(10**13):013d}",
+                          channel_response_code="00", channel_response_message="Approved")
+        answer["masked_card"] = self.masked(number)
+        return 200, answer
+
+    def complete_3ds(self, order_id: str, *, passed: bool = True) -> dict:
+        """The payer finishes the 3DS page of a card charge. Returns the notification Midtrans then
+        posts (signed; a One Click initial charge's carries `saved_token_id`)."""
+        pending = self.three_ds.pop(order_id)
+        order = self.orders[order_id]
+        if passed:
+            order.update(transaction_status="capture", fraud_status="accept", status_code="200", approval_code="T58755",
+                         channel_response_code="00", channel_response_message="Approved", eci="05",
+                         status_message="Success, Credit Card transaction is successful")
+        else:
+            order.update(transaction_status="deny", fraud_status="accept", status_code="202", eci="06",
+                         channel_response_code="05", channel_response_message="Do not honor")
+        notification = {
+            key: order[key] for key in (
+                "masked_card", "bank", "transaction_time", "gross_amount", "order_id", "payment_type", "status_code",
+                "transaction_id", "transaction_status", "fraud_status", "card_type", "three_ds_version",
+            )
+        }
+        notification.update(status_message="midtrans payment notification", eci=order["eci"],
+                             channel_response_code=order["channel_response_code"], channel_response_message=order["channel_response_message"])
+        if passed and pending["save"]:
+            number = pending["number"]
+            saved_token_id = number[:8] + secrets.token_urlsafe(15).replace("-", "a").replace("_", "b")[:20] + number[-4:]
+            self.saved_tokens[saved_token_id] = {"number": number}
+            expires = (datetime.now() + timedelta(days=365 * 3)).strftime("%Y-%m-%d %H:%M:%S")
+            notification.update(saved_token_id=saved_token_id, saved_token_id_expired_at=expires)
+        notification["signature_key"] = hashlib.sha512(
+            f"{order_id}{notification['status_code']}{notification['gross_amount']}{self.server_key}".encode()
+        ).hexdigest()
+        return notification
+
     @staticmethod
     def _problems(body: dict) -> list[str]:
         details = body.get("transaction_details") or {}
@@ -276,6 +394,14 @@ class FakeMidtrans(FakeGateway):
         elif payment_type == "cstore":
             if str((body.get("cstore") or {}).get("store", "")).lower() not in MIDTRANS_STORES:
                 problems.append("cstore.store must be indomaret or alfamart")
+        elif payment_type == "credit_card":
+            card = body.get("credit_card") or {}
+            if not isinstance(card.get("token_id"), str) or not card["token_id"]:
+                problems.append("credit_card.token_id is required")
+            if card.get("initiated_by", "customer") not in ("customer", "merchant"):
+                problems.append("credit_card.initiated_by must be customer or merchant")
+            if expiry is not None:
+                problems.append("custom_expiry is not supported for credit_card")
         elif payment_type not in ("qris", "gopay", "shopeepay"):
             problems.append("payment_type is not supported")
         return problems

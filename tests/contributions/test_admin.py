@@ -11,11 +11,12 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 
 from contributions import services
 from contributions.gateways import get_gateway
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, Payment
+from core.format import month_label
 from core.models import AuditLog
 from tests.factories import UserFactory, enrollment
 
@@ -371,9 +372,10 @@ def test_reviewer_sees_coverage_months_on_the_member_but_not_invoices(client, pa
     page = client.get(f"/admin/registration/member/{month.member_id}/change/")
     assert page.status_code == 200
     with translation.override("id"):
-        shown = formats.localize(month.month)
+        shown = month_label(month.month)  # "Des 2026"
     assert shown in page.text
     assert paid_invoice.number in page.text
+    assert f"{INVOICES}{paid_invoice.pk}/change/" not in page.text  # shown, not linked: no 403 behind it
     assert client.get(INVOICES).status_code == 403
     assert client.get(f"{INVOICES}{paid_invoice.pk}/change/").status_code == 403
 

@@ -1,15 +1,25 @@
 """Automatic monthly payment (API.md "Automatic monthly payment (autopay)"; issue 22 item 5): linking,
 the charge day making one invoice per payer and month (also when it runs twice, or twice at once),
 retries on the 12th and 14th, `autopay_failed`, reminders held back, unlinking, GoPay tokenization
-at Midtrans, and a charge that times out confirmed by status lookup before any retry."""
+and a saved card at Midtrans, and a charge that times out confirmed by status lookup before any retry."""
 
 import datetime
 
 import pytest
+import requests
 from django.utils import timezone
 
 from contributions import autopay, reminders, services
-from contributions.models import AutopayCharge, AutopayMandate, CoverageMonth, Invoice, Payment, Reminder, SimulatorTransaction
+from contributions.models import (
+    AutopayCharge,
+    AutopayMandate,
+    CoverageMonth,
+    GatewayNotification,
+    Invoice,
+    Payment,
+    Reminder,
+    SimulatorTransaction,
+)
 from notifications.models import InboxItem
 from registration import services as registration
 from registration.models import Member
@@ -221,6 +231,64 @@ def test_a_payer_who_links_after_the_charge_day_is_charged_by_the_14th(auth_clie
     link(auth_client)
     run(D(2026, 12, 11), day)
     assert AutopayCharge.objects.get().status == "charged"
+
+
+def linked_payers(count: int, *, workers: int = 2) -> list:
+    payers = [UserFactory() for _ in range(count)]
+    for payer in payers:
+        for _ in range(workers):
+            enrollment(sponsor=payer)
+        link(client_for(payer))
+    return payers
+
+
+def test_a_batch_of_charges_costs_the_same_statements_whatever_its_size(day):
+    """The charge task's batch is set-based: making the invoices, charging and crediting 6 payers
+    takes as many statements as 2 (QUALITY.md: batching, not per-row overhead)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for size in (1, 2, 6):  # the first warms the caches (the rate book)
+        payers = linked_payers(size)
+        day(CHARGE_DAY)
+        autopay.autopay_plan(day=CHARGE_DAY)
+        ids = list(AutopayCharge.objects.filter(payer__in=payers).values_list("pk", flat=True))
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = autopay.autopay_charge_batch(charge_ids=ids, day=CHARGE_DAY)
+        assert list(outcomes.values()) == ["charged"] * size
+        counts.append(len(queries))
+        day(D(2026, 12, 3))
+    assert counts[1] == counts[2], counts
+    assert Invoice.objects.filter(status="paid").count() == Payment.objects.filter(credited=True).count() == 9
+    assert CoverageMonth.objects.count() == 18
+    assert InboxItem.objects.filter(kind="autopay_charged").count() == InboxItem.objects.filter(kind="payment_received").count() == 9
+    receipts = list(Payment.objects.values_list("receipt_number", flat=True))
+    assert len(set(receipts)) == 9 and all(r.startswith("RCP-2026") for r in receipts)
+
+
+def test_a_month_covered_meanwhile_sends_that_invoice_to_review_and_credits_the_batch(day):
+    """The coverage constraint refuses the batch's rows: each invoice is credited alone, and the one
+    whose month was covered by another payment meanwhile goes to review, covering nothing twice."""
+    payers = linked_payers(3, workers=1)
+    day(CHARGE_DAY)
+    autopay.autopay_plan(day=CHARGE_DAY)
+    charges = list(AutopayCharge.objects.order_by("pk"))
+    made = autopay._invoices_make([(c, AutopayMandate.objects.get(payer=c.payer)) for c in charges])
+    covered = made[charges[1].pk]
+    line = covered.lines.get()
+    member_id = Member.objects.get(sponsorships=line.enrollment_id).pk
+    other = services.invoice_create(sponsor=payers[0], items=[{"worker": enrollment(sponsor=payers[0]).pk, "months": 1}])
+    Payment.objects.create(invoice=other, gateway="simulator", transaction_id="elsewhere", gross_amount=1, confirmed_at=timezone.now(), credited=True)
+    CoverageMonth.objects.create(member_id=member_id, month=line.month, invoice=other, payment=Payment.objects.get(), total=line.total)
+
+    outcomes = autopay.autopay_charge_batch(charge_ids=[c.pk for c in charges], day=CHARGE_DAY)
+
+    assert [outcomes[c.pk] for c in charges] == ["charged", "in doubt: settled at the gateway, not credited yet", "charged"]
+    covered.refresh_from_db()
+    assert (covered.status, covered.review_reason) == ("needs_review", "months_already_covered")
+    assert CoverageMonth.objects.filter(member_id=member_id).count() == 1
+    assert Invoice.objects.filter(pk__in=[made[charges[0].pk].pk, made[charges[2].pk].pk], status="paid").count() == 2
 
 
 # --- declines, retries, autopay_failed ---------------------------------------------------------------
@@ -464,8 +532,10 @@ def test_gopay_tokenization_links_and_charges_at_midtrans(auth_client, user, wor
         "recurring": True,
     }
     assert invoice.status == "paid" and invoice.gateway == "midtrans"
-    assert midtrans.calls("GET", f"/v2/{invoice.number}/status")  # credited on the lookup's word
-    assert Payment.objects.get().transaction_id == midtrans.orders[invoice.number]["transaction_id"]
+    # Credited on Midtrans' own answer to our charge (the response of our call, not a notification).
+    payment = Payment.objects.get()
+    assert payment.transaction_id == midtrans.orders[invoice.number]["transaction_id"]
+    assert payment.confirmation["transaction_status"] == "settlement"
 
 
 def test_an_unknown_linked_account_notification_is_404(api_client, midtrans):
@@ -568,11 +638,6 @@ def test_xendit_offers_no_autopay(auth_client, workers, xendit):
     assert first_error(response) == ("payment_method_invalid", "method")
 
 
-def test_midtrans_links_no_card_here(auth_client, workers, midtrans):
-    response = auth_client.put("/api/v1/me/autopay", {"method": "card"}, format="json")
-    assert first_error(response) == ("payment_method_invalid", "method")
-
-
 def test_the_simulator_does_not_pay_an_autopay_invoice_by_hand(auth_client, user, workers, day):
     link(auth_client, fail_charges=True)
     run(CHARGE_DAY, day)
@@ -610,3 +675,250 @@ def test_a_link_notification_while_midtrans_cannot_be_asked_is_answered_and_trie
 
     tasks.autopay_link_sync(AutopayMandate.objects.get().pk)  # the task's retry
     assert auth_client.get("/api/v1/me/autopay").json()["status"] == "active"
+
+
+# --- Midtrans: a saved card (Core API One Click, 3DS on the verification charge) ----------------------
+
+CARD_NUMBER = "4811111111111114"  # Midtrans' sandbox Visa
+CARD_MASKED = "48111111-1114"
+
+
+def card_token(midtrans, number: str = CARD_NUMBER) -> str:
+    """What the app does with Midtrans' SDK: the card number goes to Midtrans, a one-time token back."""
+    answer = requests.get(
+        f"{midtrans.url}/v2/token",
+        params={"client_key": midtrans.client_key, "card_number": number, "card_cvv": "123", "card_exp_month": "12", "card_exp_year": "2030"},
+        timeout=5,
+    ).json()
+    assert answer["status_code"] == "200", answer
+    return answer["token_id"]
+
+
+def link_order(midtrans) -> str:
+    [order_id] = [order_id for order_id in midtrans.orders if order_id.startswith("LINK-")]
+    return order_id
+
+
+@pytest.fixture
+def card_linked_at_midtrans(auth_client, api_client, user, workers, midtrans, django_capture_on_commit_callbacks):
+    token = card_token(midtrans)
+    response = auth_client.put("/api/v1/me/autopay", {"method": "card", "card_token": token}, format="json")
+    assert response.status_code == 200, response.content
+    order_id = link_order(midtrans)
+    [call] = midtrans.calls("POST", "/v2/charge")
+    assert call["json"] == {
+        "payment_type": "credit_card",
+        "transaction_details": {"order_id": order_id, "gross_amount": 10_000},
+        "credit_card": {"token_id": token, "authentication": True, "save_token_id": True},
+    }
+    body = response.json()
+    assert (body["status"], body["method"], body["account_masked"]) == ("linking", "card", CARD_MASKED)
+    assert body["activation_url"] == midtrans.orders[order_id]["redirect_url"]  # the 3DS page
+
+    # The payer passes 3DS; Midtrans notifies with the saved token; the lookup confirms the card.
+    notification = midtrans.complete_3ds(order_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify(api_client, notification, gateway="midtrans").status_code == 200
+    body = auth_client.get("/api/v1/me/autopay").json()
+    assert (body["status"], body["method"], body["account_masked"], body["activation_url"]) == ("active", "card", CARD_MASKED, None)
+    assert midtrans.calls("GET", f"/v2/{order_id}/status")
+    mandate = AutopayMandate.objects.get()
+    assert mandate.payment_token == notification["saved_token_id"]
+    # The verification charge is voided: nothing stays charged for linking.
+    assert midtrans.calls("POST", f"/v2/{order_id}/cancel")
+    assert midtrans.orders[order_id]["transaction_status"] == "cancel"
+    return mandate
+
+
+def test_a_card_links_at_midtrans_through_3ds(card_linked_at_midtrans):
+    assert card_linked_at_midtrans.status == "active"
+
+
+def test_a_card_link_needs_the_apps_card_token(auth_client, workers, midtrans):
+    for body in ({"method": "card"}, {"method": "card", "card_token": ""}):
+        response = auth_client.put("/api/v1/me/autopay", body, format="json")
+        assert response.status_code == 400
+        assert first_error(response) == ("card_token_required", "card_token")
+    assert not midtrans.calls("POST", "/v2/charge") and not AutopayMandate.objects.exists()
+
+
+def test_a_card_token_midtrans_refuses_is_card_refused_and_writes_nothing(auth_client, workers, midtrans):
+    token = card_token(midtrans)
+    midtrans.card_tokens[token]["used"] = True  # timed out, or used already: Midtrans answers 411
+    response = auth_client.put("/api/v1/me/autopay", {"method": "card", "card_token": token}, format="json")
+    assert response.status_code == 400
+    assert first_error(response) == ("card_refused", "card_token")
+    assert not AutopayMandate.objects.exists()
+    midtrans.mode = "500"
+    auth_client.raise_request_exception = False  # a 5xx: the test client would re-raise it
+    response = auth_client.put("/api/v1/me/autopay", {"method": "card", "card_token": card_token(midtrans)}, format="json")
+    assert response.status_code == 503 and first_error(response)[0] == "gateway_unavailable"
+    assert not AutopayMandate.objects.exists()
+
+
+def test_a_card_that_fails_3ds_is_not_linked(auth_client, api_client, workers, midtrans):
+    auth_client.put("/api/v1/me/autopay", {"method": "card", "card_token": card_token(midtrans)}, format="json")
+    notification = midtrans.complete_3ds(link_order(midtrans), passed=False)
+    assert notification["transaction_status"] == "deny" and "saved_token_id" not in notification
+    assert notify(api_client, notification, gateway="midtrans").status_code == 200
+    assert auth_client.get("/api/v1/me/autopay").json()["status"] == "off"
+    assert AutopayMandate.objects.get().payment_token == ""
+
+
+def test_a_card_link_notification_is_checked_and_only_the_lookup_enables(auth_client, api_client, workers, midtrans):
+    auth_client.put("/api/v1/me/autopay", {"method": "card", "card_token": card_token(midtrans)}, format="json")
+    order_id = link_order(midtrans)
+    # Signed, saying capture, with a token: but the payer has not passed 3DS; Midtrans says pending.
+    forged = signed(order_id, "capture", 10_000, server_key=MIDTRANS_SERVER_KEY, saved_token_id="48111111abcdefghijklmnopqrst1114")
+    assert notify(api_client, forged, gateway="midtrans").status_code == 200
+    assert auth_client.get("/api/v1/me/autopay").json()["status"] == "linking"
+    # Badly signed: 401, nothing kept. Unknown link: 404.
+    notification = midtrans.complete_3ds(order_id)
+    assert notify(api_client, {**notification, "signature_key": "0" * 128}, gateway="midtrans").status_code == 401
+    unknown = signed("LINK-nobody", "capture", 10_000, server_key=MIDTRANS_SERVER_KEY)
+    assert notify(api_client, unknown, gateway="midtrans").status_code == 404
+    # A replayed notification whose token was swapped for another card's is not believed.
+    other = {**notification, "saved_token_id": "52111111abcdefghijklmnopqrst0000"}
+    assert notify(api_client, other, gateway="midtrans").status_code == 200
+    assert auth_client.get("/api/v1/me/autopay").json()["status"] == "linking"
+    assert notify(api_client, notification, gateway="midtrans").status_code == 200
+    assert auth_client.get("/api/v1/me/autopay").json()["status"] == "active"
+    assert AutopayMandate.objects.get().payment_token == notification["saved_token_id"]
+
+
+def test_a_saved_card_is_charged_each_month(auth_client, user, workers, midtrans, card_linked_at_midtrans, day):
+    run(CHARGE_DAY, day)
+    invoice = Invoice.objects.get()
+    [call] = [c for c in midtrans.calls("POST", "/v2/charge") if c["json"]["transaction_details"]["order_id"] == invoice.number]
+    assert call["json"] == {
+        "payment_type": "credit_card",
+        "transaction_details": {"order_id": invoice.number, "gross_amount": invoice.total},
+        "credit_card": {"token_id": card_linked_at_midtrans.payment_token, "initiated_by": "merchant"},
+    }
+    assert invoice.status == "paid" and invoice.gateway == "midtrans"
+    assert AutopayCharge.objects.get().status == "charged"
+    assert Payment.objects.get().transaction_id == midtrans.orders[invoice.number]["transaction_id"]
+    assert CoverageMonth.objects.count() == 2
+    body = auth_client.get(f"/api/v1/invoices/{invoice.pk}").json()
+    assert body["payment"]["account_masked"] == CARD_MASKED
+    [charged] = InboxItem.objects.filter(user=user, kind="autopay_charged")
+    assert CARD_MASKED in charged.body
+
+
+def test_a_declined_card_is_retried_on_the_12th_and_14th_then_reported(
+    auth_client, user, workers, midtrans, card_linked_at_midtrans, day
+):
+    midtrans.decline_cards = True
+    run(CHARGE_DAY, day)
+    charge = AutopayCharge.objects.get()
+    assert (charge.status, charge.failures, charge.failure_reason, charge.next_attempt_on) == ("retry", 1, "card_declined", D(2026, 12, 12))
+    run(D(2026, 12, 12), day)
+    run(D(2026, 12, 14), day)
+    charge.refresh_from_db()
+    invoice = charge.invoice
+    assert (charge.status, charge.attempts, charge.failures, charge.failure_reason) == ("failed", 3, 3, "card_declined")
+    assert [c["json"]["transaction_details"]["order_id"] for c in midtrans.calls("POST", "/v2/charge")][1:] == [
+        invoice.number, f"{invoice.number}-2", f"{invoice.number}-3"
+    ]
+    assert [midtrans.orders[o]["transaction_status"] for o in (invoice.number, f"{invoice.number}-2", f"{invoice.number}-3")] == ["deny"] * 3
+    invoice.refresh_from_db()
+    assert invoice.status == "cancelled"
+    [failed] = InboxItem.objects.filter(user=user, kind="autopay_failed")
+    assert "kartu ditolak" in failed.body and CARD_MASKED in failed.body and "Desember 2026" in failed.body
+    assert auth_client.get("/api/v1/me/autopay").json()["status"] == "failed"
+    assert Payment.objects.count() == CoverageMonth.objects.count() == 0
+
+
+def test_a_saved_card_no_longer_valid_is_a_decline(auth_client, user, workers, midtrans, card_linked_at_midtrans, day):
+    midtrans.saved_tokens.clear()  # the card expired at Midtrans: 411 "Token id is missing, invalid, or timed out"
+    run(CHARGE_DAY, day)
+    charge = AutopayCharge.objects.get()
+    assert (charge.status, charge.failures, charge.failure_reason) == ("retry", 1, "card_declined")
+
+
+def test_a_card_charge_the_fraud_check_holds_is_never_charged_again(
+    auth_client, user, workers, midtrans, card_linked_at_midtrans, day
+):
+    midtrans.challenge_cards = True
+    run(CHARGE_DAY, day)
+    charge = AutopayCharge.objects.get()
+    assert (charge.status, charge.in_doubt, charge.failures) == ("retry", True, 0)
+    # Midtrans' merchant approves it; the next run asks and credits, charging nothing new.
+    midtrans.set_status(charge.invoice.number, "capture", fraud_status="accept")
+    autopay.autopay_dispatch(day=CHARGE_DAY)
+    charge.refresh_from_db()
+    assert charge.status == "charged" and charge.invoice.status == "paid"
+    assert len(midtrans.calls("POST", "/v2/charge")) == 2  # the link's, and the month's one
+
+
+def test_a_card_charge_that_times_out_is_confirmed_by_lookup_and_never_charged_twice(
+    auth_client, user, workers, midtrans, card_linked_at_midtrans, day, monkeypatch
+):
+    monkeypatch.setattr("contributions.gateways.midtrans.TIMEOUT", (0.3, 0.3))
+    midtrans.hang_after_charge, midtrans.slow_seconds = True, 1.0
+    run(CHARGE_DAY, day)
+    charge = AutopayCharge.objects.get()
+    assert (charge.status, charge.in_doubt, charge.attempts) == ("retry", True, 1)
+    invoice = charge.invoice
+    assert midtrans.orders[invoice.number]["transaction_status"] == "capture"  # the card was charged
+
+    midtrans.hang_after_charge = False
+    autopay.autopay_dispatch(day=CHARGE_DAY)  # the next run asks before any new charge
+    charge.refresh_from_db()
+    assert (charge.status, charge.in_doubt, charge.attempts) == ("charged", False, 1)
+    assert midtrans.calls("GET", f"/v2/{invoice.number}/status")
+    card_charges = [c for c in midtrans.calls("POST", "/v2/charge") if not c["json"]["transaction_details"]["order_id"].startswith("LINK-")]
+    assert len(card_charges) == 1
+    run(D(2026, 12, 12), day)
+    run(D(2026, 12, 14), day)
+    assert len(midtrans.calls("POST", "/v2/charge")) == 2
+    assert Payment.objects.count() == 1 and CoverageMonth.objects.count() == 2
+
+
+def test_unlinking_a_card_stops_everything(auth_client, user, workers, midtrans, card_linked_at_midtrans, day):
+    midtrans.decline_cards = True
+    run(CHARGE_DAY, day)
+    assert auth_client.delete("/api/v1/me/autopay").status_code == 204
+    mandate = AutopayMandate.objects.get()
+    assert (mandate.status, mandate.payment_token, mandate.account_id) == ("off", "", "")
+    charge = AutopayCharge.objects.get()
+    assert (charge.status, charge.failure_reason, charge.invoice.status) == ("skipped", "unlinked", "cancelled")
+    midtrans.decline_cards = False
+    charges = len(midtrans.calls("POST", "/v2/charge"))
+    run(D(2026, 12, 12), day)
+    run(D(2027, 1, 10), day)
+    assert len(midtrans.calls("POST", "/v2/charge")) == charges
+    assert AutopayCharge.objects.count() == 1
+    assert not InboxItem.objects.filter(kind="autopay_failed").exists()
+
+
+def test_unlinking_before_3ds_voids_the_verification_charge(auth_client, workers, midtrans, django_capture_on_commit_callbacks):
+    auth_client.put("/api/v1/me/autopay", {"method": "card", "card_token": card_token(midtrans)}, format="json")
+    order_id = link_order(midtrans)
+    midtrans.complete_3ds(order_id)  # 3DS done, but the notification never came
+    with django_capture_on_commit_callbacks(execute=True):
+        assert auth_client.delete("/api/v1/me/autopay").status_code == 204
+    assert midtrans.orders[order_id]["transaction_status"] == "cancel"
+
+
+def test_no_card_number_is_stored_or_shown(auth_client, api_client, user, workers, midtrans, card_linked_at_midtrans, day):
+    """Only Midtrans' masked card is kept or shown; the full number never reaches us at all."""
+    midtrans.decline_cards = True
+    run(CHARGE_DAY, day)
+    midtrans.decline_cards = False
+    run(D(2026, 12, 12), day)
+    invoice = Invoice.objects.get()
+    late = signed(invoice.number, "settlement", invoice.total, server_key=MIDTRANS_SERVER_KEY, masked_card=CARD_MASKED)
+    assert notify(api_client, late, gateway="midtrans").status_code == 200
+    stored = [
+        list(AutopayMandate.objects.values()),
+        list(Invoice.objects.values()),
+        list(Payment.objects.values()),
+        list(GatewayNotification.objects.values()),
+        list(InboxItem.objects.values()),
+        auth_client.get("/api/v1/me/autopay").content.decode(),
+        auth_client.get(f"/api/v1/invoices/{invoice.pk}").content.decode(),
+    ]
+    assert CARD_NUMBER not in str(stored)
+    assert CARD_MASKED in str(stored)
+    assert card_linked_at_midtrans.payment_token not in auth_client.get("/api/v1/me/autopay").content.decode()

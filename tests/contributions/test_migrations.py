@@ -81,11 +81,11 @@ def test_0011_marks_one_line_of_each_worker_of_the_pending_invoices(reference):
     assert InvoiceMonth.objects.filter(pending__isnull=True).count() == 6
 
 
-BEFORE_CASES = [("contributions", "0018_autopay")]
+BEFORE_CASES = [("contributions", "0019_translated_labels")]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_0019_gives_review_cases_their_money_and_closes_the_ones_marked_refunded():
+def test_0021_gives_review_cases_their_money_and_closes_the_ones_marked_refunded():
     sponsor, staff = UserFactory(), UserFactory(is_staff=True)
     now = timezone.now()
     with _schema_at(BEFORE_CASES) as old:

@@ -483,3 +483,38 @@ def test_the_relay_task_sends_what_the_broker_never_got(notify_file):
     message.refresh_from_db()
     assert message.status == "sent"
     assert len(notify_file.messages()) == 1
+
+
+# --- messages written together (services.collected(), e.g. a batch of payments credited) -------------
+
+
+def test_messages_written_together_are_one_insert_and_one_task_after_commit(fake_backend, django_capture_on_commit_callbacks, monkeypatch):
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    published = []
+    monkeypatch.setattr(services, "publish", lambda task, *, args, queue: published.append((task.name, args, queue)) or True)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with CaptureQueriesContext(connection) as queries, services.collected():
+            for _ in range(3):
+                services.message_queue(channel="sms", kind="otp_phone", to=random_mobile(), body="Kode Anda: 123456")
+            assert not Message.objects.exists()  # written when the block ends
+        assert len([q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "notifications_message"')]) == 1
+        assert not published  # not before the commit
+    ids = sorted(Message.objects.values_list("pk", flat=True))
+    assert len(ids) == 3
+    assert published == [("notifications.tasks.send_message_batch", [ids], "default")]
+
+    class FailsFirst(FakeBackend):
+        def send(self, message):
+            if not FakeBackend.calls:  # the first send fails for now
+                FakeBackend.calls.append(message.id)
+                raise TransientSendError("gateway timeout")
+            return super().send(message)
+
+    fake_backend.use(FailsFirst)
+    from notifications.tasks import send_message_batch
+
+    assert send_message_batch.apply(args=[ids]).get() == 2
+    statuses = dict(Message.objects.values_list("pk", "status"))
+    assert sorted(statuses.values()) == ["pending", "sent", "sent"]  # the failed one waits for the relay

@@ -242,7 +242,7 @@ def test_approve_action_goes_through_the_service(reviewer_client, reviewer, pend
     log = AuditLog.objects.get(action="enrollment_approve")
     assert log.actor == reviewer and log.object_id == str(made.pk)
     assert [i.kind for i in InboxItem.objects.filter(user=made.sponsor)] == ["enrollment_approved"]
-    assert ("success", "1 enrollment(s) updated.") in messages_of(response)
+    assert ("success", "1 pendaftaran diperbarui.") in messages_of(response)
 
 
 def test_bulk_approve(reviewer_client, reviewer, pending):
@@ -438,5 +438,5 @@ def test_an_anonymous_visitor_is_sent_to_the_login_page(client, pending):
 def test_the_change_page_shows_review_details(reviewer_client, pending):
     made = pending(birth_date_obj=datetime.date(1990, 7, 5))
     content = reviewer_client.get(change_url(made.pk)).content.decode()
-    assert "review_all" in content
+    assert "Mode verifikasi mewajibkan setiap pendaftaran diperiksa" in content  # the flag, as people read it
     assert "Siti Aminah" in content

@@ -84,7 +84,7 @@ def test_the_review_queue_shows_the_phone_on_record_beside_the_new_one(client, m
 
     client.force_login(staff_in("reviewer"))
     queue = client.get("/admin/registration/enrollment/", {"status": "pending_review"}).content.decode()
-    shown = f"on record {'*' * (len(member.phone) - 4)}{member.phone[-4:]}, new {'*' * (len(new_phone) - 4)}{new_phone[-4:]}"
+    shown = f"tercatat {'*' * (len(member.phone) - 4)}{member.phone[-4:]}, baru {'*' * (len(new_phone) - 4)}{new_phone[-4:]}"
     assert shown in queue
     assert member.phone not in queue and new_phone not in queue
     page = client.get(f"/admin/registration/enrollment/{changed.pk}/change/").content.decode()

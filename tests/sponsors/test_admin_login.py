@@ -51,7 +51,7 @@ def page(response) -> str:
 
 
 def styled_login_page(html: str) -> bool:
-    return 'id="login-form"' in html and "admin/css/login.css" in html and "BPU Sertakan back-office" in html
+    return 'id="login-form"' in html and "unfold/css/styles.css" in html and "BPU Sertakan" in html
 
 
 def test_forty_wrong_passwords_from_one_address_are_cut_off_at_the_limit(post, staff, settings):
@@ -73,7 +73,7 @@ def test_the_refusal_is_the_styled_login_page_in_indonesian_with_retry_after(pos
     assert 0 < int(refused["Retry-After"]) <= 3600
     html = page(refused)
     assert styled_login_page(html)
-    assert re.search(r'class="errornote">Terlalu banyak percobaan masuk yang gagal dari alamat ini\. '
+    assert re.search(r'class="errornote[^"]*">\s*Terlalu banyak percobaan masuk yang gagal dari alamat ini\. '
                      r"Coba lagi dalam \d+ menit\.", html)
     assert 'lang="id"' in html
     assert "_auth_user_id" not in client.session
@@ -133,8 +133,11 @@ def test_a_wrong_code_is_shown_on_the_code_field_and_counts_against_the_address(
     for _ in range(4):
         response = post(client, staff.phone, PASSWORD, code=bad)
         assert response.status_code == 200 and not logged_in(response)
-        assert re.search(r'<ul class="errorlist"[^>]*><li>Kode salah\. Periksa SMS terakhir yang kami kirim\.</li>',
-                         page(response))
+        wrong_code = "Kode salah. Periksa SMS terakhir yang kami kirim."
+        assert response.context["form"].errors["code"] == [wrong_code]  # on the code field
+        # Shown under the code field (unfold's field errors follow the input).
+        assert re.search(r'name="code"[^<]*>\s*</div>\s*<div class="[^"]*text-red-600[^"]*">\s*<ul>\s*<li>\s*'
+                         + re.escape(wrong_code), page(response))
     assert post(client, staff.phone, PASSWORD, code=code).status_code == 429
     assert logged_in(post(Client(), staff.phone, PASSWORD, code=code, address="198.51.100.40"))
 

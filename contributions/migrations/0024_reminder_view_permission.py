@@ -24,6 +24,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("contributions", "0022_reconciliation_indexes")]
+    dependencies = [("contributions", "0023_reconciliation_indexes")]
 
     operations = [migrations.RunPython(grant, revoke)]

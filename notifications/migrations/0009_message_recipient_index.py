@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0007_autopay_kinds'),
+        ('notifications', '0008_translated_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

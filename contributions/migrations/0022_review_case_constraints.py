@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("contributions", "0020_review_cases_from_the_queue")]
+    dependencies = [("contributions", "0021_review_cases_from_the_queue")]
 
     operations = [
         migrations.AddConstraint(

@@ -21,6 +21,6 @@ def cases_from_the_review_queue(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("contributions", "0019_finance_review_cases")]
+    dependencies = [("contributions", "0020_finance_review_cases")]
 
     operations = [migrations.RunPython(cases_from_the_review_queue, migrations.RunPython.noop)]

@@ -1,5 +1,5 @@
 """Finance's needs-review cases close (issue 24): refunded (amount, bank transfer reference and date) or
-credited after a check. The columns and indexes; 0020 fills them for invoices already in review, 0021
+credited after a check. The columns and indexes; 0021 fills them for invoices already in review, 0022
 adds the constraints (in migrations of their own: PostgreSQL refuses to alter a table with the data
 update's deferred foreign-key checks still pending in the same transaction)."""
 
@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0018_autopay'),
+        ('contributions', '0019_translated_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contributions', '0021_review_case_constraints'),
+        ('contributions', '0022_review_case_constraints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
