@@ -13,13 +13,14 @@ from django.http import HttpResponseBadRequest
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 
 from contributions import exports
 from contributions.choices import Gateway
-from contributions.desk import CaseAgeFilter, CaseStateFilter, FinanceDeskMixin
+from contributions.desk import CaseAgeFilter, CaseStateFilter, DateInput, FinanceDeskMixin, method_name
 from contributions.models import (
     ContributionRate,
     CoverageMonth,
@@ -113,8 +114,8 @@ def _transaction(term: str) -> Q:
 
 @admin.register(Invoice)
 class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, ModelAdmin):
-    list_display = ["number", "sponsor", "status", "case_state", "total_shown", "received", "review_reason",
-                    "needs_review_at", "created_at", "paid_at"]
+    list_display = ["number_shown", "sponsor", "status", "case_state", "total_shown", "received", "review_reason",
+                    "needs_review_at", "paid_at"]  # when it was made: its page (fits 1440 px without scrolling)
     list_filter = [CaseStateFilter, CaseAgeFilter, "status", "review_reason", "gateway",
                    ("created_at", admin.DateFieldListFilter)]
     search_fields = ["number"]  # shows the search box; search_q decides what a term matches
@@ -123,9 +124,10 @@ class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, ModelAdmin):
     ordering = ["-id"]
     inlines = [InvoiceMonthInline, PaymentInline]
     readonly_fields = [
-        "number", "sponsor", "status", "total", "gateway", "va_number", "gateway_reference", "expires_at",
+        "number", "sponsor", "status", "total_shown", "gateway", "payment_method_shown", "va_number", "gateway_reference",
+        "payment_details", "expires_at",
         "paid_at", "expired_at", "cancelled_at", "needs_review_at", "review_reason", "refunded_at",
-        "refund_amount", "refund_reference", "refund_transferred_on", "refund_note", "refunded_by", "credited_by",
+        "refund_amount_shown", "refund_reference", "refund_transferred_on", "refund_note", "refunded_by", "credited_by",
         "created_at", "updated_at",
         # Which app request made it: support answers "I was billed twice" with it.
         "idempotency_key",
@@ -133,6 +135,10 @@ class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.case_fields(request), *self.readonly_fields]
+
+    def get_fields(self, request, obj=None):
+        # Everything is shown, nothing edited (the case closes through its buttons): no form fields.
+        return self.get_readonly_fields(request, obj)
 
     def get_urls(self):
         return [
@@ -155,6 +161,18 @@ class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, ModelAdmin):
     @admin.display(description=_("total"), ordering="total")
     def total_shown(self, obj):
         return rupiah(obj.total)
+
+    @admin.display(description=_("number"), ordering="id")
+    def number_shown(self, obj):
+        return format_html('<span class="whitespace-nowrap">{}</span>', obj.number)  # one line, wide list or not
+
+    @admin.display(description=_("refund amount"))
+    def refund_amount_shown(self, obj):
+        return rupiah(obj.refund_amount)
+
+    @admin.display(description=_("payment method"))
+    def payment_method_shown(self, obj):
+        return method_name(obj.payment_method)
 
     def search_q(self, term: str) -> Q:
         # The invoice table is the largest one (a row per payer per month at national scale).
@@ -181,10 +199,8 @@ class InvoiceAdmin(FinanceDeskMixin, ExactSearchAdmin, ModelAdmin):
 class ExportForm(forms.Form):
     """An optional range of confirmation dates (WIB) on top of the list's filters."""
 
-    date_from = forms.DateField(label=_("From (WIB)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(
-        label=_("To (WIB, inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date_from = forms.DateField(label=_("From (WIB)"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("To (WIB, inclusive)"), required=False, widget=DateInput)
 
     def clean(self):
         cleaned = super().clean()

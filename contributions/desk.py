@@ -19,8 +19,10 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminIntegerFieldWidget, UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from contributions import reconciliation, services
 from contributions.choices import Gateway, InvoiceStatus, ReviewOutcome, ReviewReason
@@ -31,6 +33,11 @@ from core.format import rupiah
 from registration.services import today_wib
 
 OPEN = "open"
+# A link drawn as unfold's primary button (its components/button.html).
+BUTTON = (
+    '<a class="bg-primary-600 border border-transparent font-medium inline-flex items-center mr-2 px-3 py-2 '
+    'rounded-default text-white whitespace-nowrap hover:bg-primary-600/80" href="{}">{}</a>'
+)
 
 
 def open_cases() -> Q:
@@ -81,12 +88,19 @@ class CaseAgeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DateInput(UnfoldAdminTextInputWidget):
+    """The browser's own date picker, styled as the back office's other inputs."""
+
+    input_type = "date"
+
+
 class RefundForm(forms.Form):
-    amount = forms.IntegerField(label=_("Amount refunded (whole rupiah)"), min_value=1)
-    reference = forms.CharField(label=_("Bank transfer reference"), max_length=100)
-    transferred_on = forms.DateField(label=_("Transfer date"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.IntegerField(label=_("Amount refunded (whole rupiah)"), min_value=1,
+                                widget=UnfoldAdminIntegerFieldWidget)
+    reference = forms.CharField(label=_("Bank transfer reference"), max_length=100, widget=UnfoldAdminTextInputWidget)
+    transferred_on = forms.DateField(label=_("Transfer date"), widget=DateInput)
     note = forms.CharField(
-        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+        label=_("Note"), required=False, max_length=2000, widget=UnfoldAdminTextareaWidget(attrs={"rows": 3})
     )
 
     def __init__(self, *args, received: int, **kwargs):
@@ -99,7 +113,7 @@ class RefundForm(forms.Form):
 class CreditForm(forms.Form):
     note = forms.CharField(
         label=_("What was checked"), required=False, max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
     )
 
 
@@ -121,11 +135,11 @@ class FinanceDeskMixin:
     def case_state(self, obj):
         if obj.review_outcome:
             return obj.get_review_outcome_display()
-        return _("Needs review") if obj.status == InvoiceStatus.NEEDS_REVIEW else "—"
+        return _("Needs review") if obj.status == InvoiceStatus.NEEDS_REVIEW else None  # the admin's empty value
 
     @admin.display(description=_("received"))
     def received(self, obj):
-        return rupiah(obj.received_amount) if obj.received_amount is not None else "—"
+        return rupiah(obj.received_amount) if obj.received_amount is not None else None
 
     def case_fields(self, request) -> list[str]:
         """The case's fields on the invoice's page: with the buttons for who may close it."""
@@ -136,7 +150,7 @@ class FinanceDeskMixin:
         if obj.review_outcome == ReviewOutcome.REFUNDED:
             return format_html(
                 "{} {} · {} {} · {}", _("Refunded"), rupiah(obj.refund_amount), _("ref."), obj.refund_reference,
-                obj.refund_transferred_on.isoformat() if obj.refund_transferred_on else "",
+                date_format(obj.refund_transferred_on) if obj.refund_transferred_on else "",
             )
         if obj.review_outcome == ReviewOutcome.CREDITED:
             return _("Credited after a check")
@@ -150,7 +164,7 @@ class FinanceDeskMixin:
         buttons = [(reverse("admin:contributions_invoice_refund", args=[obj.pk]), _("Record a refund"))]
         if obj.review_reason == ReviewReason.INVOICE_CLOSED:
             buttons.append((reverse("admin:contributions_invoice_credit", args=[obj.pk]), _("Credit after a check")))
-        return format_html_join(" ", '<a class="button" href="{}">{}</a>', buttons)
+        return format_html_join(" ", BUTTON, buttons)
 
     def _case(self, request, pk: int) -> Invoice:
         if not self._may_close(request):
@@ -158,19 +172,30 @@ class FinanceDeskMixin:
         return get_object_or_404(Invoice.objects.select_related("sponsor"), pk=pk)
 
     def _case_page(self, request, invoice: Invoice, template: str, title, form) -> TemplateResponse:
+        change_url = reverse("admin:contributions_invoice_change", args=[invoice.pk])
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "invoice": invoice,
-            "payments": [
-                {"payment": payment, "amount": rupiah(payment.gross_amount)}
-                for payment in invoice.payments.order_by("id")
-            ],
-            "total": rupiah(invoice.total),
-            "received": rupiah(invoice.received_amount or 0),
+            "original": invoice,  # unfold's header: the app, the invoices, this invoice
+            "summary": {"rows": [
+                [_("Invoice"), format_html('<a class="text-primary-600 dark:text-primary-500" href="{}">{}</a> · {}',
+                                           change_url, invoice.number, invoice.get_status_display())],
+                [_("Reason for review"), invoice.get_review_reason_display() or "—"],
+                [_("Invoice total"), rupiah(invoice.total)],
+                [_("Money received"), format_html("<strong>{}</strong>", rupiah(invoice.received_amount or 0))],
+            ]},
+            "payments": {
+                "headers": [_("Gateway"), _("Transaction"), _("Amount"), _("Confirmed at")],
+                "rows": [
+                    [payment.get_gateway_display(), payment.transaction_id, rupiah(payment.gross_amount),
+                     date_format(timezone.localtime(payment.confirmed_at), "DATETIME_FORMAT")]
+                    for payment in invoice.payments.order_by("id")
+                ],
+            },
             "form": form,
             "opts": self.model._meta,
-            "change_url": reverse("admin:contributions_invoice_change", args=[invoice.pk]),
+            "change_url": change_url,
         }
         return TemplateResponse(request, template, context)
 
@@ -225,47 +250,59 @@ class FinanceDeskMixin:
             return reconciliation_csv(report)
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Daily reconciliation, %(day)s") % {"day": day.isoformat()},
+            "title": _("Daily reconciliation, %(day)s") % {"day": date_format(day)},
             "form": form,
             "day": day,
-            "lines": [_line_shown(line) for line in report.lines],
-            "totals": _line_shown(report.totals),
-            "differences": [_difference_shown(diff) for diff in report.differences],
+            "day_iso": day.isoformat(),
+            "lines": {
+                "headers": [_("Gateway"), _("Method"), _("Invoices opened"), _("Expected (settled)"),
+                            _("Received (payments)"), _("Difference")],
+                "rows": [*(_line_shown(line) for line in report.lines),
+                         [format_html("<strong>{}</strong>", _("Total")), "",
+                          *(format_html("<strong>{}</strong>", cell) for cell in _line_shown(report.totals)[2:])]]
+                if report.lines else [],
+            },
+            "differences": {
+                "headers": [_("Invoice"), _("Gateway"), _("Method"), _("Expected"), _("Received"), _("Status"),
+                            _("Reason for review")],
+                "rows": [_difference_shown(diff) for diff in report.differences],
+            },
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/contributions/invoice/reconciliation.html", context)
 
 
-def _method_name(code: str) -> str:
+def method_name(code: str) -> str:
+    """A payment method as people read it (BCA Virtual Account); an unknown code as itself."""
     method = method_get(code)
     return method.name if method else code
 
 
-def _line_shown(line: reconciliation.Line) -> dict:
-    return {
-        "gateway": Gateway(line.gateway).label if line.gateway in Gateway.values else line.gateway,
-        "method": _method_name(line.method) if line.method else "",
-        "opened": f"{line.opened_count} · {rupiah(line.opened_amount)}",
-        "expected": f"{line.expected_count} · {rupiah(line.expected_amount)}",
-        "received": f"{line.received_count} · {rupiah(line.received_amount)}",
-        "difference": ("−" if line.difference < 0 else "") + rupiah(abs(line.difference)),
-    }
+def _line_shown(line: reconciliation.Line) -> list:
+    return [
+        Gateway(line.gateway).label if line.gateway in Gateway.values else line.gateway,
+        method_name(line.method) if line.method else "",
+        f"{line.opened_count} · {rupiah(line.opened_amount)}",
+        f"{line.expected_count} · {rupiah(line.expected_amount)}",
+        f"{line.received_count} · {rupiah(line.received_amount)}",
+        ("−" if line.difference < 0 else "") + rupiah(abs(line.difference)),
+    ]
 
 
-def _difference_shown(diff: reconciliation.Difference) -> dict:
-    return {
-        "invoice_number": diff.invoice_number,
-        "gateway": Gateway(diff.gateway).label if diff.gateway in Gateway.values else diff.gateway,
-        "method": _method_name(diff.method),
-        "expected": rupiah(diff.expected),
-        "received": rupiah(diff.received),
-        "status": InvoiceStatus(diff.status).label,
-        "review_reason": ReviewReason(diff.review_reason).label if diff.review_reason else "—",
-    }
+def _difference_shown(diff: reconciliation.Difference) -> list:
+    return [
+        diff.invoice_number,
+        Gateway(diff.gateway).label if diff.gateway in Gateway.values else diff.gateway,
+        method_name(diff.method),
+        rupiah(diff.expected),
+        rupiah(diff.received),
+        InvoiceStatus(diff.status).label,
+        ReviewReason(diff.review_reason).label if diff.review_reason else "—",
+    ]
 
 
 class ReconciliationForm(forms.Form):
-    day = forms.DateField(label=_("Day (WIB)"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("Day (WIB)"), widget=DateInput)
 
 
 def reconciliation_csv(report: reconciliation.Report) -> HttpResponse:

@@ -121,7 +121,8 @@ def test_a_bad_day_shows_the_form_again(client, day_of_money):
     client.force_login(staff_in("finance"))
     page = client.get(URL, {"day": "2026-13-45"})
     assert page.status_code == 200
-    assert "errorlist" in page.text
+    [error] = page.context["form"].errors["day"]
+    assert error == "Masukkan tanggal yang valid." and error in page.text
 
 
 @pytest.mark.parametrize("group", ["reviewer"])
