@@ -110,6 +110,8 @@ def finance_section(user) -> dict:
     collected = money.collection_figures()
     autopay = money.autopay_figures()
     review_url = _link(user, "contributions.view_invoice", "admin:contributions_invoice_changelist", "case=open")
+    oldest_url = (_link(user, "contributions.view_invoice", "admin:contributions_invoice_change",
+                        args=[review["oldest_id"]]) if review["oldest_id"] else None)
     payments_url = _link(user, "contributions.view_payment", "admin:contributions_payment_changelist")
     gateways = dict(Gateway.choices)
     lines = [
@@ -135,6 +137,8 @@ def finance_section(user) -> dict:
              "footer": _("%(count)s invoices, oldest %(age)s") % {
                  "count": review["count"], "age": waiting_since(review["oldest"]) if review["oldest"] else "—"},
              "href": review_url},
+            {"title": _("Oldest open case"), "value": waiting_since(review["oldest"]) if review["oldest"] else "—",
+             "footer": _("open the oldest case") if oldest_url else "", "href": oldest_url},
             {"title": _("Refunds pending"), "value": review["refunds"],
              "footer": _("%(money)s to return or to credit") % {"money": rupiah(review["refund_money"] or 0)},
              "href": review_url},

@@ -30,12 +30,12 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 def needs_review_figures() -> dict:
     """Finance's open cases (needs review, no outcome yet: contributions.desk.open_cases): how many,
-    how old, and the money received on them that is still to be refunded or credited (`refunds`,
+    how old (and which is the oldest), and the money received on them that is still to be refunded or credited (`refunds`,
     `refund_money`: the open cases where money came in)."""
     queue = Invoice.objects.filter(open_cases())
     now = timezone.now()
     received = Q(received_amount__gt=0)
-    return queue.aggregate(
+    figures = queue.aggregate(
         count=Count("pk"),
         money=Sum("received_amount"),
         oldest=Min("needs_review_at"),
@@ -46,6 +46,8 @@ def needs_review_figures() -> dict:
                                           needs_review_at__gte=now - datetime.timedelta(days=7))),
         older=Count("pk", filter=Q(needs_review_at__lt=now - datetime.timedelta(days=7))),
     )
+    figures["oldest_id"] = queue.order_by("needs_review_at", "pk").values_list("pk", flat=True).first()
+    return figures
 
 
 def collection_figures() -> dict:

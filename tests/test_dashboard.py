@@ -97,6 +97,7 @@ def test_finance_lands_on_the_money(client):
     assert card(money, "Pengembalian dana tertunda")["value"] == 1
     assert card(money, "Pengembalian dana tertunda")["footer"] == "Rp1.000 untuk dikembalikan atau dikreditkan"
     assert card(money, "Perlu ditinjau")["href"] == "/admin/contributions/invoice/?case=open"
+    assert card(money, "Kasus terbuka terlama")["href"] == f"/admin/contributions/invoice/{review.pk}/change/"
     assert ["Simulator", "BCA Virtual Account"] == money["table"]["rows"][0][:2]
 
 
