@@ -171,11 +171,13 @@ class FinanceDeskMixin:
             raise PermissionDenied
         return get_object_or_404(Invoice.objects.select_related("sponsor"), pk=pk)
 
-    def _case_page(self, request, invoice: Invoice, template: str, title, form) -> TemplateResponse:
+    def _case_page(self, request, invoice: Invoice, form, *, title, intro, action) -> TemplateResponse:
         change_url = reverse("admin:contributions_invoice_change", args=[invoice.pk])
         context = {
             **self.admin_site.each_context(request),
             "title": title,
+            "intro": intro,
+            "action": action,
             "invoice": invoice,
             "original": invoice,  # unfold's header: the app, the invoices, this invoice
             "summary": {"rows": [
@@ -197,7 +199,7 @@ class FinanceDeskMixin:
             "opts": self.model._meta,
             "change_url": change_url,
         }
-        return TemplateResponse(request, template, context)
+        return TemplateResponse(request, "admin/contributions/invoice/case.html", context)
 
     def _closed(self, request, invoice: Invoice, text) -> HttpResponseRedirect:
         self.message_user(request, text, messages.SUCCESS)
@@ -219,8 +221,12 @@ class FinanceDeskMixin:
                 form.add_error(None, str(exc.detail))
             else:
                 return self._closed(request, invoice, _("%(number)s: refund recorded.") % {"number": invoice.number})
-        title = _("Record a refund of %(number)s") % {"number": invoice.number}
-        return self._case_page(request, invoice, "admin/contributions/invoice/refund.html", title, form)
+        return self._case_page(
+            request, invoice, form, title=_("Record a refund of %(number)s") % {"number": invoice.number},
+            intro=_("Record the bank transfer after the money went back to the payer. The case closes and the "
+                    "refund is recorded in the audit log under your account."),
+            action=_("Record the refund"),
+        )
 
     def credit_view(self, request, pk: int):
         invoice = self._case(request, pk)
@@ -234,8 +240,13 @@ class FinanceDeskMixin:
                 return self._closed(
                     request, invoice, _("%(number)s: credited; the months are covered.") % {"number": invoice.number}
                 )
-        title = _("Credit %(number)s after a check") % {"number": invoice.number}
-        return self._case_page(request, invoice, "admin/contributions/invoice/credit.html", title, form)
+        return self._case_page(
+            request, invoice, form, title=_("Credit %(number)s after a check") % {"number": invoice.number},
+            intro=_("Crediting covers the invoice's months for its workers with this money, makes the invoice paid "
+                    "and sends the payer the receipt. It is refused if a month is already covered, a worker's "
+                    "coverage has lapsed or another invoice awaits payment for a worker."),
+            action=_("Credit the money"),
+        )
 
     # --- the daily reconciliation report ----------------------------------------------------------
 
