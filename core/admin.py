@@ -51,7 +51,7 @@ class ObjectTypeFilter(admin.SimpleListFilter):
 class AuditLogAdmin(ExactSearchAdmin, ModelAdmin):
     """Read-only: audit rows are written by services, never edited or deleted."""
 
-    list_display = ["at", "actor", "action_shown", "object_type", "object_id", "detail"]
+    list_display = ["at", "actor", "action_shown", "object_type_shown", "object_id", "detail"]
     list_filter = [ActionFilter, ObjectTypeFilter, ("at", admin.DateFieldListFilter)]
     search_fields = ["object_id"]  # shows the search box; search_q decides what a term matches
     search_help_text = _(
@@ -106,11 +106,15 @@ class AuditLogAdmin(ExactSearchAdmin, ModelAdmin):
     def action_shown(self, obj):
         return action_label(obj.action)
 
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_type_shown(self, obj):
+        return obj.object_type_label()
+
     def get_list_display(self, request):
         return [self._object_link(request) if name == "object_id" else name for name in self.list_display]
 
     def get_fields(self, request, obj=None):
-        return ["at", "actor", "action_shown", "object_type", self._object_link(request), "detail"]
+        return ["at", "actor", "action_shown", "object_type_shown", self._object_link(request), "detail"]
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj)

@@ -1,5 +1,7 @@
+from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core.choices import AuditAction, action_label
@@ -41,4 +43,12 @@ class AuditLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{action_label(self.action)} · {self.object_type} #{self.object_id}"
+        return f"{action_label(self.action)} · {self.object_type_label()} #{self.object_id}"
+
+    def object_type_label(self) -> str:
+        """The audited model as people read it (`Tagihan`, not `contributions.invoice`); the stored
+        label only when that model no longer exists."""
+        try:
+            return capfirst(apps.get_model(self.object_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            return self.object_type

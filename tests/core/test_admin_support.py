@@ -259,3 +259,16 @@ def test_the_reminder_list_makes_a_constant_number_of_queries(client, django_ass
                                 created_at=now, updated_at=now)
     with django_assert_max_num_queries(8):
         assert client.get("/admin/contributions/reminder/").status_code == 200
+
+
+def test_the_audit_log_names_object_types_as_people_read_them(client, audited):
+    client.force_login(audited["admin"])
+    page = client.get(AUDIT, HTTP_ACCEPT_LANGUAGE="id")
+    assert page.status_code == 200
+    shown = re.sub(r"<[^>]*>", " ", page.text)  # what a person reads: no tags, no filter URLs
+    assert "Tagihan" in shown and "Pendaftaran" in shown
+    for label in ("contributions.invoice", "registration.enrollment", "registration.member"):
+        assert label not in shown
+    row = AuditLog.objects.get(action="invoice_refund")
+    detail = client.get(f"{AUDIT}{row.pk}/change/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Invoice" in detail.text and "contributions.invoice" not in re.sub(r"<[^>]*>", " ", detail.text)
