@@ -288,6 +288,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "id": "Status harus salah satu dari: {choices}.",
         "en": "The status must be one of: {choices}.",
     },
+    # Another list filter's value that is not one of its choices (GET /workers?status=, ?coverage_status=).
+    "filter_choice_invalid": {
+        "id": "Filter {name} harus salah satu dari: {choices}.",
+        "en": "The {name} filter must be one of: {choices}.",
+    },
+    "filter_choices_invalid": {
+        "id": "Filter {name} harus satu atau lebih dari: {choices}, dipisahkan koma.",
+        "en": "The {name} filter must be one or more of: {choices}, comma-separated.",
+    },
     # The detail of a `throttled` answer that is a business limit on one phone, not a request rate.
     "consent_sms_limit_reached": {
         "id": "Nomor HP ini sudah menerima {limit} kode persetujuan dalam 24 jam terakhir. "

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from contributions.choices import InvoiceStatus
+from registration.choices import EnrollmentStatus
 from tests.api import client_for, first_error
 from tests.factories import UserFactory, enrollment, random_mobile
 
@@ -77,6 +78,7 @@ class Case:
 
 
 STATUSES = ", ".join(InvoiceStatus.values)
+WORKER_STATUSES = ", ".join(EnrollmentStatus.values)
 
 CASES = [
     # Authentication (DRF, simplejwt).
@@ -120,6 +122,14 @@ CASES = [
          "Ukuran halaman harus bilangan bulat dari 1 sampai 100.", "The page size must be a whole number from 1 to 100."),
     Case("status-filter-invalid", lambda ctx, h: ctx.auth.get(f"{API}/invoices?status=paid-ish", **h), 400,
          "invalid_choice", "status", f"Status harus salah satu dari: {STATUSES}.", f"The status must be one of: {STATUSES}."),
+    Case("workers-status-filter-invalid", lambda ctx, h: ctx.auth.get(f"{API}/workers?status=approved,done", **h),
+         400, "invalid_choice", "status",
+         f"Filter status harus satu atau lebih dari: {WORKER_STATUSES}, dipisahkan koma.",
+         f"The status filter must be one or more of: {WORKER_STATUSES}, comma-separated."),
+    Case("workers-coverage-filter-invalid", lambda ctx, h: ctx.auth.get(f"{API}/workers?coverage_status=paid", **h),
+         400, "invalid_choice", "coverage_status",
+         "Filter coverage_status harus salah satu dari: not_started, active, arrears, lapsed.",
+         "The coverage_status filter must be one of: not_started, active, arrears, lapsed."),
     # Throttling.
     Case("throttled", throttled, 429, "throttled", None,
          re.compile(r"Terlalu banyak permintaan\. Coba lagi dalam \d+ detik\."),

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from core.api.documents import DocumentView, document_response
 from core.api.schema import binary_response, client_error, domain_validation_errors
 from core.api.throttling import ScopedRateThrottle
+from core.messages import message
 from registration import card as card_documents
 from registration import ports, selectors, services
 from registration.api.serializers import (
@@ -59,7 +60,8 @@ def _choices(params, name: str, allowed, *, many: bool = False) -> list[str] | N
         return None
     values = [value.strip() for value in raw.split(",")] if many else [raw]
     if not values or any(value not in allowed for value in values) or len(params.getlist(name)) > 1:
-        detail = f"{'One or more' if many else 'One'} of {', '.join(allowed)}."
+        text = "filter_choices_invalid" if many else "filter_choice_invalid"
+        detail = message(text, name=name, choices=", ".join(allowed))
         raise ValidationError({name: [ErrorDetail(detail, code="invalid_choice")]})
     return values
 
