@@ -313,6 +313,29 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "core.api.schema.item_attrs_as_patterns",
+        # One example per documented error code of every operation (after the enums are final).
+        "core.api.openapi.error_examples",
+    ],
+    # The operations' groups, in the order of the app's journey. Each app's api/openapi.py documents its
+    # operations (summary, description, examples) and puts them in these groups.
+    "TAGS": [
+        {"name": "auth", "description": "Sign up, verify the phone with the SMS code, sign in (JWT), renew, sign out."},
+        {"name": "me", "description": "The signed-in account: profile, language, reminder channels, push devices."},
+        {"name": "reference", "description": "Public reference data for the forms: occupations and income levels."},
+        {"name": "workers", "description": "Enroll workers (or yourself), the worker's consent by SMS code, "
+         "changes, ending a sponsorship."},
+        {"name": "sponsorships", "description": "The worker's own view of who sponsors them, and withdrawing "
+         "consent (UU PDP)."},
+        {"name": "quotes", "description": "What some months cost, before billing them."},
+        {"name": "payment-methods", "description": "How an invoice can be paid: VA, bill, QRIS, e-wallet, stores."},
+        {"name": "invoices", "description": "Bill months for workers (with an Idempotency-Key), follow and cancel "
+         "invoices."},
+        {"name": "payments", "description": "The gateways' notifications (webhooks) and the payment simulator."},
+        {"name": "card-and-receipts", "description": "The member's card (JSON, PDF, PNG), benefits, and the "
+         "receipt of a paid invoice."},
+        {"name": "inbox", "description": "The caller's messages: reminders, payments, enrollment news."},
+        {"name": "autopay", "description": "Automatic monthly payment from a linked GoPay account or card."},
+        {"name": "verify", "description": "Public: check a membership card from its QR code."},
     ],
 }
 

@@ -67,8 +67,19 @@ def binary_response(media_type: str, description: str) -> dict:
 
 class AutoSchema(StandardizedErrorsAutoSchema):
     """drf-standardized-errors' schema, with a malformed body documented as the `validation_error`
-    (`parse_error`, attr null) that API.md's "every 400 is a validation_error" makes it, and every
-    error documented as JSON, also where the success is a PDF or an image (core.api.documents)."""
+    (`parse_error`, attr null) that API.md's "every 400 is a validation_error" makes it, every error
+    documented as JSON, also where the success is a PDF or an image (core.api.documents), and the
+    `Accept-Language` header on every operation (core.api.openapi)."""
+
+    def get_override_parameters(self):
+        from core.api.openapi import ACCEPT_LANGUAGE
+
+        return [*super().get_override_parameters(), ACCEPT_LANGUAGE]
+
+    def _get_error_response_examples(self):
+        # drf-standardized-errors' own examples carry its texts, not the API's: core.api.openapi.error_examples
+        # writes one per documented code instead.
+        return []
 
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         if not media_types and str(status_code)[0] in "45":
