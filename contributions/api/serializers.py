@@ -6,7 +6,7 @@ from contributions.choices import AutopayMethod, AutopayStatus, Gateway, Invoice
 from contributions.gateways.methods import CHOICES, KIND_CHOICES, METHODS, ONE_OFF_CODES, Kind
 
 from core.api.fields import (
-    CodedCharField,
+    OccupationField,
     DomainCodeMixin,
     CodedIntegerField,
     CodedListField,
@@ -42,7 +42,7 @@ class QuoteInputSerializer(serializers.Serializer):
         min_length=2,
         max_length=3,
     )
-    occupation = CodedCharField(domain_code="occupation_invalid", max_length=40)
+    occupation = OccupationField()
     start_month = MonthField(required=False, allow_null=True, default=None)
     months = CodedIntegerField(domain_code="months_not_allowed")
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from contributions.api import openapi  # noqa: F401  (documents the views below in the OpenAPI schema)
 from contributions.api import views
 
 urlpatterns = [

@@ -108,6 +108,16 @@ class CodedCharField(DomainCodeMixin, StrictCharField):
     pass
 
 
+class OccupationField(CodedCharField):
+    """An occupation's code, as GET /occupations lists them; anything else is `occupation_invalid`.
+    registration/api/openapi.py documents its values (the seeded occupations) as the schema's enum."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("domain_code", "occupation_invalid")
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+
 class NikField(StrictCharField):
     """16 ASCII digits, as a string. A wrong shape is `nik_invalid` with its reason (a number, not 16
     digits, other characters); the province, date and serial are the service's to check."""

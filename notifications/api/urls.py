@@ -1,5 +1,6 @@
 from django.urls import path
 
+from notifications.api import openapi  # noqa: F401  (documents the views below in the OpenAPI schema)
 from notifications.api import views
 
 urlpatterns = [

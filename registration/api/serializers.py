@@ -3,11 +3,11 @@
 from rest_framework import serializers
 
 from core.api.fields import (
-    CodedCharField,
     CodedIntegerField,
     CodedListField,
     NameField,
     NikField,
+    OccupationField,
     OtpCodeField,
     PhoneField,
     StrictCharField,
@@ -25,8 +25,12 @@ class WorkerCreateSerializer(serializers.Serializer):
     full_name = NameField()
     birth_date = serializers.DateField()
     phone = PhoneField()
-    occupation = CodedCharField(domain_code="occupation_invalid", max_length=40)
-    relationship = serializers.ChoiceField(choices=Relationship.choices)
+    occupation = OccupationField()
+    relationship = serializers.ChoiceField(
+        choices=Relationship.choices,
+        help_text="Who the worker is to the caller. `self`: the caller enrolls themselves (at most one per "
+        "account): `phone` must be the account's own verified phone, and no consent step follows.",
+    )
     income_level = CodedIntegerField(domain_code="income_level_invalid", min_value=1)
     programmes = CodedListField(
         domain_code="programmes_invalid",
@@ -39,7 +43,7 @@ class WorkerCreateSerializer(serializers.Serializer):
 
 class WorkerUpdateSerializer(serializers.Serializer):
     phone = PhoneField(required=False)
-    occupation = CodedCharField(domain_code="occupation_invalid", max_length=40, required=False)
+    occupation = OccupationField(required=False)
     income_level = CodedIntegerField(domain_code="income_level_invalid", min_value=1, required=False)
     programmes = CodedListField(
         domain_code="programmes_invalid",

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from registration.api import openapi  # noqa: F401  (documents the views below in the OpenAPI schema)
 from registration.api import views
 
 urlpatterns = [

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from sponsors.api import openapi  # noqa: F401  (documents the views below in the OpenAPI schema)
 from sponsors.api import views
 
 urlpatterns = [
