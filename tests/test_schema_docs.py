@@ -269,6 +269,11 @@ ANSWERS = [
      lambda c: c.post("/api/v1/auth/token", '{"phone": ', content_type="application/json")),
     (("post", "/api/v1/quotes"), "405", "method_not_allowed", lambda c: c.delete("/api/v1/quotes")),
     (("get", "/api/v1/me"), "401", "not_authenticated", lambda c: APIClient().get("/api/v1/me")),
+    (("get", "/api/v1/me"), "401", "token_not_valid",
+     lambda c: APIClient().get("/api/v1/me", HTTP_AUTHORIZATION="Bearer x.y.z")),
+    (("get", "/api/v1/me"), "401", "bad_authorization_header",
+     lambda c: APIClient().get("/api/v1/me", HTTP_AUTHORIZATION="Bearer x y")),
+    (("post", "/api/v1/auth/token/refresh"), "401", "token_not_valid", "refresh-used"),
     (("get", "/api/v1/workers"), "400", "invalid_choice", lambda c: c.get("/api/v1/workers?status=done")),
     (("get", "/api/v1/invoices"), "400", "invalid_choice", lambda c: c.get("/api/v1/invoices?status=done")),
     (("get", "/api/v1/notifications"), "400", "invalid", lambda c: c.get("/api/v1/notifications?page_size=0")),
@@ -294,7 +299,13 @@ def test_an_error_example_is_what_the_api_answers(schema, reference, operation, 
 
     user = UserFactory()
     client = client_for(user)
-    if send == "card":
+    if send == "refresh-used":
+        from rest_framework_simplejwt.tokens import RefreshToken
+
+        token = RefreshToken.for_user(user)
+        token.blacklist()
+        response = APIClient().post("/api/v1/auth/token/refresh", {"refresh": str(token)}, format="json")
+    elif send == "card":
         waiting = enrollment(sponsor=user, consent=False, full_name="Siti Aminah")
         response = client.get(f"/api/v1/workers/{waiting.pk}/card")
     else:

@@ -264,7 +264,10 @@ DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_FORMATTER_CLASS": "core.api.errors.ExceptionFormatter",
     # 413 is documented on the operations that read a body (core.api.schema.AutoSchema).
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "413", "415", "429"],
-    "ERROR_SCHEMAS": {"413": "core.api.schema.RequestTooLargeErrorResponse"},
+    "ERROR_SCHEMAS": {
+        "401": "core.api.schema.UnauthorizedErrorResponse",
+        "413": "core.api.schema.RequestTooLargeErrorResponse",
+    },
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
 }
 

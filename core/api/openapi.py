@@ -139,6 +139,15 @@ _FIELD_TEXTS = {
 }
 
 
+# simplejwt's texts of its 401s (JWTAuthentication), as the API answers an authenticated operation.
+_UNAUTHORIZED_TEXTS = {
+    "token_not_valid": "Given token not valid for any token type",
+    "bad_authorization_header": "Authorization header must contain two space-delimited values",
+    "user_not_found": "User not found",
+    "user_inactive": "User is inactive",
+}
+
+
 def _drf_text(code: str, method_not_allowed: str) -> str | None:
     """DRF's and simplejwt's own text for their codes, as the API answers them (in Indonesian)."""
     from rest_framework_simplejwt.exceptions import InvalidToken
@@ -184,12 +193,14 @@ def _password_texts() -> dict[str, str]:
 
 
 def error_detail(
-    code: str, *, attr=None, method_not_allowed: str = "DELETE", password_texts: dict | None = None
+    code: str, *, status: str = "400", attr=None, method_not_allowed: str = "DELETE", password_texts: dict | None = None
 ) -> str:
     """The `detail` the API writes for `code` (on `attr`), in Indonesian, with typical parameters."""
     with translation.override("id"):
         if (attr, code) in _FIELD_TEXTS:
             return _FIELD_TEXTS[attr, code]()
+        if status == "401" and code in _UNAUTHORIZED_TEXTS:
+            return translation.gettext(_UNAUTHORIZED_TEXTS[code])
         if code in MESSAGES:
             return message(code, "id", **_SAMPLE_PARAMS.get(code, dict)())
         text = _drf_text(code, method_not_allowed)
@@ -311,7 +322,9 @@ def error_examples(result, generator, request, public):
                     if error is None:
                         continue
                     attr = error["attr"]
-                    detail = error_detail(code, attr=attr, method_not_allowed=refused, password_texts=password_texts)
+                    detail = error_detail(
+                        code, status=status, attr=attr, method_not_allowed=refused, password_texts=password_texts
+                    )
                     examples[code] = {
                         "summary": f"{status} {code}",
                         "value": {"type": error["type"], "errors": [{"code": code, "detail": detail, "attr": attr}]},

@@ -58,6 +58,12 @@ def server_error_response(name: str, codes: list[str], description: str = "") ->
 
 # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (core.api.errors.ExceptionHandler).
 RequestTooLargeErrorResponse = _error_response_serializer("RequestTooLarge", ["request_too_large"])
+# What an authenticated operation answers without a valid access token (simplejwt's JWTAuthentication):
+# none, an expired or forged one, a malformed header, or the token of a deleted or deactivated account.
+# drf-standardized-errors' own 401 names DRF's `authentication_failed` instead, which nothing here raises.
+UnauthorizedErrorResponse = _error_response_serializer(
+    "Unauthorized", ["not_authenticated", "token_not_valid", "bad_authorization_header", "user_not_found", "user_inactive"]
+)
 
 
 def binary_response(media_type: str, description: str) -> dict:

@@ -5,10 +5,17 @@ on top of the views' own annotations (their request and response serializers and
 error examples are generated from those codes (core.api.openapi.error_examples).
 """
 
+from django.utils import translation
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from core.api.openapi import answer_example, request_example
+from core.api.openapi import answer_example, error_example, request_example
 from sponsors.api import views
+
+def _indonesian(text: str) -> str:
+    """simplejwt's text, as the API answers it by default."""
+    with translation.override("id"):
+        return translation.gettext(text)
+
 
 AUTH = ["auth"]
 ME = ["me"]
@@ -110,7 +117,12 @@ extend_schema_view(
         description="Public. Exchanges a refresh token for a new pair. Refresh tokens rotate: the answer holds "
         "a new refresh token and the one sent is dead (401 `token_not_valid` if used again); of concurrent "
         "refreshes with one token exactly one succeeds. Throttled.",
-        examples=[request_example({"refresh": REFRESH}), answer_example(200, TOKENS, "Tokens")],
+        examples=[
+            request_example({"refresh": REFRESH}),
+            answer_example(200, TOKENS, "Tokens"),
+            *(error_example(401, "token_not_valid", name=name, detail=_indonesian(text)) for name, text in (
+                ("used", "Token is blacklisted"), ("expired", "Token is expired"))),
+        ],
     )
 )(views.TokenRefreshView)
 
