@@ -240,9 +240,10 @@ extend_schema_view(
         "A new phone while awaiting consent sends a new consent code there (429 `throttled` when that "
         "phone had its daily number of codes). " + OWN_ONLY,
         examples=[
-            request_example({"income_level": 1500000, "programmes": ["JKK", "JKM"]}),
+            request_example({"programmes": ["JKK", "JKM"], "address": "Jl. Kenanga 7, Jakarta"}),
             answer_example(
-                200, {**APPROVED, "income_level": 1500000, "programmes": ["JKK", "JKM"], "monthly_contribution": 25200},
+                200,
+                {**APPROVED, "programmes": ["JKK", "JKM"], "address": "Jl. Kenanga 7, Jakarta", "monthly_contribution": 16800},
                 "Changed",
             ),
             CONSENT_SMS_LIMIT,
