@@ -150,15 +150,12 @@ _UNAUTHORIZED_TEXTS = {
 
 def _drf_text(code: str, method_not_allowed: str) -> str | None:
     """DRF's and simplejwt's own text for their codes, as the API answers them (in Indonesian)."""
-    from rest_framework_simplejwt.exceptions import InvalidToken
-
     texts = {
         "required": serializers.Field.default_error_messages["required"],
         "invalid": serializers.CharField.default_error_messages["invalid"],
         "invalid_choice": serializers.ChoiceField.default_error_messages["invalid_choice"],
         "not_authenticated": exceptions.NotAuthenticated.default_detail,
         "authentication_failed": exceptions.AuthenticationFailed.default_detail,
-        "token_not_valid": InvalidToken.default_detail,
         "permission_denied": exceptions.PermissionDenied.default_detail,
         "method_not_allowed": exceptions.MethodNotAllowed.default_detail,
         "not_acceptable": exceptions.NotAcceptable.default_detail,
