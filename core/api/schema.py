@@ -112,7 +112,11 @@ def item_attrs_as_patterns(result, generator, request, public):
     list's item names the item and its field, `items.1.months`, which drf-standardized-errors documents as
     the one-value enum `items.INDEX.months`. Such an `attr` becomes a pattern that the real answers
     match, and the oneOf that holds it loses its discriminator (whose mapping keys are literal attrs);
-    the alternatives stay mutually exclusive by their `attr`."""
+    the alternatives stay mutually exclusive by their `attr`.
+
+    So does a oneOf with an error whose `attr` is null (`parse_error`): a discriminator's value must be
+    a string, and its mapping key `null` read as YAML is no key at all (openapi-python-client refuses
+    the schema; tests/test_generated_client.py)."""
     marker = errors_settings.LIST_INDEX_IN_API_SCHEMA
     separator = errors_settings.NESTED_FIELD_SEPARATOR
     schemas = result.get("components", {}).get("schemas", {})
@@ -130,6 +134,6 @@ def item_attrs_as_patterns(result, generator, request, public):
             }
     for component in schemas.values():
         mapping = (component.get("discriminator") or {}).get("mapping") or {}
-        if any(marker in str(key).split(separator) for key in mapping):
+        if any(key is None or marker in key.split(separator) for key in mapping):
             del component["discriminator"]
     return result
