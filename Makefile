@@ -9,6 +9,7 @@ PYTHON ?= python3
 VENV ?= .venv
 VENV_PY ?= $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 PORT ?= 8000
 WEB_CONCURRENCY ?= 2
@@ -69,10 +70,22 @@ venv: $(STAMP)
 $(VENV_PY):
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstalls only when requirements.txt is newer than the stamp.
+PIP_INSTALL := $(VENV_PY) -m pip install --disable-pip-version-check --progress-bar off
+
+# The runtime (requirements.txt: what `make run` and the Docker image need); reinstalled only when
+# requirements.txt is newer than its stamp.
 $(STAMP): requirements.txt | $(VENV_PY)
-	$(VENV_PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $(STAMP)
+
+# The runtime and the test tools (requirements-test.txt, which includes requirements.txt), for
+# `make test`; reinstalled when either file is newer than its stamp.
+.PHONY: test-venv
+test-venv: $(TEST_STAMP)
+
+$(TEST_STAMP): requirements-test.txt $(STAMP)
+	$(PIP_INSTALL) -r requirements-test.txt
+	touch $(TEST_STAMP)
 
 # --- Trying the app -------------------------------------------------------------------------------
 
@@ -195,7 +208,7 @@ check-services: venv
 	@$(VENV_PY) -c "$$CHECK_SERVICES_PY"
 
 .PHONY: test
-test: check-services
+test: test-venv check-services
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 .PHONY: schema
