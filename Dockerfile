@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them.
+# Dependencies first, so a code change does not reinstall them. The runtime only: the test tools are in
+# requirements-test.txt, which `make test` installs and the image never sees (.dockerignore).
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
@@ -36,12 +37,19 @@ RUN SECRET_KEY=build-time-only-secret-key-not-used-at-run-time-0123456789abcdef 
     CIVIL_REGISTRY_TOKEN=build-time-only \
     python manage.py collectstatic --noinput --verbosity 0
 
-# Run as an unprivileged user. var/ holds the beat schedule and the `file` notification backend's output.
+# Run as an unprivileged user. var/beat/ holds beat's schedule (a named volume in docker-compose.yml,
+# which starts owned by app as this directory is); var/ also takes the `file` notification backend's output.
 RUN useradd --create-home --uid 10001 --user-group app \
-    && mkdir -p /app/var \
-    && chown app:app /app/var
+    && mkdir -p /app/var/beat \
+    && chown -R app:app /app/var
 USER app
 
 EXPOSE 8000
+
+# The web server's check (the default command): /healthz answers 200 while the process serves. The slim
+# image has no curl; the Host header must be an allowed host, or Django answers 400. docker-compose.yml
+# gives worker and beat checks of their own.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=5 \
+    CMD ["python", "-c", "import os, urllib.request; host = os.environ.get('ALLOWED_HOSTS', 'localhost').split(',')[0].strip().lstrip('.'); host = 'localhost' if host in ('', '*') else host; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:8000/healthz', headers={'Host': host}), timeout=3)"]
 
 CMD ["gunicorn", "config.wsgi:application", "-c", "config/gunicorn.py", "--bind", "0.0.0.0:8000"]
