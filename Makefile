@@ -22,7 +22,9 @@ WSGI_APP := config.wsgi:application
 GUNICORN_CONFIG := config/gunicorn.py
 GUNICORN := $(VENV)/bin/gunicorn $(WSGI_APP) -c $(GUNICORN_CONFIG) --bind 0.0.0.0:$(PORT) --workers $(WEB_CONCURRENCY)
 CELERY := $(VENV)/bin/celery -A config
-BEAT_SCHEDULE := var/celerybeat-schedule
+# Beat's schedule (the last run of each periodic task), in a directory of its own: docker-compose.yml
+# keeps the same path on a named volume.
+BEAT_SCHEDULE := var/beat/celerybeat-schedule
 
 # --- Environments ---------------------------------------------------------------------------------
 
@@ -120,7 +122,7 @@ export BANNER
 
 .PHONY: run
 run: venv
-	@mkdir -p var "$(dir $(NOTIFY_FILE_PATH))"
+	@mkdir -p var "$(dir $(BEAT_SCHEDULE))" "$(dir $(NOTIFY_FILE_PATH))"
 	$(VENV_PY) manage.py migrate --noinput
 	$(VENV_PY) manage.py seed --demo
 	@# The admin's and the API docs' CSS and JS, served by whitenoise from what collectstatic gathers.
@@ -147,7 +149,7 @@ worker: venv require-redis
 
 .PHONY: beat
 beat: venv require-redis
-	@mkdir -p var
+	@mkdir -p "$(dir $(BEAT_SCHEDULE))"
 	$(CELERY) beat --loglevel=INFO --schedule $(BEAT_SCHEDULE)
 
 .PHONY: require-redis
@@ -249,7 +251,8 @@ distclean: clean
 .PHONY: help
 help:
 	@echo "make run           set up .venv, migrate, seed demo data and serve on http://127.0.0.1:$(PORT)/"
-	@echo "make test          the whole test suite against PostgreSQL and Redis (PYTEST_ARGS=... to pass options)"
+	@echo "make test          the whole test suite against PostgreSQL and Redis, with the test tools of"
+	@echo "                   requirements-test.txt (PYTEST_ARGS=... to pass options)"
 	@echo "make web           only the gunicorn server (no migrate, no seed, no Celery)"
 	@echo "make worker|beat   a Celery worker / the single Celery beat (needs REDIS_URL)"
 	@echo "make migrate|seed  apply migrations / load reference and demo data"
