@@ -334,3 +334,276 @@ def test_the_images_collectstatic_runs_with_its_placeholders_and_gathers_the_bac
     assert (tmp_path / "unfold" / "js" / "chart" / "chart.js").exists()
     assert list((tmp_path / "unfold" / "fonts").rglob("*.woff2"))
     assert (tmp_path / "staticfiles.json").exists()  # whitenoise's manifest: hashed names for caching
+
+
+# --- The production image: runtime requirements only, healthchecks, beat's schedule, the environment ---
+
+TEST_ONLY = ("tests", "bench", "docs", "requirements-test.txt")
+
+
+def _requirement_names(path: Path) -> dict[str, str]:
+    """{normalised name: line} of a requirements file's requirements (`-r` includes left out)."""
+    names = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line and not line.startswith("-"):
+            names[re.split(r"[\[=<>!~ ]", line)[0].lower().replace("_", "-")] = line
+    return names
+
+
+def test_requirements_are_split_into_runtime_and_test_tools_all_pinned():
+    runtime = _requirement_names(ROOT / "requirements.txt")
+    tools = _requirement_names(ROOT / "requirements-test.txt")
+    for name, line in {**runtime, **tools}.items():
+        assert re.fullmatch(r"[\w.\-\[\],]+==[\w.]+", line), f"{line!r} is not pinned"
+    assert not re.search(r"^\s*-", (ROOT / "requirements.txt").read_text(), re.M), "the runtime includes no other file"
+    first = [line for line in (ROOT / "requirements-test.txt").read_text().splitlines() if not line.startswith("#")][0]
+    assert first == "-r requirements.txt", "the test tools come on top of the runtime"
+    # What production needs is in the runtime (push goes through FCM, WhatsApp and SMS over HTTP) ...
+    assert {"django", "gunicorn", "celery", "firebase-admin", "requests", "whitenoise"} <= set(runtime)
+    # ... and no test tool is.
+    assert {"pytest", "pytest-django", "hypothesis", "schemathesis", "faker", "factory-boy",
+            "openapi-python-client"} <= set(tools)
+    assert not set(runtime) & set(tools), "a requirement is in both files"
+
+
+def test_dockerfile_installs_only_the_runtime_requirements_and_has_a_healthcheck():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    instructions = re.sub(r"\\\n", " ", dockerfile)
+    installs = re.findall(r"^RUN .*\bpip install\b(.*)$", instructions, re.M)
+    assert [words.split() for words in installs] == [["-r", "requirements.txt"]], installs
+    assert not re.search(r"^[A-Z]+ .*requirements-test", instructions, re.M)
+    copies = re.findall(r"^COPY (.*)$", dockerfile, re.M)
+    assert copies == ["requirements.txt .", ". ."], copies
+    healthcheck = re.search(r"^HEALTHCHECK .*CMD (\[.*\])\s*$", instructions, re.M)
+    assert healthcheck, "the image has no HEALTHCHECK"
+    import json
+
+    command = json.loads(healthcheck.group(1))
+    assert command[:2] == ["python", "-c"] and "/healthz" in command[2]
+    compile(command[2], "Dockerfile HEALTHCHECK", "exec")
+
+
+def _dockerignored(path: str, patterns: list[str]) -> bool:
+    """Whether .dockerignore's `patterns` leave `path` out of the build context (Docker's rules, for the
+    forms this file uses: `dir/`, `name`, `*.ext`, `**/name`, `!exception`; the last match wins)."""
+    import fnmatch
+
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pattern = pattern.lstrip("!").rstrip("/")
+        candidates = {pattern, pattern[3:]} if pattern.startswith("**/") else {pattern}
+        parts = path.split("/")
+        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        if pattern.startswith("**/"):
+            # any depth: match each path component's suffix
+            prefixes += ["/".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)]
+        if any(fnmatch.fnmatchcase(prefix, c) for prefix in prefixes for c in candidates):
+            ignored = not negate
+    return ignored
+
+
+def test_dockerignore_leaves_tests_bench_and_docs_out_and_keeps_what_the_image_needs():
+    patterns = [
+        line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert tracked, "git ls-files listed nothing"
+    for path in tracked:
+        if path.split("/")[0] in TEST_ONLY or path in ("pytest.ini", "schemathesis.toml"):
+            assert _dockerignored(path, patterns), f"{path} would be copied into the image"
+    needed = [
+        path for path in tracked
+        if path in ("manage.py", "requirements.txt")
+        or path.startswith(("config/", "core/", "sponsors/", "registration/", "contributions/", "notifications/",
+                            "seeds/", "locale/"))
+    ]
+    assert "locale/id/LC_MESSAGES/django.mo" in needed and any("/templates/" in p for p in needed)
+    left_out = [path for path in needed if _dockerignored(path, patterns)]
+    assert not left_out, f"the image would lack {left_out}"
+    assert _dockerignored(".env", patterns) and not _dockerignored(".env.example", patterns)
+    assert _dockerignored("registration/__pycache__/models.cpython-311.pyc", patterns)
+
+
+@pytest.mark.parametrize("name", APP_SERVICES + BACKING_SERVICES)
+def test_every_service_has_a_healthcheck(services, name):
+    healthcheck = services[name].get("healthcheck")
+    assert healthcheck and healthcheck.get("test"), f"{name} has no healthcheck"
+    assert not healthcheck.get("disable")
+    assert healthcheck["test"][0] in ("CMD", "CMD-SHELL")
+
+
+def test_worker_healthcheck_pings_this_worker_through_the_broker(services):
+    worker = services["worker"]
+    kind, script = worker["healthcheck"]["test"]
+    assert kind == "CMD-SHELL", "the container's HOSTNAME is expanded by a shell"
+    # `$$` is compose's escape: the shell in the container sees $HOSTNAME.
+    words = shlex.split(script.replace("$$", "$"))
+    assert words[:5] == ["celery", "-A", "config", "inspect", "ping"]
+    destination = words[words.index("--destination") + 1] if "--destination" in words else words[words.index("-d") + 1]
+    assert destination == "celery@$HOSTNAME"
+    # ... which is the worker's node name only while its command leaves the default (celery@%h).
+    assert not {"-n", "--hostname"} & set(command_words(worker))
+
+
+def _beat_check_code(services) -> str:
+    test = services["beat"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"], test
+    return test[3]
+
+
+def _dockerfile_workdir() -> str:
+    return re.findall(r"^WORKDIR (\S+)", (ROOT / "Dockerfile").read_text(), re.M)[-1]
+
+
+def test_beat_keeps_its_schedule_on_a_named_volume(compose, services):
+    beat = services["beat"]
+    words = command_words(beat)
+    schedule = Path(words[words.index("--schedule") + 1])
+    schedule = schedule if schedule.is_absolute() else Path(_dockerfile_workdir()) / schedule
+    mounts = dict(volume.split(":", 1) for volume in beat.get("volumes", []))
+    by_target = {target: source for source, target in mounts.items()}
+    assert str(schedule.parent) in by_target, f"{schedule} is on no volume ({mounts})"
+    assert by_target[str(schedule.parent)] in compose["volumes"], "the schedule's volume is not a named volume"
+    # The image creates the directory for the unprivileged user, so a new volume starts owned by it.
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(rf"mkdir -p \S*{re.escape(str(schedule.parent))}\b", dockerfile)
+    assert str(schedule.parent) in _beat_check_code(services), "the healthcheck reads another directory"
+
+
+def test_beat_healthcheck_fails_once_the_schedule_file_is_stale(services, tmp_path):
+    """Run the compose check itself, on a copy of the schedule directory under tmp_path."""
+    import os
+    import time
+
+    code = _beat_check_code(services).replace(f"{_dockerfile_workdir()}/", f"{tmp_path}/")
+    directory = tmp_path / "var" / "beat"
+    directory.mkdir(parents=True)
+
+    def check() -> int:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30).returncode
+
+    assert check() != 0, "no schedule file yet (beat never ran) must fail"
+    schedule = directory / "celerybeat-schedule"
+    schedule.write_bytes(b"x")
+    assert check() == 0, "a file beat just wrote must pass"
+    stale = time.time() - 11 * 60
+    os.utime(schedule, (stale, stale))
+    assert check() != 0, "a file beat has not written for 11 minutes must fail"
+
+
+def _makefile_variables() -> dict[str, str]:
+    makefile = (ROOT / "Makefile").read_text()
+    return dict(re.findall(r"^(\w+)\s*:?=\s*(.*?)\s*$", makefile, re.M))
+
+
+def _makefile_recipe_words(target: str, program: str) -> list[str]:
+    """The words of `target`'s recipe line that runs `program`, with the Makefile's variables expanded."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
+    variables = _makefile_variables()
+    for line in recipe.splitlines():
+        for _ in range(3):
+            line = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), line)
+        words = shlex.split(line.strip().lstrip("@"))
+        if words and words[0].rsplit("/", 1)[-1] == program:
+            return [program, *words[1:]]
+    raise AssertionError(f"make {target} does not run {program}")
+
+
+@pytest.mark.parametrize("name", ["worker", "beat"])
+def test_worker_and_beat_run_the_makefiles_commands(services, name):
+    assert command_words(services[name]) == _makefile_recipe_words(name, "celery")
+
+
+def test_web_worker_and_beat_read_the_same_environment(services):
+    web = services["web"]
+    assert web["env_file"] == [{"path": ".env", "required": False}]
+    for name in ("worker", "beat"):
+        assert services[name]["env_file"] == web["env_file"]
+        assert services[name]["environment"] == web["environment"]
+        assert services[name].get("secrets") == web.get("secrets")
+
+
+def _env_example() -> list[str]:
+    return (ROOT / ".env.example").read_text().splitlines()
+
+
+_ASSIGNMENT = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=")
+
+
+def test_env_example_lists_every_setting_production_reads():
+    text = "\n".join(p.read_text() for p in (ROOT / "config" / "settings").glob("*.py") if p.stem in ("base", "production"))
+    read = set(_SETTINGS_READ.findall(text))
+    assert {"FCM_CREDENTIALS_FILE", "WHATSAPP_TOKEN", "XENDIT_SECRET_KEY", "CARD_SIGNING_KEY"} <= read
+    example = "\n".join(_env_example())
+    missing = sorted(name for name in read if not re.search(rf"\b{name}\b", example))
+    assert not missing, f".env.example does not mention {missing}"
+
+
+def test_env_example_names_only_known_variables_each_explained(services, compose):
+    known = settings_variables() | compose_variables(compose) | {"WEB_CONCURRENCY"}
+    lines = _env_example()
+    for index, line in enumerate(lines):
+        match = _ASSIGNMENT.match(line)
+        if not match:
+            continue
+        assert match.group(1) in known, f".env.example line {index + 1}: {match.group(1)} is read by nothing"
+        above = index - 1
+        while above >= 0 and _ASSIGNMENT.match(lines[above]):
+            above -= 1
+        assert above >= 0 and lines[above].startswith("#"), f".env.example line {index + 1}: no comment explains it"
+
+
+def test_env_example_has_an_entry_for_every_variable_compose_requires(compose):
+    required = {name for text in _strings(compose) for name in re.findall(r"\$\{(\w+):\?", text)}
+    assert {"SECRET_KEY", "POSTGRES_PASSWORD", "FCM_SERVICE_ACCOUNT_JSON", "WHATSAPP_TOKEN"} <= required
+    entries = {m.group(1) for line in _env_example() if (m := re.match(r"^([A-Z][A-Z0-9_]*)=", line))}
+    assert required <= entries, f".env.example lacks an entry (uncommented) for {sorted(required - entries)}"
+
+
+# --- The Makefile installs the test tools for `make test` only -----------------------------------------
+
+
+def _make_dry_run(target: str, venv: Path) -> str:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", target, f"VENV={venv}", f"VENV_PY={venv}/bin/python"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_make_reinstalls_when_either_requirements_file_changes(tmp_path):
+    import os
+    import time
+
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").write_text("")
+    runtime, tools = venv / ".installed", venv / ".installed-test"
+
+    def stamps(runtime_age: float, tools_age: float) -> None:
+        for stamp, age in ((runtime, runtime_age), (tools, tools_age)):
+            stamp.write_text("")
+            os.utime(stamp, (time.time() - age, time.time() - age))
+
+    def installs(output: str) -> list[str]:
+        return re.findall(r"pip install .*?-r (\S+)", output)
+
+    old = time.time()  # older than any checkout of the repository: both files are newer
+    stamps(runtime_age=0, tools_age=0)
+    assert installs(_make_dry_run("test-venv", venv)) == []
+    assert installs(_make_dry_run("venv", venv)) == []
+
+    stamps(runtime_age=0, tools_age=old)  # requirements-test.txt changed since `make test` installed
+    assert installs(_make_dry_run("test-venv", venv)) == ["requirements-test.txt"]
+    assert installs(_make_dry_run("test", venv)) == ["requirements-test.txt"]
+    assert installs(_make_dry_run("run", venv)) == []
+
+    stamps(runtime_age=old, tools_age=0)  # requirements.txt changed: both reinstall for `make test`
+    assert installs(_make_dry_run("test", venv)) == ["requirements.txt", "requirements-test.txt"]
+    # ... and `make run` installs the runtime alone, never the test tools.
+    assert installs(_make_dry_run("run", venv)) == ["requirements.txt"]
