@@ -263,13 +263,21 @@ def _gunicorn_words(words: list[str]) -> list[str]:
     return words[words.index("gunicorn"):]
 
 
-def _makefile_gunicorn_words() -> list[str]:
+def _makefile_variables() -> dict[str, str]:
     makefile = (ROOT / "Makefile").read_text()
-    variables = dict(re.findall(r"^(\w+)\s*:?=\s*(.*?)\s*$", makefile, re.M))
-    line = variables["GUNICORN"]
-    for _ in range(3):  # $(VAR) references, as make expands them
+    return dict(re.findall(r"^(\w+)\s*:?=\s*(.*?)\s*$", makefile, re.M))
+
+
+def _makefile_expand(line: str) -> str:
+    """`line` with the Makefile's $(VAR) references expanded, as make does."""
+    variables = _makefile_variables()
+    for _ in range(3):
         line = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), line)
-    words = shlex.split(line)
+    return line
+
+
+def _makefile_gunicorn_words() -> list[str]:
+    words = shlex.split(_makefile_expand(_makefile_variables()["GUNICORN"]))
     words[0] = "gunicorn" if words[0].endswith("/gunicorn") else words[0]
     return words
 
@@ -382,6 +390,9 @@ def test_dockerfile_installs_only_the_runtime_requirements_and_has_a_healthcheck
     command = json.loads(healthcheck.group(1))
     assert command[:2] == ["python", "-c"] and "/healthz" in command[2]
     compile(command[2], "Dockerfile HEALTHCHECK", "exec")
+    # The same check as compose's web service, so the two cannot drift apart.
+    web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]["healthcheck"]["test"]
+    assert command == web[1:]
 
 
 def _dockerfile_instructions() -> list[tuple[str, str]]:
@@ -523,20 +534,12 @@ def test_beat_healthcheck_fails_once_the_schedule_file_is_stale(services, tmp_pa
     assert check() != 0, "a file beat has not written for 11 minutes must fail"
 
 
-def _makefile_variables() -> dict[str, str]:
-    makefile = (ROOT / "Makefile").read_text()
-    return dict(re.findall(r"^(\w+)\s*:?=\s*(.*?)\s*$", makefile, re.M))
-
-
 def _makefile_recipe_words(target: str, program: str) -> list[str]:
     """The words of `target`'s recipe line that runs `program`, with the Makefile's variables expanded."""
     makefile = (ROOT / "Makefile").read_text()
     recipe = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.M).group(1)
-    variables = _makefile_variables()
     for line in recipe.splitlines():
-        for _ in range(3):
-            line = re.sub(r"\$\((\w+)\)", lambda m: variables.get(m.group(1), m.group(0)), line)
-        words = shlex.split(line.strip().lstrip("@"))
+        words = shlex.split(_makefile_expand(line).strip().lstrip("@"))
         if words and words[0].rsplit("/", 1)[-1] == program:
             return [program, *words[1:]]
     raise AssertionError(f"make {target} does not run {program}")
