@@ -214,7 +214,7 @@ def test_the_readme_journey_through_the_generated_client(generated, live_server,
     quote, _ = generated.call(
         "quotes_create", 200, m.Quote, client=sponsor,
         body=m.QuoteInputRequest(income_level=1_000_000, programmes=[m.ProgrammeEnum("JKK"), m.ProgrammeEnum("JKM"),
-                                 m.ProgrammeEnum("JHT")], occupation="household_assistant", months=3),
+                                 m.ProgrammeEnum("JHT")], occupation=m.OccupationEnum("household_assistant"), months=3),
     )
     assert quote.total > 0
 
@@ -223,7 +223,7 @@ def test_the_readme_journey_through_the_generated_client(generated, live_server,
         "workers_create", 201, m.Worker, client=sponsor,
         body=m.WorkerCreateRequest(
             nik="3171015508920003", full_name="Sri Rahayu", birth_date=datetime.date(1992, 8, 15),
-            phone="0813-2468-1357", occupation="household_assistant",
+            phone="0813-2468-1357", occupation=m.OccupationEnum("household_assistant"),
             relationship=m.RelationshipEnum("household_helper"), income_level=1_000_000,
             programmes=[m.ProgrammeEnum("JKK"), m.ProgrammeEnum("JKM"), m.ProgrammeEnum("JHT")],
             address="Jl. Mawar 7, Jakarta",
