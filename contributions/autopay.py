@@ -294,17 +294,18 @@ class AutopayOpening:
     """The opener of an autopay invoice (services.invoice_create's `gateway`): it opens nothing at the
     gateway (the linked account is charged right after) and keeps the invoice open until the due date."""
 
-    def __init__(self, mandate: AutopayMandate, expires_at: datetime.datetime):
+    def __init__(self, mandate: AutopayMandate, expires_at: datetime.datetime, attempt: int = 0):
         self.name = mandate.gateway
         self.mandate = mandate
         self.expires_at = expires_at
+        self.attempt = attempt  # the charge's attempt about to be made (0: none yet)
 
     def create_charge(self, *, order_id: str, gross_amount: int, expires_at, method) -> Charge:
         return Charge(
             va_number="",
             reference="",
             expires_at=self.expires_at,
-            details={"autopay": True, "account_masked": self.mandate.account_masked, "attempt": 0},
+            details={"autopay": True, "account_masked": self.mandate.account_masked, "attempt": self.attempt},
         )
 
 
@@ -329,19 +330,27 @@ def _release(charge: AutopayCharge, *, next_attempt_on: datetime.date, **fields)
 
 
 def _close(charge: AutopayCharge, status: str, reason: str = "") -> None:
-    """End a month's charge: skipped or failed. Its open invoice is cancelled, so the payer can pay by
-    hand (a pending invoice would block a new one)."""
+    _close_many([charge], status, reason)
+
+
+def _close_many(charges: list[AutopayCharge], status: str, reason: str = "") -> None:
+    """End months' charges: skipped or failed, in one statement (a batch's payers with nothing due
+    are closed together: one commit, not one each). Their open invoices are cancelled, so the payer
+    can pay by hand (a pending invoice would block a new one)."""
+    if not charges:
+        return
     now = timezone.now()
     fields = {"status": status, "failure_reason": reason, "in_doubt": False, "updated_at": now}
     if status == AutopayChargeStatus.FAILED:
         fields["failed_at"] = now
-    AutopayCharge.objects.filter(pk=charge.pk).update(**fields)
-    invoice = charge.invoice
-    if invoice is not None and invoice.status == InvoiceStatus.PENDING:
-        try:
-            services.invoice_cancel(invoice=invoice)
-        except Conflict:
-            pass  # paid or closed meanwhile
+    AutopayCharge.objects.filter(pk__in=[charge.pk for charge in charges]).update(**fields)
+    for charge in charges:
+        invoice = charge.invoice
+        if invoice is not None and invoice.status == InvoiceStatus.PENDING:
+            try:
+                services.invoice_cancel(invoice=invoice)
+            except Conflict:
+                pass  # paid or closed meanwhile
 
 
 def _autopay_workers_of(payer_ids: list[int]) -> dict[int, list[int]]:
@@ -358,13 +367,20 @@ def _autopay_workers_of(payer_ids: list[int]) -> dict[int, list[int]]:
     return workers
 
 
-def _invoices_make(charges: list[tuple[AutopayCharge, AutopayMandate]]) -> dict[int, "Invoice | str | None"]:
+def _invoices_make(
+    charges: list[tuple[AutopayCharge, AutopayMandate]], *, first_attempt: bool = False
+) -> dict[int, "Invoice | str | None"]:
     """Each charge's month's one invoice, made once: under the charges' row locks, linked in the same
     transaction, all in services.invoices_create_month (a few statements for the batch). The invoice
     bills the next unpaid month of the member of each of the payer's approved sponsorships with
     autopay on, except members paid for this month already (by anyone: the ledger is the member's)
     and sponsorships on a pending invoice (the payer is paying them by hand). For each charge: its
-    invoice, None (nothing due), or the code of why not now."""
+    invoice, None (nothing due), or the code of why not now.
+
+    `first_attempt` (the charge task, about to charge them): a charge linked to a new invoice has its
+    first attempt recorded in the same statement and transaction (what _attempts_record writes: the
+    attempt counted, the charge in doubt, the invoice's `attempt`), committed before the gateway is
+    called, one commit and two UPDATEs fewer than recording it afterwards."""
     if not charges:
         return {}
     workers = _autopay_workers_of(sorted({charge.payer_id for charge, _ in charges}))
@@ -392,7 +408,7 @@ def _invoices_make(charges: list[tuple[AutopayCharge, AutopayMandate]]) -> dict[
                     sponsor=charge.payer,
                     worker_ids=workers[charge.payer_id],
                     method=METHODS[mandate.method],
-                    gateway=AutopayOpening(mandate, expires_at),
+                    gateway=AutopayOpening(mandate, expires_at, attempt=charge.attempts + 1 if first_attempt else 0),
                 )
                 for charge, mandate in group
             ]
@@ -400,8 +416,11 @@ def _invoices_make(charges: list[tuple[AutopayCharge, AutopayMandate]]) -> dict[
                 made[charge.pk] = result.code if isinstance(result, DomainError) else result
                 if isinstance(result, Invoice):
                     charge.invoice = result
+                    if first_attempt:
+                        charge.attempts += 1
+                        charge.in_doubt = True
                     new.append(charge)
-        update_rows(new, ["invoice"])
+        update_rows(new, ["invoice", "attempts", "in_doubt"] if first_attempt else ["invoice"])
     return made
 
 
@@ -444,10 +463,11 @@ def autopay_charge_batch(*, charge_ids: list[int], day: datetime.date) -> dict[i
     charges = _claim(charge_ids, day)
     mandates = {mandate.payer_id: mandate for mandate in AutopayMandate.objects.filter(payer_id__in={c.payer_id for c in charges})}
     to_charge: list[tuple[AutopayCharge, AutopayMandate]] = []
+    unlinked: list[AutopayCharge] = []
     for charge in charges:
         mandate = mandates.get(charge.payer_id)
         if mandate is None or mandate.status not in AUTOPAY_LINKED:
-            _close(charge, AutopayChargeStatus.SKIPPED, "unlinked")
+            unlinked.append(charge)
             outcomes[charge.pk] = "skipped: unlinked"
             continue
         if charge.in_doubt and charge.invoice is not None:
@@ -463,9 +483,14 @@ def autopay_charge_batch(*, charge_ids: list[int], day: datetime.date) -> dict[i
                 continue
             AutopayCharge.objects.filter(pk=charge.pk).update(in_doubt=False)  # it never got there: charge again
         to_charge.append((charge, mandate))
+    _close_many(unlinked, AutopayChargeStatus.SKIPPED, "unlinked")
 
-    made = _invoices_make([(charge, mandate) for charge, mandate in to_charge if charge.invoice is None])
+    # A month's first charge: its invoice is made with the attempt recorded (one transaction).
+    first = [(charge, mandate) for charge, mandate in to_charge if charge.invoice is None]
+    made = _invoices_make(first, first_attempt=True)
+    recorded = {charge.pk for charge, _ in first if charge.invoice is not None}  # linked to a new invoice
     ready: list[tuple[AutopayCharge, AutopayMandate]] = []
+    nothing_due: list[AutopayCharge] = []
     for charge, mandate in to_charge:
         result = made.get(charge.pk, charge.invoice)
         if result == "amount_out_of_range":
@@ -475,7 +500,7 @@ def autopay_charge_batch(*, charge_ids: list[int], day: datetime.date) -> dict[i
             _release(charge, next_attempt_on=day)
             outcomes[charge.pk] = f"retry: {result}"
         elif result is None:
-            _close(charge, AutopayChargeStatus.SKIPPED, "nothing_due")
+            nothing_due.append(charge)
             outcomes[charge.pk] = "skipped: nothing due"
         elif result.status == InvoiceStatus.PAID:
             charge.invoice = result
@@ -488,10 +513,12 @@ def autopay_charge_batch(*, charge_ids: list[int], day: datetime.date) -> dict[i
         else:
             charge.invoice = result
             ready.append((charge, mandate))
+    _close_many(nothing_due, AutopayChargeStatus.SKIPPED, "nothing_due")
     if not ready:
         return outcomes
 
-    _attempts_record([charge for charge, _ in ready])
+    # Those whose invoice was just made have their attempt recorded with it (_invoices_make).
+    _attempts_record([charge for charge, _ in ready if charge.pk not in recorded])
 
     answered = []
     by_gateway: dict[str, list[tuple[AutopayCharge, AutopayMandate]]] = defaultdict(list)
