@@ -22,7 +22,7 @@ from contributions.models import (
 )
 from notifications.models import InboxItem
 from registration import services as registration
-from registration.models import Member
+from registration.models import Enrollment, Member
 from tests.api import client_for, first_error
 from tests.concurrency import run_together
 from tests.contributions.conftest import MIDTRANS_SERVER_KEY, notify, signed
@@ -265,6 +265,67 @@ def test_a_batch_of_charges_costs_the_same_statements_whatever_its_size(day):
     assert InboxItem.objects.filter(kind="autopay_charged").count() == InboxItem.objects.filter(kind="payment_received").count() == 9
     receipts = list(Payment.objects.values_list("receipt_number", flat=True))
     assert len(set(receipts)) == 9 and all(r.startswith("RCP-2026") for r in receipts)
+
+
+def test_a_batchs_payers_with_nothing_due_are_skipped_in_one_statement(day):
+    """Payers whose months are paid already are closed together (one UPDATE, one commit), each with
+    its reason, beside the batch's charged payer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    paid = linked_payers(3, workers=1)
+    charged = linked_payers(1, workers=1)
+    for payer in paid:
+        worker = Enrollment.objects.get(sponsor=payer)
+        invoice = services.invoice_create(sponsor=payer, items=[{"worker": worker.pk, "months": 1}])
+        client_for(payer).post("/api/v1/payments/simulator/pay", {"number": invoice.number}, format="json")
+    day(CHARGE_DAY)
+    autopay.autopay_plan(day=CHARGE_DAY)
+    ids = list(AutopayCharge.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = autopay.autopay_charge_batch(charge_ids=ids, day=CHARGE_DAY)
+    assert sorted(outcomes.values()) == ["charged"] + ["skipped: nothing due"] * 3
+    closing = [q["sql"] for q in queries if "contributions_autopaycharge" in q["sql"] and "'skipped'" in q["sql"]]
+    assert len(closing) == 1, closing
+    assert set(AutopayCharge.objects.filter(payer__in=paid).values_list("status", "failure_reason", "in_doubt")) == {
+        ("skipped", "nothing_due", False)
+    }
+    assert AutopayCharge.objects.get(payer=charged[0]).status == "charged"
+    assert Invoice.objects.filter(sponsor__in=paid).count() == 3  # their own, paid; none made by autopay
+
+
+def test_a_months_first_attempt_is_committed_with_its_invoice_before_the_gateway_is_called(day, monkeypatch):
+    """The attempt (counted, in doubt, the invoice's `attempt`) is written with the new invoice, in
+    its transaction, so the gateway is called with it committed and the new invoices are not
+    rewritten for it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from contributions.gateways.simulator import SimulatorGateway
+
+    payers = linked_payers(2)
+    day(CHARGE_DAY)
+    autopay.autopay_plan(day=CHARGE_DAY)
+    seen = []
+    charge_linked_many = SimulatorGateway.charge_linked_many
+
+    def spy(self, charges):
+        seen.append((
+            len(connection.savepoint_ids),  # the test's own transaction only: ours are committed
+            sorted(AutopayCharge.objects.filter(payer__in=payers).values_list("attempts", "in_doubt", "invoice__payment_details__attempt")),
+            [c.order_id for c in charges],
+        ))
+        return charge_linked_many(self, charges)
+
+    monkeypatch.setattr(SimulatorGateway, "charge_linked_many", spy)
+    depth = len(connection.savepoint_ids)
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = autopay.autopay_charge_batch(charge_ids=list(AutopayCharge.objects.values_list("pk", flat=True)), day=CHARGE_DAY)
+    assert list(outcomes.values()) == ["charged", "charged"]
+    assert [(level, rows) for level, rows, _ in seen] == [(depth, [(1, True, 1), (1, True, 1)])]
+    assert seen[0][2] == sorted(Invoice.objects.values_list("number", flat=True))  # attempt 1: the number itself
+    assert not [q for q in queries if q["sql"].startswith('UPDATE "contributions_invoice" SET "payment_details"')]
+    assert list(AutopayCharge.objects.values_list("status", "attempts", "in_doubt")) == [("charged", 1, False)] * 2
 
 
 def test_a_month_covered_meanwhile_sends_that_invoice_to_review_and_credits_the_batch(day):
