@@ -6,11 +6,17 @@
   its columns, defaults, indexes, unique constraint and foreign keys. Each runs after TRUNCATE and
   CHECKPOINT, three times, interleaved; the median is reported, and both tables must end with the same
   (payer, month) rows. Then the app's plan again on the same day: it inserts nothing.
-- Charging: CHARGES planned charges (a random sample of the plan) handed by `autopay_dispatch` to a real
-  Celery worker (`bench.celery_app`, prefork, 2 processes; the payment simulator is the gateway, in the
-  benchmark's own database) in batches of 100. Each charge makes the month's invoice, charges the
-  linked account and credits it (coverage rows, receipt, inbox). The clock stops when none is planned,
-  charging or waiting. The baseline is the no-op Celery task of bench/dispatch.py in the same setup.
+- Charging: CHARGES planned charges (a random sample of the plan's payers that have a month to pay)
+  handed by `autopay_dispatch` to a real Celery worker (`bench.celery_app`, prefork, 2 processes; the
+  payment simulator is the gateway, in the benchmark's own database) in the app's batches
+  (autopay.BATCH_SIZE). Each charge makes the month's invoice, charges the linked account and credits
+  it (coverage rows, receipt, inbox, an SMS to each worker). The clock stops when none is planned,
+  charging or waiting. The figure counts the sample's charges that ended `charged`: a payer skipped
+  (nothing due: every worker paid through the month already, or on a pending invoice of the
+  generated data) costs less than a charge and is not one. The baseline is the no-op Celery task of
+  bench/dispatch.py in the same setup.
+- With `--autopay-batches`, another sample of as many charges for each listed batch size, in the
+  same run against the same no-op baseline (informational: the choice of autopay.BATCH_SIZE).
 """
 
 import time
@@ -116,15 +122,68 @@ def plan(day, repeat: int) -> dict:
     return {"app": app_times, "baseline": baseline_times, "rows": rows, "second": second, "differ": differ}
 
 
-def _keep_sample(size: int) -> None:
-    """Leave `size` planned charges (a random sample); the rest of the plan is skipped."""
+# A payer with a month to pay: one of its approved workers with autopay on, not on a pending invoice
+# and not paid through the month (what services.invoices_create_month bills).
+_DUE = """EXISTS (SELECT 1 FROM registration_enrollment e JOIN registration_member m ON m.id = e.member_id
+    WHERE e.sponsor_id = c.payer_id AND e.status = 'approved'
+    AND (m.paid_through IS NULL OR m.paid_through < c.month)
+    AND NOT EXISTS (SELECT 1 FROM contributions_autopayoptout o WHERE o.enrollment_id = e.id)
+    AND NOT EXISTS (SELECT 1 FROM contributions_invoicemonth b WHERE b.pending AND b.enrollment_id = e.id))"""
+
+
+def _keep_sample(size: int) -> list[int]:
+    """Leave `size` planned charges (a random sample of those with a month to pay); the rest of the
+    plan is skipped (failure_reason '', so the next sample can take them). Returns the sample's ids."""
     with connection.cursor() as cur:
         cur.execute(
-            "UPDATE contributions_autopaycharge SET status = 'skipped' WHERE status = 'planned' AND id NOT IN "
-            "(SELECT id FROM contributions_autopaycharge WHERE status = 'planned' ORDER BY md5(id::text) LIMIT %s)",
+            f"SELECT c.id FROM contributions_autopaycharge c WHERE c.status = 'planned' AND {_DUE} "
+            "ORDER BY md5(c.id::text) LIMIT %s",
             [size],
         )
+        sample = [row[0] for row in cur.fetchall()]
+        cur.execute(
+            "UPDATE contributions_autopaycharge SET status = 'skipped' WHERE status = 'planned' AND NOT (id = ANY(%s))",
+            [sample],
+        )
         cur.execute("VACUUM ANALYZE contributions_autopaycharge")
+    return sample
+
+
+def _outcome(sample: list[int]) -> tuple[dict, int]:
+    """The sample's charges by status, and how many of their invoices are paid."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT status, count(*) FROM contributions_autopaycharge WHERE id = ANY(%s) GROUP BY status ORDER BY status",
+            [sample],
+        )
+        statuses = dict(cur.fetchall())
+        cur.execute("SELECT count(*) FROM contributions_invoice i JOIN contributions_autopaycharge c ON c.invoice_id = i.id "
+                    "WHERE i.status = 'paid' AND c.id = ANY(%s)", [sample])
+        return statuses, cur.fetchone()[0]
+
+
+def _outbox_drain(worker: Worker) -> float:
+    """Wait until the messages written so far (the SMS to the workers, sent by the same Celery
+    worker after each batch's commit) are sent: the next sample starts on an idle worker. Returns
+    the seconds waited."""
+    from bench.common import wait_until
+
+    def drained():
+        worker.check()
+        with connection.cursor() as cur:
+            cur.execute("SELECT NOT EXISTS (SELECT 1 FROM notifications_message WHERE status IN ('pending', 'sending'))")
+            return cur.fetchone()[0]
+
+    started = time.perf_counter()
+    wait_until(drained, timeout=TIMEOUT, interval=0.1, what="the outbox to drain")
+    return time.perf_counter() - started
+
+
+def _replan(day) -> None:
+    """The skipped rest of the plan planned again, for the next sample."""
+    with connection.cursor() as cur:
+        cur.execute("DELETE FROM contributions_autopaycharge WHERE status = 'skipped' AND failure_reason = ''")
+    _plan_app(day)
 
 
 def _todo() -> int:
@@ -150,10 +209,15 @@ def _charge(day, worker: Worker) -> tuple[float, int]:
     return elapsed, handed
 
 
-def charge(day) -> dict:
-    """The sample's charges through the Celery worker, against the no-op task."""
+def charge(day, batch_sizes: list[int]) -> dict:
+    """The sample's charges through the Celery worker, against the no-op task; then, for each of
+    `batch_sizes`, another sample in batches of that size."""
+    from contributions import autopay
+
+    app_size = autopay.BATCH_SIZE
     redis_clean()
     worker = Worker()
+    runs = []
     try:
         info("waiting for the celery worker (warm-up: 200 no-op tasks)")
         _noops(200, worker)
@@ -161,39 +225,54 @@ def charge(day) -> dict:
         info(f"warm-up: {WARMUP_CHARGES} charges")
         _keep_sample(WARMUP_CHARGES)
         _charge(day, worker)
-        with connection.cursor() as cur:  # a fresh plan for the measured sample
-            cur.execute("DELETE FROM contributions_autopaycharge WHERE status = 'skipped' AND failure_reason = ''")
-        _plan_app(day)
-        _keep_sample(CHARGES)
-        charge_seconds, handed = _charge(day, worker)
+        _outbox_drain(worker)
+        for size in [app_size, *[s for s in batch_sizes if s != app_size]]:
+            _replan(day)
+            sample = _keep_sample(CHARGES)
+            autopay.BATCH_SIZE = size  # autopay_dispatch, in this process, cuts the batches
+            try:
+                seconds, handed = _charge(day, worker)
+            finally:
+                autopay.BATCH_SIZE = app_size
+            sms_seconds = _outbox_drain(worker)
+            statuses, paid = _outcome(sample)
+            with connection.cursor() as cur:
+                cur.execute("SELECT count(*) FROM notifications_message WHERE status = 'sent'")
+                sent = cur.fetchone()[0]
+            info(f"then their messages sent ({sent:,} in all so far) in {sms_seconds:.2f} s more")
+            runs.append({"batch": size, "seconds": seconds, "handed": handed, "sample": len(sample),
+                         "statuses": statuses, "paid": paid, "sms_seconds": sms_seconds})
     finally:
         worker.stop()
         redis_clean()
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT status, count(*) FROM contributions_autopaycharge WHERE status <> 'skipped' OR failure_reason <> '' "
-            "GROUP BY status ORDER BY status"
-        )
-        statuses = dict(cur.fetchall())
-        cur.execute("SELECT count(*) FROM contributions_invoice i JOIN contributions_autopaycharge c ON c.invoice_id = i.id "
-                    "WHERE i.status = 'paid'")
-        paid = cur.fetchone()[0]
     noop_rate = NOOP_TASKS / noop_seconds
-    rate = handed / charge_seconds
-    ratio = rate / noop_rate
-    figure("autopay_charge_throughput", rate, "charges/s",
-           f"ratio {ratio:.2f} vs the no-op task ({noop_rate:.0f} tasks/s); {handed:,} charges in batches of 100 in "
-           f"{charge_seconds:.2f} s, each an invoice made, charged at the simulator and credited; {paid:,} invoices paid; "
-           f"statuses " + ", ".join(f"{k} {v:,}" for k, v in statuses.items()) + f"; target >= 0.50: {verdict(ratio >= 0.5)}")
-    return {"noop_seconds": noop_seconds, "charge_seconds": charge_seconds, "charges": handed, "paid": paid,
-            "statuses": statuses}
+    for run in runs:
+        charged = run["statuses"].get("charged", 0)
+        rate = charged / run["seconds"]
+        run["rate"], run["ratio"] = rate, rate / noop_rate
+        note = (f"{run['handed']:,} charges handed on in batches of {run['batch']}, {charged:,} of them made in "
+                f"{run['seconds']:.2f} s (each an invoice made, charged at the simulator and credited); "
+                f"{run['paid']:,} invoices paid; the sample's statuses "
+                + ", ".join(f"{k} {v:,}" for k, v in run["statuses"].items())
+                + f"; their SMS (one to each worker, sent by the same worker after each batch's commit, "
+                f"after the clock stops) took {run['sms_seconds']:.1f} s more")
+        if run["batch"] == app_size:
+            figure("autopay_charge_throughput", rate, "charges/s",
+                   f"ratio {run['ratio']:.2f} vs the no-op task ({noop_rate:.0f} tasks/s); {note}; "
+                   f"target >= 0.50: {verdict(run['ratio'] >= 0.5)}")
+        else:
+            figure(f"autopay_charge_throughput_batch_{run['batch']}", rate, "charges/s",
+                   f"ratio {run['ratio']:.2f} vs the no-op task; informational: {note}")
+    main = runs[0]
+    return {"noop_seconds": noop_seconds, "charge_seconds": main["seconds"], "charges": main["statuses"].get("charged", 0),
+            "handed": main["handed"], "paid": main["paid"], "statuses": main["statuses"], "runs": runs}
 
 
-def run(day, repeat: int) -> dict:
+def run(day, repeat: int, batch_sizes: list[int] = ()) -> dict:
     """`day` is the month's charge day."""
     connection.ensure_connection()
     linked = link_payers()
     info(f"{linked:,} payers linked (one in {SHARE})")
     results = {"linked": linked, "plan": plan(day, repeat)}
-    results["charge"] = charge(day)
+    results["charge"] = charge(day, list(batch_sizes))
     return results

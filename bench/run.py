@@ -1,6 +1,7 @@
 """`make bench`: the performance figures of QUALITY.md ("Performance"), measured side by side in one run.
 
     .venv/bin/python bench/run.py [--only data,plan,dispatch,api,autopay,admin] [--rebuild] [--repeat N]
+                                  [--autopay-batches 50,200,500]
 
 Prints one line per figure on stdout, `name: value unit (ratio X vs baseline …)`; progress goes to
 stderr. The figures are also written to var/bench/latest.json. See docs/benchmarks.md.
@@ -64,6 +65,9 @@ def main() -> int:
                         help="gunicorn sync workers of the API phase (QUALITY.md figures: 2)")
     parser.add_argument("--admin-requests", type=int, default=20,
                         help="measured requests per back-office page in the admin phase (p95 of them)")
+    parser.add_argument("--autopay-batches", default="",
+                        help="autopay phase: also charge a sample in batches of these sizes (e.g. 50,200,500), "
+                             "beside the app's own size, in the same run (informational figures)")
     args = parser.parse_args()
     phases = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(phases) - set(PHASES)
@@ -120,7 +124,10 @@ def main() -> int:
             from bench import autopay
 
             info("phase: autopay, planning and charging (issue 22)")
-            results["autopay"] = autopay.run(today.replace(day=settings.AUTOPAY_CHARGE_DAY), repeat=args.repeat)
+            results["autopay"] = autopay.run(
+                today.replace(day=settings.AUTOPAY_CHARGE_DAY), repeat=args.repeat,
+                batch_sizes=[int(size) for size in args.autopay_batches.split(",") if size.strip()],
+            )
         if "admin" in phases:
             from bench import admin
 
