@@ -457,8 +457,9 @@ def autopay_charge_batch(*, charge_ids: list[int], day: datetime.date) -> dict[i
     each charge taken (for the task's log).
 
     The common case, a month's first charge, costs a fixed number of statements for the whole batch:
-    one claim, the invoices made together, the attempts recorded together, the gateway's batch of
-    charges, and the credit of what it confirmed in one transaction (services.invoices_credit)."""
+    one claim, the invoices made together with their first attempts recorded (one transaction), the
+    payers with nothing due closed together, the gateway's batch of charges, and the credit of what
+    it confirmed in one transaction (services.invoices_credit)."""
     outcomes: dict[int, str] = {}
     charges = _claim(charge_ids, day)
     mandates = {mandate.payer_id: mandate for mandate in AutopayMandate.objects.filter(payer_id__in={c.payer_id for c in charges})}
