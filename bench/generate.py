@@ -267,14 +267,15 @@ def build(anchor: datetime.date) -> None:
     ledger.close()
 
     with psycopg.connect(BENCH_DATABASE_URL) as conn, conn.cursor() as cur:
-        # What a run may change and reset() puts back.
+        # What a run may change and reset() puts back: every member's coverage (a run credits the
+        # generated invoices' members, and autopay the members of any linked payer's workers; a
+        # snapshot of the invoiced members only left autopay's months paid for good, so each run had
+        # fewer payers with anything to pay).
         cur.execute(
             "CREATE TABLE bench_member_snapshot (id bigint PRIMARY KEY, paid_through date, coverage_started date)"
         )
         cur.execute(
-            "INSERT INTO bench_member_snapshot SELECT m.id, m.paid_through, m.coverage_started "
-            "FROM registration_member m WHERE m.id IN (SELECT e.member_id FROM registration_enrollment e "
-            "WHERE e.id IN (SELECT DISTINCT enrollment_id FROM contributions_invoicemonth))"
+            "INSERT INTO bench_member_snapshot SELECT m.id, m.paid_through, m.coverage_started FROM registration_member m"
         )
         for table in ("sponsors_user", "sponsors_device", "registration_member", "registration_enrollment",
                       "contributions_invoice", "contributions_invoicemonth", "contributions_simulatortransaction"):
