@@ -43,6 +43,17 @@ class UserFactory(factory.django.DjangoModelFactory):
             instance.save()
 
 
+def staff_in(group: str | None, **extra) -> User:
+    """A back-office account (is_staff) in one of the staff groups the migrations make (reviewer,
+    finance, admin), or in none."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True, **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
 def reference_data() -> None:
     """The occupations and income level the tests use (tests never depend on the seed command)."""
     for code, sector in [

@@ -5,7 +5,6 @@ import json
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +13,7 @@ from contributions import services
 from contributions.gateways import get_gateway
 from contributions.models import Invoice
 from registration import services as registration
-from tests.factories import UserFactory, enrollment
+from tests.factories import UserFactory, enrollment, staff_in
 
 pytestmark = pytest.mark.usefixtures("reference")
 
@@ -26,12 +25,6 @@ def _plain_static_files_and_empty_cache(settings):
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     cache.clear()
-
-
-def staff_in(group: str):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def home_of(client, user):

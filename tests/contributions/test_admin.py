@@ -7,7 +7,6 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
@@ -18,7 +17,7 @@ from contributions.gateways import get_gateway
 from contributions.models import ContributionRate, CoverageMonth, GatewayNotification, Invoice, Payment
 from core.format import month_label
 from core.models import AuditLog
-from tests.factories import UserFactory, enrollment
+from tests.factories import enrollment, staff_in
 
 pytestmark = pytest.mark.usefixtures("reference", "december")
 
@@ -26,13 +25,6 @@ WIB = ZoneInfo("Asia/Jakarta")
 INVOICES = "/admin/contributions/invoice/"
 PAYMENTS = "/admin/contributions/payment/"
 COVERAGE = "/admin/contributions/coveragemonth/"
-
-
-def staff_in(group: str | None, **extra):
-    user = UserFactory(is_staff=True, **extra)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def settle(invoice: Invoice, amount: int | None = None) -> Invoice:

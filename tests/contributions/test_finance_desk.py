@@ -8,7 +8,6 @@ import datetime
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,19 +18,12 @@ from core.exceptions import Conflict, DomainError
 from core.models import AuditLog
 from registration.models import Member
 from tests.concurrency import run_together
-from tests.factories import UserFactory, enrollment
+from tests.factories import UserFactory, enrollment, staff_in
 
 pytestmark = pytest.mark.usefixtures("reference")
 
 D = datetime.date
 INVOICES = "/admin/contributions/invoice/"
-
-
-def staff_in(group: str | None, **extra):
-    user = UserFactory(is_staff=True, **extra)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def new_invoice(months: int = 1, sponsor=None) -> Invoice:

@@ -8,13 +8,12 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from contributions import reconciliation, services
 from contributions.gateways import get_gateway
 from contributions.models import Invoice, Payment
-from tests.factories import UserFactory, enrollment
+from tests.factories import enrollment, staff_in
 
 pytestmark = pytest.mark.usefixtures("reference", "december")
 
@@ -85,12 +84,6 @@ def test_expected_against_received_per_gateway_and_method(day_of_money):
 def test_a_day_without_money_is_empty(day_of_money):
     report = reconciliation.daily_report(D(2026, 11, 30))
     assert report.lines == [] and report.differences == []
-
-
-def staff_in(group: str):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def test_finance_reads_the_report_for_a_day_and_downloads_it(client, day_of_money):

@@ -7,7 +7,6 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -16,7 +15,7 @@ from core.models import AuditLog
 from notifications import services as notifications
 from notifications.models import Message
 from registration import services as registration
-from tests.factories import UserFactory, enrollment
+from tests.factories import UserFactory, enrollment, staff_in
 
 pytestmark = pytest.mark.usefixtures("reference", "december")
 
@@ -27,13 +26,6 @@ def december(pin_today):
 
 MESSAGES = "/admin/notifications/message/"
 AUDIT = "/admin/core/auditlog/"
-
-
-def staff_in(group: str | None, **extra):
-    user = UserFactory(is_staff=True, **extra)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def found(client, url: str, term: str) -> set[int]:

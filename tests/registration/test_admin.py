@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -13,7 +12,7 @@ from notifications.models import InboxItem
 from registration import services
 from registration.kpj import kpj_is_valid, luhn_check_digit
 from registration.models import Enrollment, Member
-from tests.factories import UserFactory, enrollment, make_nik
+from tests.factories import UserFactory, enrollment, make_nik, staff_in
 
 pytestmark = pytest.mark.usefixtures("reference")
 
@@ -36,13 +35,6 @@ def _plain_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-
-
-def staff_in(group: str | None):
-    user = UserFactory(is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ import datetime
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from core.models import AuditLog
 from registration.models import Enrollment
-from tests.factories import UserFactory, enrollment, make_nik
+from tests.factories import UserFactory, enrollment, make_nik, staff_in
 
 pytestmark = pytest.mark.usefixtures("reference")
 
@@ -26,12 +25,6 @@ def change_url(pk: int) -> str:
 def _plain_static_files(settings):
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-
-def staff_in(group: str):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture

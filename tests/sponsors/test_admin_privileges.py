@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied
 from core.models import AuditLog
 from sponsors import services
 from sponsors.models import User
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -34,12 +34,6 @@ def _plain_static_files(settings):
 
 def change_url(user: User) -> str:
     return f"{USERS}{user.pk}/change/"
-
-
-def staff_in(group: str, **extra) -> User:
-    user = UserFactory(is_staff=True, **extra)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def log_in(client, user: User):
